@@ -1,0 +1,91 @@
+//! The replicated command: everything that changes state is one of these, appended to a region's log.
+//!
+//! Persisted means forever: these types are encoded into the Raft log and snapshots. Add variants at
+//! the end; never change the meaning of an existing one.
+
+use crate::credential::Credential;
+use crate::error_code::ApiError;
+use crate::ids::{AccessKeyId, KeyId};
+use crate::key::{KeyMetadata, KeyVersion};
+use serde::{Deserialize, Serialize};
+
+/// Request context carried by every command; decided by the proposer, never by apply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommandMeta {
+    /// The API request id.
+    pub request_id: String,
+    /// The authenticated AccessKey id, `None` for system commands.
+    pub principal: Option<AccessKeyId>,
+    /// The request's SignatureNonce, checked for replay in apply.
+    pub nonce: Option<String>,
+    /// The proposer's clock when the command was built, Unix milliseconds.
+    pub at_ms: i64,
+}
+
+/// A state change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Command {
+    /// Creates a key with its first version (material already wrapped).
+    CreateKey {
+        /// Metadata of the new key.
+        metadata: KeyMetadata,
+        /// Its first (primary) version.
+        version: KeyVersion,
+    },
+    /// Creates the cluster's bootstrap credential, only if no credential exists yet.
+    BootstrapCredential {
+        /// The credential.
+        credential: Credential,
+    },
+}
+
+impl Command {
+    /// The action name recorded in the audit trail.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::CreateKey { .. } => "CreateKey",
+            Command::BootstrapCredential { .. } => "BootstrapCredential",
+        }
+    }
+
+    /// The resource the command acts on, for the audit trail.
+    pub fn target(&self) -> Option<String> {
+        match self {
+            Command::CreateKey { metadata, .. } => Some(metadata.key_id.to_string()),
+            Command::BootstrapCredential { credential } => {
+                Some(credential.access_key_id.to_string())
+            }
+        }
+    }
+
+    /// The key this command touches, if any (used by caches watching applied changes).
+    pub fn key_id(&self) -> Option<&KeyId> {
+        match self {
+            Command::CreateKey { metadata, .. } => Some(&metadata.key_id),
+            Command::BootstrapCredential { .. } => None,
+        }
+    }
+}
+
+/// A command with its request context: the application data of a Raft log entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommandEnvelope {
+    /// Request context.
+    pub meta: CommandMeta,
+    /// The change.
+    pub command: Command,
+}
+
+/// What a successfully applied command returns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CommandOutput {
+    /// Nothing to return (also blank and membership entries).
+    None,
+    /// The key as created.
+    Key(KeyMetadata),
+    /// The command's precondition no longer held; it was recorded and changed nothing.
+    NoOp,
+}
+
+/// The response of applying one command: an output or the API error decided in apply.
+pub type CommandResponse = Result<CommandOutput, ApiError>;

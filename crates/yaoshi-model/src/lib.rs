@@ -1,0 +1,22 @@
+//! Domain types of Yaoshi: ids, keys, credentials, the replicated `Command`, audit events and the one
+//! table of API error codes.
+//!
+//! Architecture invariant: this crate does no I/O, reads no clock and draws no randomness.
+
+pub mod audit;
+pub mod command;
+pub mod credential;
+pub mod error_code;
+pub mod ids;
+pub mod key;
+
+pub use audit::AuditEvent;
+pub use command::{Command, CommandEnvelope, CommandMeta, CommandOutput, CommandResponse};
+pub use credential::Credential;
+pub use error_code::{ApiError, ErrorCode};
+pub use ids::{AccessKeyId, KeyId, KeyVersionId, RegionId};
+pub use key::{KeyMetadata, KeyOrigin, KeySpec, KeyState, KeyUsage, KeyVersion, ProtectionLevel};
+
+/// The replay window of signed requests: a `Timestamp` further than this from the server clock is
+/// rejected, and a `SignatureNonce` is remembered this long (milliseconds).
+pub const REPLAY_WINDOW_MS: i64 = 15 * 60 * 1000;
