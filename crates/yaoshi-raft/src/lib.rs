@@ -1,1 +1,14 @@
-//! Stub.
+//! The Raft group of one Yaoshi region: openraft wired to the RocksDB store, a tonic gRPC transport
+//! (proto/raft.proto), forwarding of writes to the leader, and linearizable read barriers.
+//!
+//! Architecture invariant: only this crate knows prost/tonic types of the Raft protocol.
+
+mod network;
+mod node;
+pub mod pb;
+mod service;
+
+pub use network::{GrpcNetwork, GrpcNetworkFactory};
+pub use node::{ClusterStatus, RegionConfig, RegionNode, StartError, WriteError};
+pub use service::RaftGrpc;
+pub use yaoshi_store::{NodeId, TypeConfig};

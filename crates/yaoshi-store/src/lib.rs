@@ -1,1 +1,50 @@
-//! Storage.
+//! RocksDB storage of one region's Raft group: the log store and the deterministic state machine.
+//!
+//! One RocksDB instance per region holds both the Raft log and the state machine, in separate column
+//! families, so that one write-ahead log orders them (a durable log append also makes every earlier
+//! state-machine write durable).
+//!
+//! Architecture invariant: apply reads no clock, draws no randomness and does no I/O other than the
+//! RocksDB reads of state and the one write batch per entry.
+
+mod apply;
+pub mod codec;
+mod db;
+mod log_store;
+mod query;
+mod snapshot;
+mod state_machine;
+
+use std::io::Cursor;
+
+pub use db::{OpenStoreError, RegionDb, STATE_CFS};
+pub use log_store::RocksLogStore;
+pub use query::{QueryError, StateReader};
+pub use state_machine::RocksStateMachine;
+
+/// Raft node id.
+pub type NodeId = u64;
+
+openraft::declare_raft_types!(
+    /// The openraft type configuration of a Yaoshi region group.
+    pub TypeConfig:
+        D = yaoshi_model::CommandEnvelope,
+        R = yaoshi_model::CommandResponse,
+        NodeId = NodeId,
+        Node = openraft::BasicNode,
+        SnapshotData = Cursor<Vec<u8>>,
+);
+
+/// Opens (creating if needed) the store of one region under `dir`, returning its log store, state
+/// machine and a reader for queries.
+///
+/// # Errors
+///
+/// Fails when RocksDB cannot open the directory or the stored snapshot cannot be read.
+pub fn open_region(
+    dir: &std::path::Path,
+) -> Result<(RocksLogStore, RocksStateMachine, StateReader), OpenStoreError> {
+    let db = RegionDb::open(dir)?;
+    let sm = RocksStateMachine::new(db.clone())?;
+    Ok((RocksLogStore::new(db.clone()), sm, StateReader::new(db)))
+}

@@ -1,0 +1,30 @@
+//! The per-request context handed to action handlers.
+
+use yaoshi_model::{AccessKeyId, CommandMeta};
+
+/// Who is calling and when, after authentication.
+#[derive(Debug, Clone)]
+pub(crate) struct RequestContext {
+    /// The request id echoed in the response.
+    pub(crate) request_id: String,
+    /// The authenticated AccessKey id.
+    pub(crate) principal: AccessKeyId,
+    /// The account the credential belongs to.
+    pub(crate) account_id: String,
+    /// The request's SignatureNonce, if it had one.
+    pub(crate) nonce: Option<String>,
+    /// Server time when the request arrived, Unix milliseconds.
+    pub(crate) now_ms: i64,
+}
+
+impl RequestContext {
+    /// The command metadata for a write proposed on behalf of this request.
+    pub(crate) fn command_meta(&self) -> CommandMeta {
+        CommandMeta {
+            request_id: self.request_id.clone(),
+            principal: Some(self.principal.clone()),
+            nonce: self.nonce.clone(),
+            at_ms: self.now_ms,
+        }
+    }
+}

@@ -1,0 +1,47 @@
+//! The crate's error type.
+
+/// Why a cryptographic operation failed.
+///
+/// Messages never contain key material, plaintext or ciphertext bytes.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CryptoError {
+    /// A key had a length the operation does not support.
+    ///
+    /// A domain key must be exactly 32 bytes; AES key material must be 16, 24 or 32 bytes.
+    #[error("invalid key length: {len} bytes")]
+    InvalidKeyLength {
+        /// The length that was given, in bytes.
+        len: usize,
+    },
+    /// A hex-encoded domain key was not exactly 64 hex digits.
+    #[error("invalid domain key encoding: expected 64 hex digits")]
+    InvalidKeyEncoding,
+    /// A blob header field is longer than the format allows (255 bytes).
+    #[error("blob header field {field} is too long: {len} bytes, at most 255")]
+    HeaderFieldTooLong {
+        /// Which field: `key_id` or `key_version_id`.
+        field: &'static str,
+        /// The length that was given, in bytes.
+        len: usize,
+    },
+    /// The message is longer than AES-GCM can encrypt under one nonce (about 64 GiB).
+    #[error("message too long for aes-gcm")]
+    MessageTooLong,
+    /// The ciphertext blob is truncated, its lengths do not add up, or its ids are not UTF-8.
+    #[error("malformed ciphertext blob")]
+    MalformedBlob,
+    /// The ciphertext blob starts with a version byte this build does not know.
+    #[error("unsupported ciphertext blob version {version}")]
+    UnsupportedBlobVersion {
+        /// The version byte found.
+        version: u8,
+    },
+    /// Authentication failed: wrong key, wrong AAD or encryption context, or tampered bytes.
+    ///
+    /// Deliberately one variant, so callers cannot tell the causes apart.
+    #[error("authentication failed")]
+    AuthenticationFailed,
+    /// Wrapped key material is truncated or starts with an unknown version byte.
+    #[error("malformed wrapped key material")]
+    MalformedWrapped,
+}

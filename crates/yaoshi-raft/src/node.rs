@@ -1,0 +1,330 @@
+//! `RegionNode`: one node's membership in a region's Raft group.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use openraft::error::{CheckIsLeaderError, ClientWriteError, RaftError};
+use openraft::{BasicNode, Config, Raft, SnapshotPolicy};
+use tokio::sync::Mutex;
+use tokio::time::Instant;
+use tonic::transport::{Channel, Endpoint};
+use yaoshi_model::{CommandEnvelope, CommandResponse, RegionId};
+use yaoshi_store::codec::{decode, encode};
+use yaoshi_store::{NodeId, OpenStoreError, RocksLogStore, StateReader, TypeConfig};
+
+use crate::network::{GrpcNetworkFactory, MAX_MESSAGE_BYTES};
+use crate::pb::{ForwardReply, RaftRequest, RaftServiceClient};
+
+/// Settings of one node of a region group.
+#[derive(Debug, Clone)]
+pub struct RegionConfig {
+    /// The region this group serves.
+    pub region: RegionId,
+    /// This node's id.
+    pub node_id: NodeId,
+    /// The address other nodes reach this node's gRPC service at (`host:port`).
+    pub raft_addr: String,
+    /// The initial voters (id → gRPC address), this node included.
+    pub initial_members: BTreeMap<NodeId, String>,
+    /// The region's data directory.
+    pub data_dir: PathBuf,
+    /// Leader heartbeat interval.
+    pub heartbeat: Duration,
+    /// Election timeout range.
+    pub election_timeout: (Duration, Duration),
+    /// Build a snapshot after this many applied entries since the last one.
+    pub snapshot_logs_since_last: u64,
+    /// Entries kept in the log behind a snapshot (the rest is compacted).
+    pub logs_to_keep_after_snapshot: u64,
+    /// How long a write or read barrier may wait for a leader before failing.
+    pub request_timeout: Duration,
+}
+
+/// Failure to start a region node.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The store did not open.
+    #[error("cannot open the region store")]
+    Store(#[from] OpenStoreError),
+    /// openraft rejected the configuration.
+    #[error("invalid raft configuration")]
+    Config(#[from] openraft::ConfigError),
+    /// openraft failed to start.
+    #[error("raft failed to start")]
+    Raft(#[from] openraft::error::Fatal<NodeId>),
+}
+
+/// Failure of a replicated write or a read barrier.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    /// No leader could be reached within the request timeout; nothing was appended.
+    #[error("no leader available")]
+    NoLeader,
+    /// The outcome is unknown (the leader was reached but did not answer in time).
+    #[error("outcome unknown, the leader did not answer")]
+    Uncertain,
+    /// The Raft node stopped.
+    #[error("raft node stopped")]
+    Stopped,
+}
+
+/// A snapshot of the node's view of the cluster, for logs and status output.
+#[derive(Debug, Clone)]
+pub struct ClusterStatus {
+    /// This node.
+    pub node_id: NodeId,
+    /// The known leader.
+    pub leader: Option<NodeId>,
+    /// Current term.
+    pub term: u64,
+    /// Last log index.
+    pub last_log_index: Option<u64>,
+    /// Last applied index.
+    pub last_applied: Option<u64>,
+    /// Voter ids.
+    pub voters: Vec<NodeId>,
+}
+
+/// One node of a region's Raft group.
+pub struct RegionNode {
+    /// This node's id.
+    pub id: NodeId,
+    /// The region.
+    pub region: RegionId,
+    /// The openraft handle.
+    pub raft: Raft<TypeConfig>,
+    /// Reader of the local replica's state.
+    pub state: StateReader,
+    log: RocksLogStore,
+    initial_members: BTreeMap<NodeId, String>,
+    request_timeout: Duration,
+    leader_clients: Mutex<HashMap<NodeId, RaftServiceClient<Channel>>>,
+}
+
+impl std::fmt::Debug for RegionNode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegionNode").field("id", &self.id).field("region", &self.region).finish()
+    }
+}
+
+impl RegionNode {
+    /// Opens the store and starts the Raft node (not yet serving gRPC: see [`crate::RaftGrpc`]).
+    ///
+    /// # Errors
+    ///
+    /// Fails when the store does not open or openraft rejects the configuration.
+    pub async fn start(cfg: RegionConfig) -> Result<Arc<RegionNode>, StartError> {
+        let (log, sm, state) = yaoshi_store::open_region(&cfg.data_dir)?;
+        let raft_config = Config {
+            cluster_name: format!("yaoshi-{}", cfg.region),
+            heartbeat_interval: cfg.heartbeat.as_millis() as u64,
+            election_timeout_min: cfg.election_timeout.0.as_millis() as u64,
+            election_timeout_max: cfg.election_timeout.1.as_millis() as u64,
+            snapshot_policy: SnapshotPolicy::LogsSinceLast(cfg.snapshot_logs_since_last),
+            max_in_snapshot_log_to_keep: cfg.logs_to_keep_after_snapshot,
+            snapshot_max_chunk_size: (MAX_MESSAGE_BYTES / 4) as u64,
+            ..Default::default()
+        }
+        .validate()?;
+        let network = GrpcNetworkFactory::new(cfg.region.to_string());
+        let raft = Raft::new(cfg.node_id, Arc::new(raft_config), network, log.clone(), sm).await?;
+        Ok(Arc::new(RegionNode {
+            id: cfg.node_id,
+            region: cfg.region,
+            raft,
+            state,
+            log,
+            initial_members: cfg.initial_members,
+            request_timeout: cfg.request_timeout,
+            leader_clients: Mutex::new(HashMap::new()),
+        }))
+    }
+
+    /// Forms the group from the configured initial members if this node has never been part of
+    /// one. Every initial member does this with the same member list, which openraft makes safe;
+    /// so the members form the cluster by themselves once they can reach each other.
+    ///
+    /// # Errors
+    ///
+    /// Fails only when the Raft node has stopped.
+    pub async fn initialize_if_pristine(&self) -> Result<bool, WriteError> {
+        if self.raft.is_initialized().await.map_err(|_| WriteError::Stopped)? {
+            return Ok(false);
+        }
+        let members: BTreeMap<NodeId, BasicNode> = self
+            .initial_members
+            .iter()
+            .map(|(id, addr)| (*id, BasicNode { addr: addr.clone() }))
+            .collect();
+        match self.raft.initialize(members).await {
+            Ok(()) => Ok(true),
+            Err(RaftError::APIError(e)) => {
+                tracing::debug!(error = %e, "initialize not allowed, group already formed");
+                Ok(false)
+            }
+            Err(RaftError::Fatal(_)) => Err(WriteError::Stopped),
+        }
+    }
+
+    /// The node's current view of the cluster.
+    pub fn status(&self) -> ClusterStatus {
+        let m = self.raft.metrics().borrow().clone();
+        ClusterStatus {
+            node_id: self.id,
+            leader: m.current_leader,
+            term: m.current_term,
+            last_log_index: m.last_log_index,
+            last_applied: m.last_applied.map(|l| l.index),
+            voters: m.membership_config.membership().voter_ids().collect(),
+        }
+    }
+
+    /// The local log store (tests use it to replay the log).
+    pub fn log_store(&self) -> &RocksLogStore {
+        &self.log
+    }
+
+    fn peer_addr(&self, id: NodeId) -> Option<String> {
+        let m = self.raft.metrics().borrow().clone();
+        m.membership_config
+            .membership()
+            .get_node(&id)
+            .map(|n| n.addr.clone())
+            .or_else(|| self.initial_members.get(&id).cloned())
+    }
+
+    /// A connected client to `leader`, or `None` when it cannot be reached (nothing was sent).
+    async fn leader_client(&self, leader: NodeId) -> Option<RaftServiceClient<Channel>> {
+        if let Some(c) = self.leader_clients.lock().await.get(&leader) {
+            return Some(c.clone());
+        }
+        let addr = self.peer_addr(leader)?;
+        let endpoint = Endpoint::from_shared(format!("http://{addr}"))
+            .ok()?
+            .connect_timeout(Duration::from_millis(500))
+            .tcp_nodelay(true);
+        let channel = endpoint.connect().await.ok()?;
+        let client = RaftServiceClient::new(channel)
+            .max_decoding_message_size(MAX_MESSAGE_BYTES)
+            .max_encoding_message_size(MAX_MESSAGE_BYTES);
+        self.leader_clients.lock().await.insert(leader, client.clone());
+        Some(client)
+    }
+
+    /// Replicates `env` through the group and returns its apply result. On a follower the write is
+    /// forwarded to the leader. Retries happen only where nothing can have been appended (no
+    /// leader, a refused forward, a connection that never opened).
+    ///
+    /// # Errors
+    ///
+    /// [`WriteError::NoLeader`] when no leader accepted it in time; [`WriteError::Uncertain`] when
+    /// the leader was reached but did not answer.
+    pub async fn write(&self, env: CommandEnvelope) -> Result<CommandResponse, WriteError> {
+        let deadline = Instant::now() + self.request_timeout;
+        loop {
+            let leader = self.raft.current_leader().await;
+            match leader {
+                Some(l) if l == self.id => {
+                    let res = tokio::time::timeout_at(deadline, self.raft.client_write(env.clone())).await;
+                    match res {
+                        Err(_elapsed) => return Err(WriteError::Uncertain),
+                        Ok(Ok(resp)) => return Ok(resp.data),
+                        Ok(Err(RaftError::APIError(ClientWriteError::ForwardToLeader(_)))) => {}
+                        Ok(Err(RaftError::APIError(ClientWriteError::ChangeMembershipError(e)))) => {
+                            tracing::error!(error = %e, "membership error on a normal write");
+                            return Err(WriteError::Uncertain);
+                        }
+                        Ok(Err(RaftError::Fatal(_))) => return Err(WriteError::Stopped),
+                    }
+                }
+                Some(l) => {
+                    if let Some(mut client) = self.leader_client(l).await {
+                        let mut req = tonic::Request::new(RaftRequest {
+                            region: self.region.to_string(),
+                            payload: encode(&env),
+                        });
+                        req.set_timeout(deadline.saturating_duration_since(Instant::now()));
+                        match client.client_write(req).await {
+                            Ok(reply) => match decode::<ForwardReply<CommandResponse>>(&reply.into_inner().payload) {
+                                Ok(ForwardReply::Done(r)) => return Ok(r),
+                                Ok(ForwardReply::NotLeader { .. }) => {}
+                                Ok(ForwardReply::Unavailable) | Err(_) => return Err(WriteError::Uncertain),
+                            },
+                            Err(status) => {
+                                self.leader_clients.lock().await.remove(&l);
+                                tracing::warn!(leader = l, code = ?status.code(), "forwarded write failed");
+                                return Err(WriteError::Uncertain);
+                            }
+                        }
+                    }
+                }
+                None => {}
+            }
+            if Instant::now() >= deadline {
+                return Err(WriteError::NoLeader);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits until the local replica reflects every write committed before this call (read-index
+    /// through the leader), so a following read of [`RegionNode::state`] is linearizable.
+    ///
+    /// # Errors
+    ///
+    /// [`WriteError::NoLeader`] when leadership could not be confirmed with a quorum in time.
+    pub async fn read_barrier(&self) -> Result<(), WriteError> {
+        let deadline = Instant::now() + self.request_timeout;
+        loop {
+            let leader = self.raft.current_leader().await;
+            let read_index: Option<Option<u64>> = match leader {
+                Some(l) if l == self.id => {
+                    match tokio::time::timeout_at(deadline, self.raft.ensure_linearizable()).await {
+                        Ok(Ok(log_id)) => return self.wait_applied(log_id.map(|l| l.index), deadline).await,
+                        Ok(Err(RaftError::APIError(CheckIsLeaderError::ForwardToLeader(_)))) => None,
+                        Ok(Err(RaftError::APIError(CheckIsLeaderError::QuorumNotEnough(_)))) => None,
+                        Ok(Err(RaftError::Fatal(_))) => return Err(WriteError::Stopped),
+                        Err(_) => return Err(WriteError::NoLeader),
+                    }
+                }
+                Some(l) => self.remote_read_index(l, deadline).await,
+                None => None,
+            };
+            if let Some(index) = read_index {
+                return self.wait_applied(index, deadline).await;
+            }
+            if Instant::now() >= deadline {
+                return Err(WriteError::NoLeader);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn remote_read_index(&self, leader: NodeId, deadline: Instant) -> Option<Option<u64>> {
+        let mut client = self.leader_client(leader).await?;
+        let mut req = tonic::Request::new(RaftRequest { region: self.region.to_string(), payload: Vec::new() });
+        req.set_timeout(deadline.saturating_duration_since(Instant::now()));
+        match client.read_index(req).await {
+            Ok(reply) => match decode::<ForwardReply<Option<u64>>>(&reply.into_inner().payload) {
+                Ok(ForwardReply::Done(index)) => Some(index),
+                _ => None,
+            },
+            Err(_) => {
+                self.leader_clients.lock().await.remove(&leader);
+                None
+            }
+        }
+    }
+
+    async fn wait_applied(&self, index: Option<u64>, deadline: Instant) -> Result<(), WriteError> {
+        let timeout = deadline.saturating_duration_since(Instant::now());
+        self.raft
+            .wait(Some(timeout))
+            .applied_index_at_least(index, "read barrier")
+            .await
+            .map(|_| ())
+            .map_err(|_| WriteError::NoLeader)
+    }
+}

@@ -1,0 +1,28 @@
+//! The generated gRPC types of proto/raft.proto and the payloads carried in them.
+
+use serde::{Deserialize, Serialize};
+use yaoshi_store::NodeId;
+
+#[allow(missing_docs, unreachable_pub, clippy::all, clippy::pedantic)]
+mod generated {
+    tonic::include_proto!("yaoshi.raft.v1");
+}
+
+pub use generated::raft_service_client::RaftServiceClient;
+pub use generated::raft_service_server::{RaftService, RaftServiceServer};
+pub use generated::{RaftReply, RaftRequest};
+
+/// The answer of the leader to a forwarded write or read barrier.
+#[derive(Debug, Serialize, Deserialize)]
+pub enum ForwardReply<T> {
+    /// Done; the value is the result.
+    Done(T),
+    /// The receiver is not the leader; try `leader` if known. Nothing was appended.
+    NotLeader {
+        /// The leader the receiver knows of.
+        leader: Option<NodeId>,
+    },
+    /// The receiver could not serve the request (e.g. no quorum); it may or may not have been
+    /// appended (writes), so it must not be retried blindly.
+    Unavailable,
+}

@@ -1,0 +1,90 @@
+//! `RaftGrpc`: the gRPC server side of proto/raft.proto for one region node.
+
+use std::sync::Arc;
+
+use openraft::error::{CheckIsLeaderError, ClientWriteError, RaftError};
+use tonic::{Request, Response, Status};
+use yaoshi_model::{CommandEnvelope, CommandResponse};
+use yaoshi_store::codec::{decode, encode};
+
+use crate::network::MAX_MESSAGE_BYTES;
+use crate::node::RegionNode;
+use crate::pb::{ForwardReply, RaftReply, RaftRequest, RaftService, RaftServiceServer};
+
+/// The gRPC service of a region node.
+#[derive(Debug, Clone)]
+pub struct RaftGrpc {
+    node: Arc<RegionNode>,
+}
+
+impl RaftGrpc {
+    /// The service for `node`, ready to add to a tonic server.
+    pub fn server(node: Arc<RegionNode>) -> RaftServiceServer<RaftGrpc> {
+        RaftServiceServer::new(RaftGrpc { node })
+            .max_decoding_message_size(MAX_MESSAGE_BYTES)
+            .max_encoding_message_size(MAX_MESSAGE_BYTES)
+    }
+
+    fn payload<T: serde::de::DeserializeOwned>(&self, req: Request<RaftRequest>) -> Result<T, Status> {
+        let req = req.into_inner();
+        if req.region != self.node.region.as_str() {
+            return Err(Status::invalid_argument(format!(
+                "this node serves region {}, not {}",
+                self.node.region, req.region
+            )));
+        }
+        decode(&req.payload).map_err(|e| Status::invalid_argument(format!("undecodable payload: {e}")))
+    }
+}
+
+fn reply<T: serde::Serialize>(value: &T) -> Result<Response<RaftReply>, Status> {
+    Ok(Response::new(RaftReply { payload: encode(value) }))
+}
+
+#[tonic::async_trait]
+impl RaftService for RaftGrpc {
+    async fn append_entries(&self, req: Request<RaftRequest>) -> Result<Response<RaftReply>, Status> {
+        let rpc = self.payload(req)?;
+        reply(&self.node.raft.append_entries(rpc).await)
+    }
+
+    async fn vote(&self, req: Request<RaftRequest>) -> Result<Response<RaftReply>, Status> {
+        let rpc = self.payload(req)?;
+        reply(&self.node.raft.vote(rpc).await)
+    }
+
+    async fn install_snapshot(&self, req: Request<RaftRequest>) -> Result<Response<RaftReply>, Status> {
+        let rpc = self.payload(req)?;
+        reply(&self.node.raft.install_snapshot(rpc).await)
+    }
+
+    async fn client_write(&self, req: Request<RaftRequest>) -> Result<Response<RaftReply>, Status> {
+        let env: CommandEnvelope = self.payload(req)?;
+        let answer: ForwardReply<CommandResponse> = match self.node.raft.client_write(env).await {
+            Ok(resp) => ForwardReply::Done(resp.data),
+            Err(RaftError::APIError(ClientWriteError::ForwardToLeader(f))) => {
+                ForwardReply::NotLeader { leader: f.leader_id }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "forwarded write failed on the leader");
+                ForwardReply::Unavailable
+            }
+        };
+        reply(&answer)
+    }
+
+    async fn read_index(&self, req: Request<RaftRequest>) -> Result<Response<RaftReply>, Status> {
+        let req = req.into_inner();
+        if req.region != self.node.region.as_str() {
+            return Err(Status::invalid_argument("wrong region"));
+        }
+        let answer: ForwardReply<Option<u64>> = match self.node.raft.ensure_linearizable().await {
+            Ok(log_id) => ForwardReply::Done(log_id.map(|l| l.index)),
+            Err(RaftError::APIError(CheckIsLeaderError::ForwardToLeader(f))) => {
+                ForwardReply::NotLeader { leader: f.leader_id }
+            }
+            Err(_) => ForwardReply::Unavailable,
+        };
+        reply(&answer)
+    }
+}

@@ -1,0 +1,36 @@
+//! Request signing canonicalization for Alibaba RPC v1 and ACS3-HMAC-SHA256.
+//!
+//! Plain functions over strings, shared by the server (to verify) and the test client (to sign),
+//! so both sides build byte-identical strings to sign. The rules and worked vectors are in
+//! WIRE.md §4:
+//!
+//! - RPC v1 (HMAC-SHA1): [`rpc_v1_string_to_sign`], then [`rpc_v1_signature`].
+//! - ACS3-HMAC-SHA256: [`parse_acs3_authorization`], [`acs3_canonical_request`],
+//!   [`acs3_string_to_sign`], then [`acs3_signature`]; [`acs3_authorization`] does all of it on
+//!   the client side.
+//! - [`signatures_match`] compares a computed signature with the given one in constant time.
+//!
+//! Callers pass *decoded* parameter values (form-style: `+` is a space, `%XX` is UTF-8); this crate
+//! re-encodes them with [`percent_encode`], never reusing the wire text.
+
+mod acs3;
+mod digest;
+mod percent;
+mod rpc_v1;
+
+pub use acs3::{
+    ACS3_ALGORITHM, Acs3Authorization, ParseAuthorizationError, acs3_authorization,
+    acs3_canonical_request, acs3_signature, acs3_string_to_sign, parse_acs3_authorization,
+};
+pub use digest::{sha256_hex, signatures_match};
+pub use percent::percent_encode;
+pub use rpc_v1::{rpc_v1_signature, rpc_v1_string_to_sign};
+
+#[cfg(test)]
+mod acs3_test;
+#[cfg(test)]
+mod digest_test;
+#[cfg(test)]
+mod percent_test;
+#[cfg(test)]
+mod rpc_v1_test;

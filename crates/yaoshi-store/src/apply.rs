@@ -1,0 +1,127 @@
+//! Applying one command to the state: a deterministic function of (state, command) that fills a
+//! write batch and returns the command's response.
+
+use rocksdb::{Direction, IteratorMode, WriteBatch};
+use yaoshi_model::{
+    ApiError, Command, CommandEnvelope, CommandOutput, CommandResponse, ErrorCode, KeyMetadata,
+    REPLAY_WINDOW_MS,
+};
+
+use crate::codec::{decode, encode};
+use crate::db::{
+    CF_CREDENTIALS, CF_KEY_VERSIONS, CF_KEYS, CF_NONCE_EXPIRY, CF_NONCES, RegionDb,
+};
+
+/// At most this many expired nonces are pruned per applied command, bounding apply time.
+const NONCE_PRUNE_BATCH: usize = 256;
+
+/// The storage key of a key version.
+pub(crate) fn version_key(key_id: &str, version_id: &str) -> Vec<u8> {
+    format!("{key_id}/{version_id}").into_bytes()
+}
+
+fn nonce_key(principal: &str, nonce: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(principal.len() + 1 + nonce.len());
+    k.extend_from_slice(principal.as_bytes());
+    k.push(0);
+    k.extend_from_slice(nonce.as_bytes());
+    k
+}
+
+/// Applies `env` on top of the committed state in `db`, writing its effects into `batch`.
+///
+/// State-dependent rejections are returned as `Err(ApiError)`; they change nothing but the nonce
+/// record and the audit trail. Storage read failures are returned as `Err` of the outer result.
+pub(crate) fn apply_command(
+    db: &RegionDb,
+    batch: &mut WriteBatch,
+    env: &CommandEnvelope,
+) -> Result<CommandResponse, rocksdb::Error> {
+    if let (Some(principal), Some(nonce)) = (&env.meta.principal, &env.meta.nonce) {
+        if let Some(rejection) = check_and_record_nonce(db, batch, principal.as_str(), nonce, env.meta.at_ms)? {
+            return Ok(Err(rejection));
+        }
+    }
+    prune_nonces(db, batch, env.meta.at_ms)?;
+
+    match &env.command {
+        Command::CreateKey { metadata, version } => {
+            let keys = db.cf(CF_KEYS);
+            if db.db.get_pinned_cf(keys, metadata.key_id.as_str())?.is_some() {
+                // Ids are fresh UUIDs chosen by the proposer; a second command for the same id is a
+                // duplicate and must not overwrite the first.
+                let existing = read_key(db, metadata.key_id.as_str())?;
+                return Ok(match existing {
+                    Some(k) if k == *metadata => Ok(CommandOutput::Key(k)),
+                    _ => Err(ApiError::new(ErrorCode::ResourceExist)),
+                });
+            }
+            batch.put_cf(keys, metadata.key_id.as_str(), encode(metadata));
+            batch.put_cf(
+                db.cf(CF_KEY_VERSIONS),
+                version_key(version.key_id.as_str(), version.version_id.as_str()),
+                encode(version),
+            );
+            Ok(Ok(CommandOutput::Key(metadata.clone())))
+        }
+        Command::BootstrapCredential { credential } => {
+            let cf = db.cf(CF_CREDENTIALS);
+            let mut any = db.db.iterator_cf(cf, IteratorMode::Start);
+            if any.next().transpose()?.is_some() {
+                return Ok(Ok(CommandOutput::NoOp));
+            }
+            batch.put_cf(cf, credential.access_key_id.as_str(), encode(credential));
+            Ok(Ok(CommandOutput::None))
+        }
+    }
+}
+
+fn read_key(db: &RegionDb, key_id: &str) -> Result<Option<KeyMetadata>, rocksdb::Error> {
+    let raw = db.db.get_pinned_cf(db.cf(CF_KEYS), key_id)?;
+    Ok(raw.and_then(|b| decode(&b).ok()))
+}
+
+fn check_and_record_nonce(
+    db: &RegionDb,
+    batch: &mut WriteBatch,
+    principal: &str,
+    nonce: &str,
+    at_ms: i64,
+) -> Result<Option<ApiError>, rocksdb::Error> {
+    let key = nonce_key(principal, nonce);
+    if let Some(raw) = db.db.get_pinned_cf(db.cf(CF_NONCES), &key)? {
+        let seen_at: i64 = decode(&raw).unwrap_or(i64::MIN);
+        if at_ms.saturating_sub(seen_at) < REPLAY_WINDOW_MS {
+            return Ok(Some(ApiError::new(ErrorCode::SignatureNonceUsed)));
+        }
+    }
+    batch.put_cf(db.cf(CF_NONCES), &key, encode(&at_ms));
+    let mut expiry = at_ms.to_be_bytes().to_vec();
+    expiry.extend_from_slice(&key);
+    batch.put_cf(db.cf(CF_NONCE_EXPIRY), expiry, []);
+    Ok(None)
+}
+
+/// Forgets nonces older than the replay window, measured on the proposer's clock carried in the
+/// command (never the local clock), so every replica prunes the same entries.
+fn prune_nonces(db: &RegionDb, batch: &mut WriteBatch, at_ms: i64) -> Result<(), rocksdb::Error> {
+    let horizon = at_ms.saturating_sub(REPLAY_WINDOW_MS);
+    let expiry_cf = db.cf(CF_NONCE_EXPIRY);
+    let iter = db.db.iterator_cf(expiry_cf, IteratorMode::From(&[], Direction::Forward));
+    for item in iter.take(NONCE_PRUNE_BATCH) {
+        let (key, _) = item?;
+        let Some((ts, nonce_key)) = key.split_at_checked(8) else { continue };
+        let ts = i64::from_be_bytes(ts.try_into().unwrap_or([0xff; 8]));
+        if ts >= horizon || ts < 0 {
+            break;
+        }
+        batch.delete_cf(expiry_cf, &key);
+        // Only forget the nonce if it was not seen again since (a later sighting has its own row).
+        if let Some(raw) = db.db.get_pinned_cf(db.cf(CF_NONCES), nonce_key)? {
+            if decode::<i64>(&raw).map(|seen| seen == ts).unwrap_or(true) {
+                batch.delete_cf(db.cf(CF_NONCES), nonce_key);
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,122 @@
+//! The RocksDB instance of one region and its column families.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rocksdb::{ColumnFamily, ColumnFamilyDescriptor, DB, Options};
+
+/// Raft log entries, keyed by big-endian index.
+pub(crate) const CF_LOG: &str = "raft_log";
+/// Raft metadata: vote, committed, last purged.
+pub(crate) const CF_RAFT_META: &str = "raft_meta";
+/// State-machine metadata: last applied log id, membership, audit chain head.
+pub(crate) const CF_SM_META: &str = "sm_meta";
+/// Keys by key id.
+pub(crate) const CF_KEYS: &str = "keys";
+/// Key versions by `key_id/version_id`.
+pub(crate) const CF_KEY_VERSIONS: &str = "key_versions";
+/// Credentials by AccessKey id.
+pub(crate) const CF_CREDENTIALS: &str = "credentials";
+/// Seen signature nonces by `access_key_id \0 nonce` → proposer time.
+pub(crate) const CF_NONCES: &str = "nonces";
+/// Nonce expiry index by `at_ms (big-endian) access_key_id \0 nonce`.
+pub(crate) const CF_NONCE_EXPIRY: &str = "nonce_expiry";
+/// Hash-chained audit events by big-endian log index.
+pub(crate) const CF_AUDIT: &str = "audit";
+
+/// Column families that make up the replicated state (snapshotted, digested).
+pub const STATE_CFS: &[&str] = &[
+    CF_SM_META,
+    CF_KEYS,
+    CF_KEY_VERSIONS,
+    CF_CREDENTIALS,
+    CF_NONCES,
+    CF_NONCE_EXPIRY,
+    CF_AUDIT,
+];
+
+const ALL_CFS: &[&str] = &[
+    CF_LOG,
+    CF_RAFT_META,
+    CF_SM_META,
+    CF_KEYS,
+    CF_KEY_VERSIONS,
+    CF_CREDENTIALS,
+    CF_NONCES,
+    CF_NONCE_EXPIRY,
+    CF_AUDIT,
+];
+
+/// Failure to open a region store.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenStoreError {
+    /// RocksDB refused to open.
+    #[error("cannot open rocksdb at {path}")]
+    Rocks {
+        /// The directory.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: rocksdb::Error,
+    },
+    /// The directory cannot be created.
+    #[error("cannot create store directory {path}")]
+    Io {
+        /// The directory.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A stored value is unreadable.
+    #[error("stored state is unreadable")]
+    Corrupt(#[source] crate::codec::DecodeError),
+}
+
+/// A shared handle on a region's RocksDB.
+#[derive(Clone)]
+pub struct RegionDb {
+    pub(crate) db: Arc<DB>,
+    pub(crate) dir: PathBuf,
+}
+
+impl std::fmt::Debug for RegionDb {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegionDb").field("dir", &self.dir).finish()
+    }
+}
+
+impl RegionDb {
+    /// Opens or creates the region database in `dir` (`dir/db` for RocksDB, `dir/snapshot` for
+    /// the current snapshot).
+    ///
+    /// # Errors
+    ///
+    /// Fails when the directory cannot be created or RocksDB cannot open it.
+    pub fn open(dir: &Path) -> Result<RegionDb, OpenStoreError> {
+        std::fs::create_dir_all(dir)
+            .map_err(|source| OpenStoreError::Io { path: dir.to_path_buf(), source })?;
+        let mut opts = Options::default();
+        opts.create_if_missing(true);
+        opts.create_missing_column_families(true);
+        opts.set_compression_type(rocksdb::DBCompressionType::Lz4);
+        let cfs = ALL_CFS.iter().map(|name| ColumnFamilyDescriptor::new(*name, Options::default()));
+        let path = dir.join("db");
+        let db = DB::open_cf_descriptors(&opts, &path, cfs)
+            .map_err(|source| OpenStoreError::Rocks { path: path.clone(), source })?;
+        Ok(RegionDb { db: Arc::new(db), dir: dir.to_path_buf() })
+    }
+
+    /// The column family handle; every name used here is created at open.
+    pub(crate) fn cf(&self, name: &str) -> &ColumnFamily {
+        match self.db.cf_handle(name) {
+            Some(cf) => cf,
+            None => panic!("column family {name} is created at open"),
+        }
+    }
+
+    /// The region's data directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+}

@@ -1,0 +1,127 @@
+//! Snapshots: a consistent copy of every state column family, kept as one file beside the database.
+//!
+//! File `snapshot/current` = encode((SnapshotMeta, data)); data = encode(SnapshotData). The file is
+//! replaced atomically (write, fsync, rename) so a crash leaves the previous snapshot intact.
+
+use std::io::{Cursor, Write};
+use std::path::PathBuf;
+
+use openraft::storage::Snapshot;
+use openraft::{BasicNode, LogId, SnapshotMeta, StorageError, StorageIOError, StoredMembership};
+use rocksdb::{IteratorMode, WriteBatch, WriteOptions};
+use serde::{Deserialize, Serialize};
+
+use crate::codec::{decode, encode};
+use crate::db::{CF_SM_META, RegionDb, STATE_CFS};
+use crate::state_machine::{META_LAST_APPLIED, META_MEMBERSHIP};
+use crate::{NodeId, TypeConfig};
+
+type StorageResult<T> = Result<T, StorageError<NodeId>>;
+
+/// The content of a snapshot: every row of every state column family.
+#[derive(Serialize, Deserialize)]
+struct SnapshotData {
+    /// `(column family, rows)` in `STATE_CFS` order.
+    families: Vec<(String, Vec<(Vec<u8>, Vec<u8>)>)>,
+}
+
+fn snapshot_path(db: &RegionDb) -> PathBuf {
+    db.dir.join("snapshot")
+}
+
+/// Builds a snapshot from a consistent RocksDB snapshot and persists it as the current one.
+pub(crate) fn build(db: &RegionDb) -> StorageResult<Snapshot<TypeConfig>> {
+    let snap = db.db.snapshot();
+    let read_err = |e: &dyn std::fmt::Display| StorageIOError::read_state_machine(&std::io::Error::other(e.to_string()));
+    let mut families = Vec::with_capacity(STATE_CFS.len());
+    for name in STATE_CFS {
+        let mut rows = Vec::new();
+        for item in snap.iterator_cf(db.cf(name), IteratorMode::Start) {
+            let (k, v) = item.map_err(|e| read_err(&e))?;
+            rows.push((k.to_vec(), v.to_vec()));
+        }
+        families.push((name.to_string(), rows));
+    }
+    let meta_cf = db.cf(CF_SM_META);
+    let last_log_id: Option<LogId<NodeId>> = match snap.get_cf(meta_cf, META_LAST_APPLIED).map_err(|e| read_err(&e))? {
+        Some(b) => decode::<Option<LogId<NodeId>>>(&b).map_err(|e| read_err(&e))?,
+        None => None,
+    };
+    let last_membership: StoredMembership<NodeId, BasicNode> =
+        match snap.get_cf(meta_cf, META_MEMBERSHIP).map_err(|e| read_err(&e))? {
+            Some(b) => decode(&b).map_err(|e| read_err(&e))?,
+            None => StoredMembership::default(),
+        };
+    drop(snap);
+    let snapshot_id = match &last_log_id {
+        Some(id) => format!("{}-{}", id.leader_id, id.index),
+        None => "empty".to_string(),
+    };
+    let meta = SnapshotMeta { last_log_id, last_membership, snapshot_id };
+    let data = encode(&SnapshotData { families });
+    persist(db, &meta, &data)?;
+    Ok(Snapshot { meta, snapshot: Box::new(Cursor::new(data)) })
+}
+
+fn persist(db: &RegionDb, meta: &SnapshotMeta<NodeId, BasicNode>, data: &[u8]) -> StorageResult<()> {
+    let dir = snapshot_path(db);
+    let write_err = |e: std::io::Error| StorageIOError::write_snapshot(Some(meta.signature()), &e);
+    std::fs::create_dir_all(&dir).map_err(write_err)?;
+    let tmp = dir.join("current.tmp");
+    let mut f = std::fs::File::create(&tmp).map_err(write_err)?;
+    f.write_all(&encode(&(meta, data))).map_err(write_err)?;
+    f.sync_all().map_err(write_err)?;
+    std::fs::rename(&tmp, dir.join("current")).map_err(write_err)?;
+    std::fs::File::open(&dir).and_then(|d| d.sync_all()).map_err(write_err)?;
+    Ok(())
+}
+
+/// Loads the last persisted snapshot, if any.
+pub(crate) fn load_current(db: &RegionDb) -> StorageResult<Option<Snapshot<TypeConfig>>> {
+    let path = snapshot_path(db).join("current");
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(StorageIOError::read_snapshot(None, &e).into()),
+    };
+    let (meta, data): (SnapshotMeta<NodeId, BasicNode>, Vec<u8>) =
+        decode(&bytes).map_err(|e| StorageIOError::read_snapshot(None, &e))?;
+    Ok(Some(Snapshot { meta, snapshot: Box::new(Cursor::new(data)) }))
+}
+
+/// Replaces the whole state with the snapshot's, in one write batch, and keeps it as current.
+pub(crate) fn install(
+    db: &RegionDb,
+    meta: &SnapshotMeta<NodeId, BasicNode>,
+    data: Vec<u8>,
+) -> StorageResult<()> {
+    let sig = meta.signature();
+    let content: SnapshotData =
+        decode(&data).map_err(|e| StorageIOError::read_snapshot(Some(sig.clone()), &e))?;
+    let mut batch = WriteBatch::default();
+    for name in STATE_CFS {
+        let cf = db.cf(name);
+        for item in db.db.iterator_cf(cf, IteratorMode::Start) {
+            let (k, _) = item.map_err(|e| StorageIOError::write_snapshot(Some(sig.clone()), &e))?;
+            batch.delete_cf(cf, k);
+        }
+    }
+    for (name, rows) in &content.families {
+        if !STATE_CFS.contains(&name.as_str()) {
+            let e = std::io::Error::other(format!("snapshot has unknown column family {name}"));
+            return Err(StorageIOError::read_snapshot(Some(sig), &e).into());
+        }
+        let cf = db.cf(name);
+        for (k, v) in rows {
+            batch.put_cf(cf, k, v);
+        }
+    }
+    // The snapshot's meta is the truth for where the state now stands.
+    let meta_cf = db.cf(CF_SM_META);
+    batch.put_cf(meta_cf, META_LAST_APPLIED, encode(&meta.last_log_id));
+    batch.put_cf(meta_cf, META_MEMBERSHIP, encode(&meta.last_membership));
+    let mut wo = WriteOptions::default();
+    wo.set_sync(true);
+    db.db.write_opt(batch, &wo).map_err(|e| StorageIOError::write_snapshot(Some(sig), &e))?;
+    persist(db, meta, &data)
+}

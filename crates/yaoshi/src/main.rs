@@ -1,0 +1,2 @@
+//! The yaoshi binary.
+fn main() {}

@@ -1,0 +1,159 @@
+"""Shared helpers for the SDK compatibility scripts (no SDK imports here).
+
+Each script builds a list of (step name, function) and hands it to `run()`.
+Steps share state through a dict passed to every function. The first failing
+step stops the run: the script prints which step failed and why (expected vs
+got) and exits 1. A passing step prints one `ok` line.
+"""
+
+import base64
+import os
+import re
+import sys
+import time
+import traceback
+import uuid
+
+# The scripts only ever talk to the local test server. HTTP(S)_PROXY would
+# otherwise be honoured by both SDKs (the classic core even ignores NO_PROXY).
+for _var in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
+    os.environ.pop(_var, None)
+
+ISO_SECONDS_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+
+
+class StepFailure(AssertionError):
+    """A check inside a step did not hold."""
+
+
+class Env:
+    """Connection settings handed over by the Rust integration test."""
+
+    def __init__(self):
+        missing = [
+            name
+            for name in (
+                "YAOSHI_ENDPOINT",
+                "YAOSHI_ACCESS_KEY_ID",
+                "YAOSHI_ACCESS_KEY_SECRET",
+                "YAOSHI_REGION",
+            )
+            if not os.environ.get(name)
+        ]
+        if missing:
+            print("error: missing environment variable(s): %s" % ", ".join(missing), file=sys.stderr)
+            sys.exit(2)
+        endpoint = os.environ["YAOSHI_ENDPOINT"]
+        # Accept "http://host:port" too; the SDKs want a bare host:port plus a protocol setting.
+        self.endpoint = re.sub(r"^https?://", "", endpoint).rstrip("/")
+        self.access_key_id = os.environ["YAOSHI_ACCESS_KEY_ID"]
+        self.access_key_secret = os.environ["YAOSHI_ACCESS_KEY_SECRET"]
+        self.region = os.environ["YAOSHI_REGION"]
+
+
+# --- checks -----------------------------------------------------------------
+
+
+def fail(what, expected, got):
+    raise StepFailure("%s: expected %s, got %r" % (what, expected, got))
+
+
+def check(cond, what, expected, got):
+    if not cond:
+        fail(what, expected, got)
+
+
+def expect_eq(what, expected, got):
+    if got != expected:
+        fail(what, repr(expected), got)
+
+
+def expect_nonempty_str(what, got):
+    check(isinstance(got, str) and got != "", what, "a non-empty string", got)
+
+
+def expect_int(what, expected, got):
+    check(type(got) is int and got == expected, what, "int %r" % (expected,), got)
+
+
+def expect_iso_time(what, got):
+    check(isinstance(got, str) and ISO_SECONDS_UTC.match(got), what, "YYYY-MM-DDThh:mm:ssZ", got)
+
+
+def expect_arn(what, region, key_id, got):
+    pattern = r"^acs:kms:%s:[^:]+:key/%s$" % (re.escape(region), re.escape(key_id))
+    check(isinstance(got, str) and re.match(pattern, got), what, "acs:kms:%s:<uid>:key/%s" % (region, key_id), got)
+
+
+def expect_b64(what, got):
+    try:
+        raw = base64.b64decode(got, validate=True)
+    except Exception:  # noqa: BLE001 - anything undecodable is a failure
+        fail(what, "standard base64", got)
+    check(len(raw) > 0, what, "non-empty base64", got)
+    return raw
+
+
+def expect_error(what, call, extract, code, status):
+    """Run `call()`, which must raise; `extract(exc)` returns (code, status) or None
+    if the exception is not an SDK error. `code` may be a str or a tuple of accepted codes."""
+    codes = code if isinstance(code, tuple) else (code,)
+    try:
+        result = call()
+    except Exception as exc:  # noqa: BLE001 - classified by `extract`
+        got = extract(exc)
+        if got is None:
+            raise StepFailure(
+                "%s: expected SDK error %s/%s, got %s: %s" % (what, "|".join(codes), status, type(exc).__name__, exc)
+            ) from exc
+        got_code, got_status = got
+        if got_code not in codes or got_status != status:
+            raise StepFailure(
+                "%s: expected error %s with HTTP %s, got %r with HTTP %r (%s)"
+                % (what, "|".join(codes), status, got_code, got_status, exc)
+            ) from exc
+        return exc
+    raise StepFailure("%s: expected error %s with HTTP %s, but the call succeeded: %r" % (what, "|".join(codes), status, result))
+
+
+# --- data helpers -----------------------------------------------------------
+
+
+def random_key_id():
+    return str(uuid.uuid4())
+
+
+def sample_plaintext(tag=""):
+    """Base64 text of some bytes; includes bytes that give '+', '/' and '=' in base64."""
+    raw = b"yaoshi compat " + tag.encode() + b" \xfb\xff\xfe\x00\x01" + os.urandom(7)
+    return base64.b64encode(raw).decode()
+
+
+def tamper_blob(blob_b64):
+    """Flip one byte near the end (inside the authentication tag) of a base64 blob."""
+    raw = bytearray(base64.b64decode(blob_b64))
+    raw[-2] ^= 0x01
+    return base64.b64encode(bytes(raw)).decode()
+
+
+# --- runner -----------------------------------------------------------------
+
+
+def run(script, steps):
+    """steps: list of (name, fn(state)). Prints one line per passed step; exits non-zero on the first failure."""
+    state = {}
+    started = time.monotonic()
+    for index, (name, fn) in enumerate(steps, 1):
+        label = "[%s] step %d/%d %s" % (script, index, len(steps), name)
+        try:
+            fn(state)
+        except StepFailure as exc:
+            print("FAIL %s: %s" % (label, exc), file=sys.stderr, flush=True)
+            sys.exit(1)
+        except Exception as exc:  # noqa: BLE001 - report anything unexpected as a failure of this step
+            print("FAIL %s: unexpected %s: %s" % (label, type(exc).__name__, exc), file=sys.stderr)
+            traceback.print_exc(file=sys.stderr)
+            sys.stderr.flush()
+            sys.exit(1)
+        print("ok   %s" % label, flush=True)
+    print("[%s] all %d steps passed in %.1fs" % (script, len(steps), time.monotonic() - started), flush=True)
