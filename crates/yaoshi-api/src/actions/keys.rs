@@ -1,0 +1,136 @@
+//! Key management actions: CreateKey, DescribeKey, ListKeys.
+
+use serde_json::{Value, json};
+use yaoshi_crypto::KeyMaterial;
+use yaoshi_model::{
+    ApiError, Command, CommandOutput, ErrorCode, KeyId, KeyMetadata, KeyOrigin, KeySpec, KeyState,
+    KeyUsage, KeyVersion, KeyVersionId, ProtectionLevel,
+};
+
+use super::{Fields, format_time, internal, propose, resolve_key};
+use crate::context::RequestContext;
+use crate::params::Params;
+use crate::server::ApiState;
+
+const MAX_DESCRIPTION_BYTES: usize = 8192;
+
+/// The key's ARN.
+pub(crate) fn key_arn(region: &str, meta: &KeyMetadata) -> String {
+    format!("acs:kms:{region}:{}:key/{}", meta.creator, meta.key_id)
+}
+
+fn metadata_json(region: &str, meta: &KeyMetadata) -> Value {
+    let created = format_time(meta.creation_ms);
+    json!({
+        "KeyId": meta.key_id.as_str(),
+        "Arn": key_arn(region, meta),
+        "KeyState": meta.state.as_str(),
+        "KeySpec": meta.spec.as_str(),
+        "KeyUsage": meta.usage.as_str(),
+        "Origin": meta.origin.as_str(),
+        "ProtectionLevel": meta.protection_level.as_str(),
+        "Description": meta.description,
+        "CreationDate": created,
+        "Creator": meta.creator,
+        "PrimaryKeyVersion": meta.primary_version.as_str(),
+        "DeletionProtection": "Disabled",
+        "AutomaticRotation": "Disabled",
+        "LastRotationDate": created,
+        "MaterialExpireTime": "",
+    })
+}
+
+fn fields(pairs: Vec<(&str, Value)>) -> Fields {
+    pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}
+
+pub(super) async fn create_key(api: &ApiState, ctx: &RequestContext, p: &Params) -> Result<Fields, ApiError> {
+    let spec = match p.optional("KeySpec") {
+        None => KeySpec::Aes256,
+        Some(s) => KeySpec::parse(s).ok_or_else(|| ApiError::invalid("KeySpec"))?,
+    };
+    let usage = match p.optional("KeyUsage") {
+        None => KeyUsage::EncryptDecrypt,
+        Some(s) => match KeyUsage::parse(s) {
+            Some(KeyUsage::EncryptDecrypt) => KeyUsage::EncryptDecrypt,
+            _ => return Err(ApiError::invalid("KeyUsage")),
+        },
+    };
+    match p.optional("Origin").map(|o| KeyOrigin::parse(o).ok_or_else(|| ApiError::invalid("Origin"))).transpose()? {
+        None | Some(KeyOrigin::AliyunKms) => {}
+        // BYOK arrives with the crypto data plane.
+        Some(KeyOrigin::External) => return Err(ApiError::new(ErrorCode::UnsupportedOrigin)),
+    }
+    match p
+        .optional("ProtectionLevel")
+        .map(|o| ProtectionLevel::parse(o).ok_or_else(|| ApiError::invalid("ProtectionLevel")))
+        .transpose()?
+    {
+        None | Some(ProtectionLevel::Software) => {}
+        Some(ProtectionLevel::Hsm) => return Err(ApiError::new(ErrorCode::UnsupportedProtectionLevel)),
+    }
+    let description = p.get("Description").unwrap_or_default();
+    if description.len() > MAX_DESCRIPTION_BYTES {
+        return Err(ApiError::invalid("Description"));
+    }
+    // Rotation and tags are stored by later work; refuse rather than silently drop them.
+    if p.bool_or("EnableAutomaticRotation", false)? || p.optional("RotationInterval").is_some() {
+        return Err(ApiError::new(ErrorCode::UnsupportedOperation));
+    }
+    if p.optional("Tags").is_some() {
+        return Err(ApiError::new(ErrorCode::UnsupportedOperation));
+    }
+
+    let key_id = KeyId::new(uuid::Uuid::new_v4().to_string());
+    let version_id = KeyVersionId::new(uuid::Uuid::new_v4().to_string());
+    let material = KeyMaterial::generate(spec.material_len());
+    let wrapped = api.domain_key.wrap(&KeyVersion::wrap_aad(&key_id, &version_id), &material);
+    drop(material);
+    let metadata = KeyMetadata {
+        key_id: key_id.clone(),
+        state: KeyState::Enabled,
+        spec,
+        usage,
+        origin: KeyOrigin::AliyunKms,
+        protection_level: ProtectionLevel::Software,
+        description: description.to_string(),
+        creation_ms: ctx.now_ms,
+        creator: ctx.account_id.clone(),
+        primary_version: version_id.clone(),
+    };
+    let version = KeyVersion { key_id, version_id, creation_ms: ctx.now_ms, wrapped_material: wrapped };
+    match propose(api, ctx, Command::CreateKey { metadata, version }).await? {
+        CommandOutput::Key(meta) => Ok(fields(vec![("KeyMetadata", metadata_json(api.region(), &meta))])),
+        other => {
+            tracing::error!(?other, "unexpected CreateKey output");
+            Err(ApiError::new(ErrorCode::InternalFailure))
+        }
+    }
+}
+
+pub(super) fn describe_key(api: &ApiState, p: &Params) -> Result<Fields, ApiError> {
+    let meta = resolve_key(api, p.required("KeyId")?)?;
+    Ok(fields(vec![("KeyMetadata", metadata_json(api.region(), &meta))]))
+}
+
+pub(super) fn list_keys(api: &ApiState, p: &Params) -> Result<Fields, ApiError> {
+    let page_number = p.int_in("PageNumber", 1, i64::from(i32::MAX), 1)?;
+    let page_size = p.int_in("PageSize", 1, 100, 10)?;
+    if p.optional("Filters").is_some() {
+        // Filters arrive with the key-management API; refuse rather than return unfiltered keys.
+        return Err(ApiError::new(ErrorCode::UnsupportedOperation));
+    }
+    let offset = usize::try_from((page_number - 1) * page_size).unwrap_or(usize::MAX);
+    let limit = usize::try_from(page_size).unwrap_or(10);
+    let (page, total) = api.node.state.list_keys(offset, limit).map_err(internal)?;
+    let keys: Vec<Value> = page
+        .iter()
+        .map(|k| json!({"KeyId": k.key_id.as_str(), "KeyArn": key_arn(api.region(), k)}))
+        .collect();
+    Ok(fields(vec![
+        ("Keys", json!({ "Key": keys })),
+        ("TotalCount", json!(total)),
+        ("PageNumber", json!(page_number)),
+        ("PageSize", json!(page_size)),
+    ]))
+}

@@ -1,0 +1,127 @@
+//! The one action table: every action the API serves, its plane, and its handler.
+
+mod crypto;
+mod keys;
+
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+use yaoshi_model::{ApiError, CommandEnvelope, CommandOutput, ErrorCode, KeyMetadata};
+use yaoshi_raft::WriteError;
+
+use crate::context::RequestContext;
+use crate::params::Params;
+use crate::server::ApiState;
+
+/// How an action is executed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Plane {
+    /// A state change: a command replicated through Raft.
+    Write,
+    /// A control-plane read: linearizable (read-index barrier, then the local replica).
+    Read,
+    /// A data-plane operation on the local replica's key material, no Raft round trip.
+    Data,
+}
+
+/// Every action served, with its plane. Actions of the reference not listed here are not
+/// implemented yet and answer `InvalidParameter` for `Action`.
+pub const ACTIONS: &[(&str, Plane)] = &[
+    ("CreateKey", Plane::Write),
+    ("DescribeKey", Plane::Read),
+    ("ListKeys", Plane::Read),
+    ("Encrypt", Plane::Data),
+    ("Decrypt", Plane::Data),
+];
+
+pub(crate) type Fields = Map<String, Value>;
+
+/// Runs the handler of `action`.
+pub(crate) async fn dispatch(
+    api: &Arc<ApiState>,
+    ctx: &RequestContext,
+    action: &str,
+    params: &Params,
+) -> Result<Fields, ApiError> {
+    let Some((_, plane)) = ACTIONS.iter().find(|(name, _)| *name == action) else {
+        return Err(ApiError::invalid("Action"));
+    };
+    if *plane == Plane::Read {
+        api.node.read_barrier().await.map_err(write_error)?;
+    }
+    match action {
+        "CreateKey" => keys::create_key(api, ctx, params).await,
+        "DescribeKey" => keys::describe_key(api, params),
+        "ListKeys" => keys::list_keys(api, params),
+        "Encrypt" => crypto::encrypt(api, params),
+        "Decrypt" => crypto::decrypt(api, params),
+        _ => Err(ApiError::invalid("Action")),
+    }
+}
+
+/// Maps a failed replication to the API error clients see.
+fn write_error(e: WriteError) -> ApiError {
+    tracing::warn!(error = %e, "replication unavailable");
+    ApiError::new(ErrorCode::ServiceUnavailableTemporary)
+}
+
+/// Proposes a command on behalf of the request and returns its apply result.
+async fn propose(api: &ApiState, ctx: &RequestContext, command: yaoshi_model::Command) -> Result<CommandOutput, ApiError> {
+    let env = CommandEnvelope { meta: ctx.command_meta(), command };
+    api.node.write(env).await.map_err(write_error)?
+}
+
+/// Reads local state, mapping storage failures to `InternalFailure`.
+fn internal<E: std::fmt::Display>(e: E) -> ApiError {
+    tracing::error!(error = %e, "state read failed");
+    ApiError::new(ErrorCode::InternalFailure)
+}
+
+/// Resolves a `KeyId` parameter (a key id or a key ARN of this region) to a stored key.
+///
+/// Aliases are not implemented yet, so `alias/…` names resolve to nothing.
+fn resolve_key(api: &ApiState, value: &str) -> Result<KeyMetadata, ApiError> {
+    if value.starts_with("alias/") {
+        return Err(ApiError::new(ErrorCode::AliasNotFound));
+    }
+    let key_id = match value.strip_prefix("acs:kms:") {
+        Some(rest) => {
+            // acs:kms:<region>:<account>:key/<id>
+            let mut parts = rest.splitn(3, ':');
+            let region = parts.next().unwrap_or_default();
+            let _account = parts.next();
+            let resource = parts.next().unwrap_or_default();
+            match (region == api.region(), resource.strip_prefix("key/")) {
+                (true, Some(id)) => id,
+                _ => return Err(ApiError::new(ErrorCode::KeyNotFound)),
+            }
+        }
+        None => value,
+    };
+    api.node.state.key(key_id).map_err(internal)?.ok_or_else(|| ApiError::new(ErrorCode::KeyNotFound))
+}
+
+/// Formats Unix milliseconds as `YYYY-MM-DDThh:mm:ssZ`.
+fn format_time(ms: i64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000)).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let fmt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    t.format(&fmt).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_format() {
+        assert_eq!(format_time(1_459_134_788_123), "2016-03-28T03:13:08Z");
+    }
+
+    #[test]
+    fn action_names_unique() {
+        let mut names: Vec<_> = ACTIONS.iter().map(|(n, _)| *n).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), ACTIONS.len());
+    }
+}
