@@ -1,2 +1,55 @@
-//! The yaoshi binary.
-fn main() {}
+//! The `yaoshi` binary: `yaoshi serve --dev` (embedded single node) or `yaoshi serve --config FILE`
+//! (a member of a region's Raft group).
+
+mod config;
+mod serve;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// Yaoshi: a distributed key management service speaking the Alibaba Cloud KMS API.
+#[derive(Debug, Parser)]
+#[command(name = "yaoshi", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Run a node.
+    Serve(ServeArgs),
+}
+
+/// Arguments of `yaoshi serve`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ServeArgs {
+    /// Run the embedded single-node development setup (data in ./yaoshi-data unless --data-dir).
+    #[arg(long, conflicts_with = "config", required_unless_present = "config")]
+    pub(crate) dev: bool,
+    /// A cluster node's configuration file (see cluster-config/).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
+    /// Overrides the data directory.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) data_dir: Option<PathBuf>,
+    /// Overrides the HTTP listen address (dev default 127.0.0.1:8080).
+    #[arg(long, value_name = "ADDR")]
+    pub(crate) listen: Option<String>,
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,openraft=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    match cli.command {
+        Cmd::Serve(args) => runtime.block_on(serve::run(args)),
+    }
+}

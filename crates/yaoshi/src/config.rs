@@ -1,0 +1,245 @@
+//! Node configuration: the TOML file of a cluster node, or the defaults of the embedded dev node.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use yaoshi_model::RegionId;
+
+/// A node's configuration file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Config {
+    /// This node's id within its region group (unique, non-zero).
+    pub(crate) node_id: u64,
+    /// The region this node serves.
+    #[serde(default = "default_region")]
+    pub(crate) region: String,
+    /// The account id that owns keys created through the bootstrap credential.
+    #[serde(default = "default_account_id")]
+    pub(crate) account_id: String,
+    /// HTTP API listen address.
+    pub(crate) listen: String,
+    /// gRPC (Raft) listen address; also the address peers use for this node.
+    pub(crate) raft_listen: String,
+    /// Data directory; relative paths are relative to the working directory.
+    pub(crate) data_dir: PathBuf,
+    /// Name of the environment variable holding the region's 64-hex-digit domain key.
+    #[serde(default)]
+    pub(crate) domain_key_env: Option<String>,
+    /// Path of a file holding the region's 64-hex-digit domain key.
+    #[serde(default)]
+    pub(crate) domain_key_file: Option<PathBuf>,
+    /// The initial voters of the region group, this node included.
+    pub(crate) members: Vec<Member>,
+    /// Raft timing and compaction.
+    #[serde(default)]
+    pub(crate) raft: RaftSettings,
+}
+
+/// One initial voter.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Member {
+    /// Node id.
+    pub(crate) id: u64,
+    /// Its gRPC address.
+    pub(crate) raft_addr: String,
+}
+
+/// Raft timing and log compaction.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct RaftSettings {
+    /// Leader heartbeat interval, milliseconds.
+    pub(crate) heartbeat_ms: u64,
+    /// Lower bound of the election timeout, milliseconds.
+    pub(crate) election_timeout_min_ms: u64,
+    /// Upper bound of the election timeout, milliseconds.
+    pub(crate) election_timeout_max_ms: u64,
+    /// Build a snapshot after this many entries since the last one.
+    pub(crate) snapshot_logs_since_last: u64,
+    /// Entries kept behind the snapshot when the log is compacted.
+    pub(crate) logs_to_keep_after_snapshot: u64,
+    /// How long a request waits for a leader, milliseconds.
+    pub(crate) request_timeout_ms: u64,
+}
+
+impl Default for RaftSettings {
+    fn default() -> RaftSettings {
+        RaftSettings {
+            heartbeat_ms: 150,
+            election_timeout_min_ms: 600,
+            election_timeout_max_ms: 1200,
+            snapshot_logs_since_last: 5000,
+            logs_to_keep_after_snapshot: 1000,
+            request_timeout_ms: 10_000,
+        }
+    }
+}
+
+fn default_region() -> String {
+    "cn-hangzhou".to_string()
+}
+
+fn default_account_id() -> String {
+    "1000000000000000".to_string()
+}
+
+/// A configuration that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ConfigError {
+    /// The file cannot be read.
+    #[error("cannot read config file {path}")]
+    Read {
+        /// The path.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML for [`Config`].
+    #[error("invalid config file {path}")]
+    Parse {
+        /// The path.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: toml::de::Error,
+    },
+    /// A value is out of range or inconsistent.
+    #[error("invalid config: {0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// Reads and validates a config file.
+    ///
+    /// # Errors
+    ///
+    /// Fails when the file cannot be read, parsed or validated.
+    pub(crate) fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+        let cfg: Config =
+            toml::from_str(&text).map_err(|source| ConfigError::Parse { path: path.to_path_buf(), source })?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// The embedded single-node configuration of `yaoshi serve --dev`.
+    pub(crate) fn dev(data_dir: PathBuf, listen: String) -> Config {
+        Config {
+            node_id: 1,
+            region: default_region(),
+            account_id: default_account_id(),
+            listen,
+            raft_listen: String::new(),
+            data_dir,
+            domain_key_env: None,
+            domain_key_file: None,
+            members: vec![Member { id: 1, raft_addr: "127.0.0.1:0".to_string() }],
+            raft: RaftSettings::default(),
+        }
+    }
+
+    /// Checks values and cross-field consistency.
+    ///
+    /// # Errors
+    ///
+    /// Describes the first problem found.
+    pub(crate) fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |m: String| Err(ConfigError::Invalid(m));
+        if self.node_id == 0 {
+            return bad("node_id must be non-zero".into());
+        }
+        if !RegionId::is_valid(&self.region) {
+            return bad(format!("region {:?} is not a valid region id", self.region));
+        }
+        if self.account_id.is_empty() || !self.account_id.bytes().all(|b| b.is_ascii_digit()) {
+            return bad("account_id must be decimal digits".into());
+        }
+        if !self.members.iter().any(|m| m.id == self.node_id) {
+            return bad(format!("members must include this node ({})", self.node_id));
+        }
+        let mut ids: Vec<u64> = self.members.iter().map(|m| m.id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        if ids.len() != self.members.len() {
+            return bad("member ids must be unique".into());
+        }
+        if self.domain_key_env.is_some() == self.domain_key_file.is_some() {
+            return bad("set exactly one of domain_key_env and domain_key_file".into());
+        }
+        let r = &self.raft;
+        if r.heartbeat_ms == 0 || r.election_timeout_min_ms <= r.heartbeat_ms || r.election_timeout_max_ms <= r.election_timeout_min_ms {
+            return bad("raft timing needs 0 < heartbeat < election_timeout_min < election_timeout_max".into());
+        }
+        if r.snapshot_logs_since_last == 0 {
+            return bad("raft.snapshot_logs_since_last must be positive".into());
+        }
+        Ok(())
+    }
+
+    /// The initial members as a map.
+    pub(crate) fn member_map(&self) -> BTreeMap<u64, String> {
+        self.members.iter().map(|m| (m.id, m.raft_addr.clone())).collect()
+    }
+
+    /// The region's data directory.
+    pub(crate) fn region_dir(&self) -> PathBuf {
+        self.data_dir.join("regions").join(&self.region)
+    }
+
+    /// Raft timings as durations.
+    pub(crate) fn election_timeout(&self) -> (Duration, Duration) {
+        (
+            Duration::from_millis(self.raft.election_timeout_min_ms),
+            Duration::from_millis(self.raft.election_timeout_max_ms),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every shipped config file parses and validates.
+    #[test]
+    fn shipped_configs_are_valid() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../cluster-config");
+        let mut n = 0;
+        for dir in std::fs::read_dir(&root).unwrap() {
+            let dir = dir.unwrap().path();
+            if !dir.is_dir() {
+                continue;
+            }
+            for f in std::fs::read_dir(&dir).unwrap() {
+                let f = f.unwrap().path();
+                if f.extension().is_some_and(|e| e == "toml") {
+                    Config::load(&f).unwrap_or_else(|e| panic!("{}: {e:?}", f.display()));
+                    n += 1;
+                }
+            }
+        }
+        assert!(n >= 3, "expected the three-node configs");
+    }
+
+    #[test]
+    fn rejects_unknown_keys_and_bad_values() {
+        let base = "node_id = 1\nlisten = \"127.0.0.1:1\"\nraft_listen = \"127.0.0.1:2\"\ndata_dir = \"d\"\ndomain_key_env = \"K\"\n[[members]]\nid = 1\nraft_addr = \"127.0.0.1:2\"\n";
+        let ok: Config = toml::from_str(base).unwrap();
+        ok.validate().unwrap();
+        assert!(toml::from_str::<Config>(&format!("bogus = 1\n{base}")).is_err());
+        let mut c = ok.clone();
+        c.node_id = 2;
+        assert!(c.validate().is_err());
+        let mut c = ok.clone();
+        c.domain_key_file = Some("f".into());
+        assert!(c.validate().is_err());
+        let mut c = ok;
+        c.raft.election_timeout_min_ms = 100;
+        assert!(c.validate().is_err());
+    }
+}

@@ -1,0 +1,229 @@
+//! `yaoshi serve`: start the region node, its gRPC and HTTP servers, and bootstrap the credential.
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use yaoshi_api::{ApiState, SystemClock};
+use yaoshi_crypto::{DomainKey, KeyMaterial};
+use yaoshi_model::{AccessKeyId, Command, CommandEnvelope, CommandMeta, CommandOutput, Credential, RegionId};
+use yaoshi_raft::{RaftGrpc, RegionConfig, RegionNode};
+
+use crate::ServeArgs;
+use crate::config::Config;
+
+/// Environment variables of the bootstrap credential.
+const ENV_ACCESS_KEY_ID: &str = "YAOSHI_ACCESS_KEY_ID";
+const ENV_ACCESS_KEY_SECRET: &str = "YAOSHI_ACCESS_KEY_SECRET";
+
+pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let dev = args.dev;
+    let mut cfg = match &args.config {
+        Some(path) => Config::load(path)?,
+        None => Config::dev("yaoshi-data".into(), "127.0.0.1:8080".into()),
+    };
+    if let Some(dir) = args.data_dir {
+        cfg.data_dir = dir;
+    }
+    if let Some(listen) = args.listen {
+        cfg.listen = listen;
+    }
+    std::fs::create_dir_all(&cfg.data_dir)
+        .with_context(|| format!("creating data directory {}", cfg.data_dir.display()))?;
+    let domain_key = load_domain_key(&cfg, dev)?;
+    tracing::info!(fingerprint = %domain_key.fingerprint(), "domain key loaded");
+
+    let node = RegionNode::start(RegionConfig {
+        region: RegionId::new(cfg.region.clone()),
+        node_id: cfg.node_id,
+        raft_addr: cfg.raft_listen.clone(),
+        initial_members: cfg.member_map(),
+        data_dir: cfg.region_dir(),
+        heartbeat: Duration::from_millis(cfg.raft.heartbeat_ms),
+        election_timeout: cfg.election_timeout(),
+        snapshot_logs_since_last: cfg.raft.snapshot_logs_since_last,
+        logs_to_keep_after_snapshot: cfg.raft.logs_to_keep_after_snapshot,
+        request_timeout: Duration::from_millis(cfg.raft.request_timeout_ms),
+    })
+    .await
+    .context("starting the region node")?;
+    tracing::info!(node_id = cfg.node_id, region = %cfg.region, data_dir = %cfg.data_dir.display(), "node started");
+
+    if !dev {
+        let addr = cfg.raft_listen.parse().with_context(|| format!("raft_listen {}", cfg.raft_listen))?;
+        let service = RaftGrpc::server(node.clone());
+        tokio::spawn(async move {
+            if let Err(e) = tonic::transport::Server::builder().add_service(service).serve(addr).await {
+                tracing::error!(error = %e, "raft gRPC server stopped");
+            }
+        });
+        tracing::info!(raft_listen = %cfg.raft_listen, "raft gRPC listening");
+    }
+    if node.initialize_if_pristine().await? {
+        tracing::info!(members = ?cfg.member_map(), "initialized a new region group");
+    }
+    tokio::spawn(log_leader_changes(node.clone()));
+    tokio::spawn(bootstrap_credential(node.clone(), domain_key.clone(), cfg.account_id.clone(), dev));
+
+    let api = ApiState::new(node.clone(), domain_key, Arc::new(SystemClock));
+    let listener = tokio::net::TcpListener::bind(&cfg.listen)
+        .await
+        .with_context(|| format!("binding HTTP listener {}", cfg.listen))?;
+    tracing::info!(listen = %listener.local_addr()?, region = %cfg.region, node_id = cfg.node_id, "HTTP API listening");
+    axum::serve(listener, yaoshi_api::router(api))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("HTTP server")?;
+    tracing::info!("shutting down");
+    let _ = node.raft.shutdown().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => return std::future::pending().await,
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+/// The domain key: in dev mode generated at first start into `<data>/domain.key` (mode 0600); in a
+/// cluster from the configured environment variable or file, identical on every node.
+fn load_domain_key(cfg: &Config, dev: bool) -> anyhow::Result<DomainKey> {
+    if dev {
+        let path = cfg.data_dir.join("domain.key");
+        if !path.exists() {
+            write_private(&path, DomainKey::generate().to_hex().as_bytes())?;
+            tracing::info!(path = %path.display(), "generated a new domain key");
+        }
+        return read_key_file(&path);
+    }
+    if let Some(var) = &cfg.domain_key_env {
+        let value = std::env::var(var).with_context(|| format!("domain key environment variable {var} is not set"))?;
+        return DomainKey::from_hex(&value).map_err(|e| anyhow::anyhow!("domain key in {var}: {e}"));
+    }
+    match &cfg.domain_key_file {
+        Some(path) => read_key_file(path),
+        None => anyhow::bail!("no domain key configured"),
+    }
+}
+
+fn read_key_file(path: &Path) -> anyhow::Result<DomainKey> {
+    let text = zeroize::Zeroizing::new(std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?);
+    DomainKey::from_hex(&text).map_err(|e| anyhow::anyhow!("domain key file {}: {e}", path.display()))
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let mut f = opts.open(path).with_context(|| format!("creating {}", path.display()))?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    Ok(())
+}
+
+async fn log_leader_changes(node: Arc<RegionNode>) {
+    let mut metrics = node.raft.metrics();
+    let mut last = None;
+    loop {
+        let (leader, term) = {
+            let m = metrics.borrow_and_update();
+            (m.current_leader, m.current_term)
+        };
+        if leader != last {
+            match leader {
+                Some(l) => tracing::info!(leader = l, term, this_node = node.id, is_leader = l == node.id, "leader elected"),
+                None => tracing::info!(term, "no leader"),
+            }
+            last = leader;
+        }
+        if metrics.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Creates the cluster's bootstrap credential once: from the environment, or in dev mode generated
+/// and printed. Every node may propose it; apply keeps only the first.
+async fn bootstrap_credential(node: Arc<RegionNode>, domain_key: DomainKey, account_id: String, dev: bool) {
+    let from_env = match (std::env::var(ENV_ACCESS_KEY_ID), std::env::var(ENV_ACCESS_KEY_SECRET)) {
+        (Ok(id), Ok(secret)) if !id.is_empty() && !secret.is_empty() => Some((id, secret)),
+        _ => None,
+    };
+    loop {
+        if node.read_barrier().await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    match node.state.credentials() {
+        Ok(existing) if !existing.is_empty() => {
+            if let Some((id, _)) = &from_env {
+                if !existing.iter().any(|c| c.access_key_id.as_str() == id) {
+                    tracing::warn!(access_key_id = %id, "bootstrap credential from the environment ignored: the cluster already has one");
+                }
+            }
+            tracing::info!(access_key_id = %existing[0].access_key_id, "credential present");
+            return;
+        }
+        Ok(_) => {}
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read credentials");
+            return;
+        }
+    }
+    let generated = from_env.is_none();
+    let (id, secret) = match from_env {
+        Some(pair) => pair,
+        None if dev => generate_credential(),
+        None => {
+            tracing::warn!("no credential exists and {ENV_ACCESS_KEY_ID}/{ENV_ACCESS_KEY_SECRET} are not set; the API rejects every request until one is created");
+            return;
+        }
+    };
+    let access_key_id = AccessKeyId::new(id.clone());
+    let wrapped = domain_key.wrap(&Credential::wrap_aad(&access_key_id), &KeyMaterial::from_bytes(secret.as_bytes()));
+    let env = CommandEnvelope {
+        meta: CommandMeta {
+            request_id: uuid::Uuid::new_v4().to_string(),
+            principal: None,
+            nonce: None,
+            at_ms: yaoshi_api::clock::Clock::now_ms(&SystemClock),
+        },
+        command: Command::BootstrapCredential {
+            credential: Credential { access_key_id, wrapped_secret: wrapped, account_id, creation_ms: yaoshi_api::clock::Clock::now_ms(&SystemClock) },
+        },
+    };
+    match node.write(env).await {
+        Ok(Ok(CommandOutput::None)) => {
+            tracing::info!(access_key_id = %id, "bootstrap credential created");
+            if generated {
+                // Shown once, on stdout only; logs never carry the secret.
+                println!("Bootstrap credential (shown once, keep it safe):");
+                println!("  {ENV_ACCESS_KEY_ID}={id}");
+                println!("  {ENV_ACCESS_KEY_SECRET}={secret}");
+            }
+        }
+        Ok(Ok(_)) => tracing::info!("another node created the bootstrap credential first"),
+        Ok(Err(e)) => tracing::error!(code = e.code.as_str(), "bootstrap credential rejected"),
+        Err(e) => tracing::error!(error = %e, "bootstrap credential not replicated"),
+    }
+}
+
+fn generate_credential() -> (String, String) {
+    let hex = |n: usize| -> String { yaoshi_crypto::random_bytes(n).iter().map(|b| format!("{b:02x}")).collect() };
+    (format!("LTAI{}", hex(10)), hex(15))
+}
