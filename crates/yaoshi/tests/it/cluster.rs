@@ -1,0 +1,143 @@
+//! Three real processes from cluster-config/three-node: forwarding from a follower, SIGKILL of the
+//! leader, failover, and catch-up of the restarted node by snapshot after log compaction.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use openraft::storage::RaftLogStorage;
+
+use crate::support::{NodeProcess, must_be_ready, must_call, must_create_key, must_succeed_eventually};
+
+/// The shipped config with compaction made aggressive, so a restarted node must catch up by
+/// snapshot: a snapshot every 10 entries, nothing kept behind it.
+fn derived_config(dir: &Path, i: usize) -> PathBuf {
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../cluster-config/three-node/node{i}.toml"));
+    let mut text = std::fs::read_to_string(shipped).unwrap();
+    text.push_str("\n[raft]\nsnapshot_logs_since_last = 10\nlogs_to_keep_after_snapshot = 0\n");
+    let path = dir.join(format!("node{i}.toml"));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// The leader as the node's log last reported it.
+fn reported_leader(node: &NodeProcess) -> Option<u64> {
+    let log = node.log();
+    let line = log.lines().rev().find(|l| l.contains("leader elected"))?;
+    let rest = &line[line.find(" leader=")? + 8..];
+    rest.split_whitespace().next()?.parse().ok()
+}
+
+async fn agreed_leader(nodes: &[NodeProcess], alive: &[usize], timeout: Duration) -> usize {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let views: Vec<Option<u64>> = alive.iter().map(|&i| reported_leader(&nodes[i])).collect();
+        if let Some(Some(l)) = views.first() {
+            if views.iter().all(|v| *v == Some(*l)) && alive.contains(&(*l as usize - 1)) {
+                return *l as usize - 1;
+            }
+        }
+        assert!(Instant::now() < deadline, "no agreed leader: {views:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn last_log_index(data_dir: &Path) -> (u64, u64) {
+    let (mut log, _, _) = yaoshi_store::open_region(&data_dir.join("regions/cn-hangzhou")).unwrap();
+    let st = log.get_log_state().await.unwrap();
+    (st.last_purged_log_id.map_or(0, |l| l.index), st.last_log_id.map_or(0, |l| l.index))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn three_nodes_failover_and_catch_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let domain_key = yaoshi_crypto::DomainKey::generate();
+    let mut nodes: Vec<NodeProcess> = (1..=3)
+        .map(|i| {
+            let cfg = derived_config(dir.path(), i);
+            NodeProcess::with_config(&cfg, &dir.path().join(format!("node{i}")), &format!("127.0.0.1:808{i}"), &domain_key.to_hex())
+        })
+        .collect();
+    for n in &nodes {
+        must_be_ready(&n.client(), Duration::from_secs(60)).await;
+    }
+    let leader = agreed_leader(&nodes, &[0, 1, 2], Duration::from_secs(20)).await;
+    let follower = (leader + 1) % 3;
+    let other = (leader + 2) % 3;
+
+    // A write sent to a follower is forwarded to the leader and acknowledged.
+    let fc = nodes[follower].client();
+    let mut keys = vec![must_create_key(&fc).await];
+    let mut blobs = Vec::new();
+    let r = must_call(&fc, "Encrypt", &[("KeyId", &keys[0]), ("Plaintext", "before failover")]).await;
+    blobs.push((r.str("CiphertextBlob").unwrap().to_string(), "before failover".to_string()));
+    // Linearizable reads: visible at once on every node.
+    for n in &nodes {
+        must_call(&n.client(), "DescribeKey", &[("KeyId", &keys[0])]).await;
+    }
+    for _ in 0..15 {
+        keys.push(must_create_key(&nodes[other].client()).await);
+    }
+
+    // SIGKILL the leader; the survivors elect a new one and keep serving.
+    nodes[leader].kill();
+    let victim_dir = nodes[leader].data_dir.clone();
+    let (_, victim_last) = last_log_index(&victim_dir).await;
+    let survivors = [follower, other];
+    for &s in &survivors {
+        let c = nodes[s].client();
+        for k in &keys {
+            must_succeed_eventually(&c, "DescribeKey", &[("KeyId", k)], Duration::from_secs(20)).await;
+        }
+        for (blob, pt) in &blobs {
+            let r = must_call(&c, "Decrypt", &[("CiphertextBlob", blob)]).await;
+            assert_eq!(r.str("Plaintext"), Some(pt.as_str()));
+        }
+    }
+    let new_leader = agreed_leader(&nodes, &survivors, Duration::from_secs(20)).await;
+    assert_ne!(new_leader, leader);
+    // Writes continue, enough of them for several snapshots and compactions.
+    for i in 0..30 {
+        let c = nodes[survivors[i % 2]].client();
+        let r = must_succeed_eventually(&c, "CreateKey", &[], Duration::from_secs(20)).await;
+        keys.push(r.body["KeyMetadata"]["KeyId"].as_str().unwrap().to_string());
+    }
+    let last = keys.last().unwrap().clone();
+    let r = must_call(&nodes[new_leader].client(), "Encrypt", &[("KeyId", &last), ("Plaintext", "after failover")]).await;
+    blobs.push((r.str("CiphertextBlob").unwrap().to_string(), "after failover".to_string()));
+
+    // The killed node restarts and catches up.
+    nodes[leader].start();
+    let rc = nodes[leader].client();
+    must_be_ready(&rc, Duration::from_secs(60)).await;
+    let r = must_succeed_eventually(&rc, "DescribeKey", &[("KeyId", &last)], Duration::from_secs(30)).await;
+    assert_eq!(r.body["KeyMetadata"]["KeyId"], last.as_str());
+    // Data-plane reads use the local replica, so these prove its own state caught up.
+    for (blob, pt) in &blobs {
+        let r = must_succeed_eventually(&rc, "Decrypt", &[("CiphertextBlob", blob)], Duration::from_secs(30)).await;
+        assert_eq!(r.str("Plaintext"), Some(pt.as_str()));
+    }
+    for n in &nodes {
+        let r = must_call(&n.client(), "ListKeys", &[("PageSize", "100")]).await;
+        assert_eq!(r.body["TotalCount"].as_u64(), Some(keys.len() as u64));
+    }
+
+    // Stop everything and inspect the stores: the leader compacted its log past everything the
+    // restarted node had, so the restarted node can only have caught up by installing a snapshot.
+    let leader_dir = nodes[new_leader].data_dir.clone();
+    for n in &mut nodes {
+        n.kill();
+    }
+    let (leader_purged, _) = last_log_index(&leader_dir).await;
+    assert!(
+        leader_purged > victim_last,
+        "leader purged up to {leader_purged}, restarted node had {victim_last}: catch-up did not need a snapshot"
+    );
+    let digests: Vec<_> = [&victim_dir, &leader_dir]
+        .iter()
+        .map(|d| {
+            let (_, _, reader) = yaoshi_store::open_region(&d.join("regions/cn-hangzhou")).unwrap();
+            reader.digest().unwrap().into_iter().filter(|(cf, _)| cf != "sm_meta").collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(digests[0], digests[1], "replicas diverged");
+}

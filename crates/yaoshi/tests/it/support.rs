@@ -1,0 +1,163 @@
+//! Test support: spawning `yaoshi` processes on loopback and waiting for them.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use yaoshi_client::Client;
+
+pub(crate) const AK: &str = "testak";
+pub(crate) const SK: &str = "testsecret0123456789";
+
+/// A free loopback port (bound then released).
+pub(crate) fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+/// A running `yaoshi serve` process, killed on drop.
+pub(crate) struct NodeProcess {
+    child: Option<Child>,
+    args: Vec<String>,
+    envs: Vec<(String, String)>,
+    pub(crate) endpoint: String,
+    pub(crate) data_dir: PathBuf,
+    pub(crate) log_path: PathBuf,
+}
+
+impl NodeProcess {
+    /// `yaoshi serve --dev` on a free port with the test credential.
+    pub(crate) fn dev(data_dir: &Path) -> NodeProcess {
+        let endpoint = format!("127.0.0.1:{}", free_port());
+        let args = vec![
+            "serve".into(),
+            "--dev".into(),
+            "--data-dir".into(),
+            data_dir.display().to_string(),
+            "--listen".into(),
+            endpoint.clone(),
+        ];
+        NodeProcess::spawn(args, vec![], endpoint, data_dir)
+    }
+
+    /// `yaoshi serve --config FILE --data-dir DIR`, HTTP on `endpoint`.
+    pub(crate) fn with_config(config: &Path, data_dir: &Path, endpoint: &str, domain_key_hex: &str) -> NodeProcess {
+        let args = vec![
+            "serve".into(),
+            "--config".into(),
+            config.display().to_string(),
+            "--data-dir".into(),
+            data_dir.display().to_string(),
+        ];
+        NodeProcess::spawn(args, vec![("YAOSHI_DOMAIN_KEY".into(), domain_key_hex.into())], endpoint.into(), data_dir)
+    }
+
+    fn spawn(args: Vec<String>, envs: Vec<(String, String)>, endpoint: String, data_dir: &Path) -> NodeProcess {
+        std::fs::create_dir_all(data_dir).unwrap();
+        let log_path = data_dir.with_extension("log");
+        let mut n = NodeProcess { child: None, args, envs, endpoint, data_dir: data_dir.to_path_buf(), log_path };
+        n.start();
+        n
+    }
+
+    /// Starts (or restarts) the process.
+    pub(crate) fn start(&mut self) {
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log_path).unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_yaoshi"))
+            .args(&self.args)
+            .envs(self.envs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .env("YAOSHI_ACCESS_KEY_ID", AK)
+            .env("YAOSHI_ACCESS_KEY_SECRET", SK)
+            .env("RUST_LOG", "info,openraft=warn")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        self.child = Some(child);
+    }
+
+    /// SIGKILL, then reap.
+    pub(crate) fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Whether the process is still running (a crash is a test failure).
+    pub(crate) fn is_running(&mut self) -> bool {
+        match self.child.as_mut() {
+            Some(c) => c.try_wait().unwrap().is_none(),
+            None => false,
+        }
+    }
+
+    pub(crate) fn client(&self) -> Client {
+        Client::new(&self.endpoint, AK, SK)
+    }
+
+    /// The process log so far.
+    pub(crate) fn log(&self) -> String {
+        std::fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+}
+
+impl Drop for NodeProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Waits until `client` answers a signed ListKeys with 200 (credential replicated, leader known).
+pub(crate) async fn must_be_ready(client: &Client, timeout: Duration) {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Ok(r) = client.call("ListKeys", &[]).await {
+            if r.status == 200 {
+                return;
+            }
+        }
+        assert!(Instant::now() < deadline, "node {} not ready in {timeout:?}", client.endpoint());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Calls until the response is 200 or the timeout passes (for the leaderless window of a failover).
+pub(crate) async fn must_succeed_eventually(client: &Client, action: &str, params: &[(&str, &str)], timeout: Duration) -> yaoshi_client::Response {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let r = client.call(action, params).await;
+        if let Ok(r) = &r {
+            if r.status == 200 {
+                return r.clone();
+            }
+        }
+        assert!(Instant::now() < deadline, "{action} on {} kept failing: {r:?}", client.endpoint());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// A successful call, or a panic with the response.
+pub(crate) async fn must_call(client: &Client, action: &str, params: &[(&str, &str)]) -> yaoshi_client::Response {
+    let r = client.call(action, params).await.unwrap();
+    assert_eq!(r.status, 200, "{action}: {:?}", r.body);
+    assert!(r.body.get("Code").is_none(), "success body carries Code: {:?}", r.body);
+    assert!(r.str("RequestId").is_some());
+    r
+}
+
+/// Creates a key and returns its id.
+pub(crate) async fn must_create_key(client: &Client) -> String {
+    let r = must_call(client, "CreateKey", &[("Description", "test key")]).await;
+    r.body["KeyMetadata"]["KeyId"].as_str().unwrap().to_string()
+}
+
+/// The Python interpreter of the venv made by `.ci/setup`.
+pub(crate) fn venv_python() -> PathBuf {
+    let venv = std::env::var("YAOSHI_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/yaoshi-venv"));
+    let py = venv.join("bin/python");
+    assert!(py.exists(), "{} missing: run .ci/setup first", py.display());
+    py
+}
