@@ -35,15 +35,17 @@ pub(crate) fn authenticate(
 ) -> Result<Authenticated, ApiError> {
     let authorization = headers.get("authorization").and_then(|v| v.to_str().ok());
     let auth = match authorization {
-        Some(h) if h.trim_start().starts_with("ACS3-") => acs3(api, method, headers, params, body, h)?,
+        Some(h) if h.trim_start().starts_with("ACS3-") => {
+            acs3(api, method, headers, params, body, h)?
+        }
         _ => rpc_v1(api, method, params)?,
     };
     let (timestamp, result) = auth;
     check_timestamp(timestamp.as_deref(), now_ms)?;
-    if let Some(nonce) = &result.nonce {
-        if !api.nonces.check_and_insert(result.principal.as_str(), nonce, now_ms) {
-            return Err(ApiError::new(ErrorCode::SignatureNonceUsed));
-        }
+    if let Some(nonce) = &result.nonce
+        && !api.nonces.check_and_insert(result.principal.as_str(), nonce, now_ms)
+    {
+        return Err(ApiError::new(ErrorCode::SignatureNonceUsed));
     }
     Ok(result)
 }
@@ -53,7 +55,10 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 /// Looks a credential up and unwraps its secret.
-fn secret_of(api: &ApiState, access_key_id: &str) -> Result<(Credential, zeroize::Zeroizing<String>), ApiError> {
+fn secret_of(
+    api: &ApiState,
+    access_key_id: &str,
+) -> Result<(Credential, zeroize::Zeroizing<String>), ApiError> {
     let credential = api
         .node
         .state
@@ -67,10 +72,14 @@ fn secret_of(api: &ApiState, access_key_id: &str) -> Result<(Credential, zeroize
         .domain_key
         .unwrap(&Credential::wrap_aad(&credential.access_key_id), &credential.wrapped_secret)
         .map_err(|_| {
-            tracing::error!(access_key_id, "credential secret does not unwrap under this node's domain key");
+            tracing::error!(
+                access_key_id,
+                "credential secret does not unwrap under this node's domain key"
+            );
             ApiError::new(ErrorCode::InternalFailure)
         })?;
-    let secret = String::from_utf8(material.as_bytes().to_vec()).map_err(|_| ApiError::new(ErrorCode::InternalFailure))?;
+    let secret = String::from_utf8(material.as_bytes().to_vec())
+        .map_err(|_| ApiError::new(ErrorCode::InternalFailure))?;
     Ok((credential, zeroize::Zeroizing::new(secret)))
 }
 
@@ -79,10 +88,10 @@ type AuthResult = Result<(Option<String>, Authenticated), ApiError>;
 fn rpc_v1(api: &ApiState, method: &str, params: &Params) -> AuthResult {
     let access_key_id = params.required("AccessKeyId")?;
     let signature = params.get("Signature").ok_or_else(|| ApiError::missing("Signature"))?;
-    if let Some(m) = params.optional("SignatureMethod") {
-        if m != "HMAC-SHA1" {
-            return Err(ApiError::invalid("SignatureMethod"));
-        }
+    if let Some(m) = params.optional("SignatureMethod")
+        && m != "HMAC-SHA1"
+    {
+        return Err(ApiError::invalid("SignatureMethod"));
     }
     let (credential, secret) = secret_of(api, access_key_id)?;
     let string_to_sign = yaoshi_sign::rpc_v1_string_to_sign(method, params.pairs());
@@ -102,7 +111,14 @@ fn rpc_v1(api: &ApiState, method: &str, params: &Params) -> AuthResult {
     ))
 }
 
-fn acs3(api: &ApiState, method: &str, headers: &HeaderMap, params: &Params, body: &[u8], authorization: &str) -> AuthResult {
+fn acs3(
+    api: &ApiState,
+    method: &str,
+    headers: &HeaderMap,
+    params: &Params,
+    body: &[u8],
+    authorization: &str,
+) -> AuthResult {
     let parsed = yaoshi_sign::parse_acs3_authorization(authorization)
         .map_err(|_| ApiError::with_subject(ErrorCode::IncompleteSignature, ""))?;
     if !authorization.trim_start().starts_with("ACS3-HMAC-SHA256 ") {
@@ -117,7 +133,9 @@ fn acs3(api: &ApiState, method: &str, headers: &HeaderMap, params: &Params, body
     let (credential, secret) = secret_of(api, &parsed.access_key_id)?;
     let header_pairs: Vec<(String, String)> = headers
         .iter()
-        .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_ascii_lowercase(), v.to_string())))
+        .filter_map(|(k, v)| {
+            v.to_str().ok().map(|v| (k.as_str().to_ascii_lowercase(), v.to_string()))
+        })
         .collect();
     let hashed_payload = yaoshi_sign::sha256_hex(body);
     let canonical = yaoshi_sign::acs3_canonical_request(
@@ -138,9 +156,15 @@ fn acs3(api: &ApiState, method: &str, headers: &HeaderMap, params: &Params, body
         Authenticated {
             principal: credential.access_key_id,
             account_id: credential.account_id,
-            nonce: header(headers, "x-acs-signature-nonce").filter(|n| !n.is_empty()).map(str::to_string),
-            action: header(headers, "x-acs-action").map(str::to_string).or_else(|| params.optional("Action").map(str::to_string)),
-            version: header(headers, "x-acs-version").map(str::to_string).or_else(|| params.optional("Version").map(str::to_string)),
+            nonce: header(headers, "x-acs-signature-nonce")
+                .filter(|n| !n.is_empty())
+                .map(str::to_string),
+            action: header(headers, "x-acs-action")
+                .map(str::to_string)
+                .or_else(|| params.optional("Action").map(str::to_string)),
+            version: header(headers, "x-acs-version")
+                .map(str::to_string)
+                .or_else(|| params.optional("Version").map(str::to_string)),
         },
     ))
 }
@@ -152,7 +176,9 @@ pub(crate) fn parse_timestamp(s: &str) -> Option<i64> {
 }
 
 fn check_timestamp(timestamp: Option<&str>, now_ms: i64) -> Result<(), ApiError> {
-    let ts = timestamp.and_then(parse_timestamp).ok_or_else(|| ApiError::new(ErrorCode::IllegalTimestamp))?;
+    let ts = timestamp
+        .and_then(parse_timestamp)
+        .ok_or_else(|| ApiError::new(ErrorCode::IllegalTimestamp))?;
     if (now_ms - ts).abs() > REPLAY_WINDOW_MS {
         return Err(ApiError::new(ErrorCode::IllegalTimestamp));
     }
@@ -211,8 +237,14 @@ mod tests {
         assert_eq!(parse_timestamp("2016-03-28T03:13:08Z"), Some(1_459_134_788_000));
         assert_eq!(parse_timestamp("2026-11-23T00:31:07.935Z").map(|t| t % 1000), Some(935));
         assert_eq!(parse_timestamp("2016-03-28 03:13:08"), None);
-        assert!(check_timestamp(Some("2016-03-28T03:13:08Z"), 1_459_134_788_000 + REPLAY_WINDOW_MS).is_ok());
-        assert!(check_timestamp(Some("2016-03-28T03:13:08Z"), 1_459_134_788_000 + REPLAY_WINDOW_MS + 1).is_err());
+        assert!(
+            check_timestamp(Some("2016-03-28T03:13:08Z"), 1_459_134_788_000 + REPLAY_WINDOW_MS)
+                .is_ok()
+        );
+        assert!(
+            check_timestamp(Some("2016-03-28T03:13:08Z"), 1_459_134_788_000 + REPLAY_WINDOW_MS + 1)
+                .is_err()
+        );
         assert!(check_timestamp(None, 0).is_err());
     }
 

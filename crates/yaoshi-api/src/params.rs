@@ -53,7 +53,13 @@ impl Params {
     }
 
     /// An optional integer in `min..=max`, `default` when absent.
-    pub(crate) fn int_in(&self, name: &str, min: i64, max: i64, default: i64) -> Result<i64, ApiError> {
+    pub(crate) fn int_in(
+        &self,
+        name: &str,
+        min: i64,
+        max: i64,
+        default: i64,
+    ) -> Result<i64, ApiError> {
         match self.optional(name) {
             None => Ok(default),
             Some(v) => match v.trim().parse::<i64>() {

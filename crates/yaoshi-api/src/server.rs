@@ -35,7 +35,11 @@ pub struct ApiState {
 
 impl ApiState {
     /// The shared state of a node's API.
-    pub fn new(node: Arc<RegionNode>, domain_key: DomainKey, clock: Arc<dyn Clock>) -> Arc<ApiState> {
+    pub fn new(
+        node: Arc<RegionNode>,
+        domain_key: DomainKey,
+        clock: Arc<dyn Clock>,
+    ) -> Arc<ApiState> {
         Arc::new(ApiState { node, domain_key, clock, nonces: NonceCache::default() })
     }
 
@@ -115,10 +119,10 @@ async fn process(
         Some(API_VERSION) => {}
         Some(_) => return Err(ApiError::invalid("Version")),
     }
-    if let Some(region) = params.optional("RegionId") {
-        if region != api.region() {
-            return Err(ApiError::invalid("RegionId"));
-        }
+    if let Some(region) = params.optional("RegionId")
+        && region != api.region()
+    {
+        return Err(ApiError::invalid("RegionId"));
     }
     let ctx = RequestContext {
         request_id: request_id.to_string(),

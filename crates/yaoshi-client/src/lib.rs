@@ -37,7 +37,8 @@ pub struct Client {
 
 /// Formats Unix seconds as the `Timestamp` parameter.
 pub fn timestamp_at(unix_seconds: i64) -> String {
-    let t = time::OffsetDateTime::from_unix_timestamp(unix_seconds).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let t = time::OffsetDateTime::from_unix_timestamp(unix_seconds)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     let fmt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
     t.format(&fmt).unwrap_or_default()
 }
@@ -98,13 +99,19 @@ impl Client {
     /// # Errors
     ///
     /// Fails on a transport error.
-    pub async fn send_params(&self, pairs: &[(String, String)]) -> Result<Response, reqwest::Error> {
+    pub async fn send_params(
+        &self,
+        pairs: &[(String, String)],
+    ) -> Result<Response, reqwest::Error> {
         let query: String = form_encode(pairs);
         let url = format!("http://{}/?{query}", self.endpoint);
         let resp = self.http.post(url).send().await?;
         let status = resp.status().as_u16();
         let text = resp.text().await?;
-        Ok(Response { status, body: serde_json::from_str(&text).unwrap_or(serde_json::Value::Null) })
+        Ok(Response {
+            status,
+            body: serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+        })
     }
 
     /// Calls `action` with a fresh nonce and the current time.
@@ -112,7 +119,11 @@ impl Client {
     /// # Errors
     ///
     /// Fails on a transport error (API errors are returned as responses).
-    pub async fn call(&self, action: &str, params: &[(&str, &str)]) -> Result<Response, reqwest::Error> {
+    pub async fn call(
+        &self,
+        action: &str,
+        params: &[(&str, &str)],
+    ) -> Result<Response, reqwest::Error> {
         let nonce = uuid::Uuid::new_v4().simple().to_string();
         let pairs = self.signed_params("POST", action, params, &timestamp_now(), &nonce);
         self.send_params(&pairs).await
@@ -122,7 +133,9 @@ impl Client {
 fn form_encode(pairs: &[(String, String)]) -> String {
     pairs
         .iter()
-        .map(|(k, v)| format!("{}={}", yaoshi_sign::percent_encode(k), yaoshi_sign::percent_encode(v)))
+        .map(|(k, v)| {
+            format!("{}={}", yaoshi_sign::percent_encode(k), yaoshi_sign::percent_encode(v))
+        })
         .collect::<Vec<_>>()
         .join("&")
 }

@@ -111,14 +111,7 @@ pub fn seal_blob(
     salt_arr.copy_from_slice(salt);
     let mut nonce_arr = [0u8; NONCE_LEN];
     nonce_arr.copy_from_slice(nonce);
-    seal_blob_with(
-        material,
-        header,
-        plaintext,
-        context_aad,
-        &salt_arr,
-        &nonce_arr,
-    )
+    seal_blob_with(material, header, plaintext, context_aad, &salt_arr, &nonce_arr)
 }
 
 /// [`seal_blob`] with a given salt and nonce, so tests can pin the output.
@@ -207,10 +200,7 @@ fn check_material(material: &KeyMaterial) -> Result<(), CryptoError> {
 fn checked_id<'a>(field: &'static str, id: &'a str) -> Result<&'a [u8], CryptoError> {
     let bytes = id.as_bytes();
     if bytes.len() > MAX_ID_LEN {
-        return Err(CryptoError::HeaderFieldTooLong {
-            field,
-            len: bytes.len(),
-        });
+        return Err(CryptoError::HeaderFieldTooLong { field, len: bytes.len() });
     }
     Ok(bytes)
 }
@@ -231,9 +221,7 @@ fn derive_data_key(
     Hkdf::<Sha256>::new(Some(salt), material.as_bytes())
         .expand_multi_info(&[HKDF_INFO_PREFIX, header_bytes], &mut key)
         // Only reachable for outputs over 8160 bytes; material is at most 32.
-        .map_err(|_| CryptoError::InvalidKeyLength {
-            len: material.len(),
-        })?;
+        .map_err(|_| CryptoError::InvalidKeyLength { len: material.len() })?;
     Ok(key)
 }
 
@@ -257,16 +245,10 @@ fn split_blob(blob: &[u8]) -> Result<BlobParts<'_>, CryptoError> {
     let nonce = reader.take(NONCE_LEN)?;
     let header_len = blob.len() - reader.rest.len();
     let body = reader.rest;
-    let ciphertext_len = body
-        .len()
-        .checked_sub(TAG_LEN)
-        .ok_or(CryptoError::MalformedBlob)?;
+    let ciphertext_len = body.len().checked_sub(TAG_LEN).ok_or(CryptoError::MalformedBlob)?;
     let (ciphertext, tag) = body.split_at(ciphertext_len);
     Ok(BlobParts {
-        header: BlobHeader {
-            key_id,
-            key_version_id,
-        },
+        header: BlobHeader { key_id, key_version_id },
         header_bytes: blob.get(..header_len).ok_or(CryptoError::MalformedBlob)?,
         salt,
         nonce: nonce.try_into().map_err(|_| CryptoError::MalformedBlob)?,
@@ -291,17 +273,12 @@ impl<'a> Reader<'a> {
     }
 
     fn byte(&mut self) -> Result<u8, CryptoError> {
-        self.take(1)?
-            .first()
-            .copied()
-            .ok_or(CryptoError::MalformedBlob)
+        self.take(1)?.first().copied().ok_or(CryptoError::MalformedBlob)
     }
 
     fn id(&mut self) -> Result<String, CryptoError> {
         let len = usize::from(self.byte()?);
         let bytes = self.take(len)?;
-        std::str::from_utf8(bytes)
-            .map(str::to_owned)
-            .map_err(|_| CryptoError::MalformedBlob)
+        std::str::from_utf8(bytes).map(str::to_owned).map_err(|_| CryptoError::MalformedBlob)
     }
 }

@@ -35,17 +35,12 @@ impl TestRng {
 }
 
 fn header() -> BlobHeader {
-    BlobHeader {
-        key_id: "key-0123".to_owned(),
-        key_version_id: "v-0001".to_owned(),
-    }
+    BlobHeader { key_id: "key-0123".to_owned(), key_version_id: "v-0001".to_owned() }
 }
 
 fn context(pairs: &[(&str, &str)]) -> Vec<u8> {
-    let map: BTreeMap<String, String> = pairs
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
+    let map: BTreeMap<String, String> =
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
     encryption_context_aad(&map)
 }
 
@@ -99,10 +94,7 @@ fn parse_header_needs_no_key() {
     let blob = seal_blob(&material(32), &header(), b"secret", b"").unwrap();
     assert_eq!(parse_blob_header(&blob).unwrap(), header());
 
-    let unicode = BlobHeader {
-        key_id: "键-ключ".to_owned(),
-        key_version_id: String::new(),
-    };
+    let unicode = BlobHeader { key_id: "键-ключ".to_owned(), key_version_id: String::new() };
     let blob = seal_blob(&material(16), &unicode, b"", b"").unwrap();
     assert_eq!(parse_blob_header(&blob).unwrap(), unicode);
     assert!(open_blob(&material(16), &blob, b"").unwrap().is_empty());
@@ -110,35 +102,20 @@ fn parse_header_needs_no_key() {
 
 #[test]
 fn longest_ids_fit_and_longer_ones_are_rejected() {
-    let long = BlobHeader {
-        key_id: "k".repeat(255),
-        key_version_id: "v".repeat(255),
-    };
+    let long = BlobHeader { key_id: "k".repeat(255), key_version_id: "v".repeat(255) };
     let blob = seal_blob(&material(32), &long, b"p", b"").unwrap();
     assert_eq!(parse_blob_header(&blob).unwrap(), long);
     assert_eq!(&open_blob(&material(32), &blob, b"").unwrap()[..], b"p");
 
-    let too_long = BlobHeader {
-        key_id: "k".repeat(256),
-        key_version_id: "v".to_owned(),
-    };
+    let too_long = BlobHeader { key_id: "k".repeat(256), key_version_id: "v".to_owned() };
     assert_eq!(
         seal_blob(&material(32), &too_long, b"p", b"").unwrap_err(),
-        CryptoError::HeaderFieldTooLong {
-            field: "key_id",
-            len: 256
-        }
+        CryptoError::HeaderFieldTooLong { field: "key_id", len: 256 }
     );
-    let too_long = BlobHeader {
-        key_id: "k".to_owned(),
-        key_version_id: "é".repeat(128),
-    };
+    let too_long = BlobHeader { key_id: "k".to_owned(), key_version_id: "é".repeat(128) };
     assert_eq!(
         seal_blob(&material(32), &too_long, b"p", b"").unwrap_err(),
-        CryptoError::HeaderFieldTooLong {
-            field: "key_version_id",
-            len: 256
-        }
+        CryptoError::HeaderFieldTooLong { field: "key_version_id", len: 256 }
     );
 }
 
@@ -164,25 +141,15 @@ fn wrong_key_or_context_fails_authentication() {
     // Same length class but a different size is a different key, too.
     assert_eq!(open_blob(&material(16), &blob, &ctx), auth);
     assert_eq!(open_blob(&material(32), &blob, b""), auth);
+    assert_eq!(open_blob(&material(32), &blob, &context(&[("purpose", "other")])), auth);
     assert_eq!(
-        open_blob(&material(32), &blob, &context(&[("purpose", "other")])),
-        auth
-    );
-    assert_eq!(
-        open_blob(
-            &material(32),
-            &blob,
-            &context(&[("purpose", "test"), ("extra", "1")])
-        ),
+        open_blob(&material(32), &blob, &context(&[("purpose", "test"), ("extra", "1")])),
         auth
     );
 
     let plain = seal_blob(&material(32), &header(), b"secret", b"").unwrap();
     assert_eq!(open_blob(&material(32), &plain, &ctx), auth);
-    assert_eq!(
-        &open_blob(&material(32), &plain, b"").unwrap()[..],
-        b"secret"
-    );
+    assert_eq!(&open_blob(&material(32), &plain, b"").unwrap()[..], b"secret");
 }
 
 #[test]
@@ -226,10 +193,7 @@ fn swapping_the_key_id_fails_even_with_the_same_material() {
     // "key-0123" -> "key-0124": same lengths, still parseable.
     moved[2 + 7] = b'4';
     assert_eq!(parse_blob_header(&moved).unwrap().key_id, "key-0124");
-    assert_eq!(
-        open_blob(&m, &moved, b""),
-        Err(CryptoError::AuthenticationFailed)
-    );
+    assert_eq!(open_blob(&m, &moved, b""), Err(CryptoError::AuthenticationFailed));
 }
 
 #[test]
@@ -242,20 +206,14 @@ fn truncated_blobs_are_rejected() {
         let err = open_blob(&m, cut, b"").unwrap_err();
         if len < header_and_tag {
             assert_eq!(err, CryptoError::MalformedBlob, "length {len}");
-            assert_eq!(
-                parse_blob_header(cut).unwrap_err(),
-                CryptoError::MalformedBlob
-            );
+            assert_eq!(parse_blob_header(cut).unwrap_err(), CryptoError::MalformedBlob);
         } else {
             assert_eq!(err, CryptoError::AuthenticationFailed, "length {len}");
         }
     }
     let mut longer = blob.clone();
     longer.push(0);
-    assert_eq!(
-        open_blob(&m, &longer, b""),
-        Err(CryptoError::AuthenticationFailed)
-    );
+    assert_eq!(open_blob(&m, &longer, b""), Err(CryptoError::AuthenticationFailed));
 }
 
 #[test]
@@ -265,10 +223,7 @@ fn unknown_versions_and_bad_utf8_are_rejected() {
     for version in [0x00, 0x02, 0xff] {
         let mut bad = blob.clone();
         bad[0] = version;
-        assert_eq!(
-            parse_blob_header(&bad),
-            Err(CryptoError::UnsupportedBlobVersion { version })
-        );
+        assert_eq!(parse_blob_header(&bad), Err(CryptoError::UnsupportedBlobVersion { version }));
     }
     let mut bad = blob.clone();
     bad[2] = 0xff;

@@ -5,10 +5,8 @@ use std::collections::BTreeMap;
 use crate::encryption_context_aad;
 
 fn aad(pairs: &[(&str, &str)]) -> Vec<u8> {
-    let map: BTreeMap<String, String> = pairs
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
+    let map: BTreeMap<String, String> =
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
     encryption_context_aad(&map)
 }
 
@@ -24,10 +22,7 @@ fn entries_are_length_prefixed_and_sorted() {
         hex::encode(aad(&[("purpose", "test"), ("a", "b")])),
         "0000000161000000016200000007707572706f73650000000474657374"
     );
-    assert_eq!(
-        aad(&[("b", "2"), ("a", "1")]),
-        aad(&[("a", "1"), ("b", "2")])
-    );
+    assert_eq!(aad(&[("b", "2"), ("a", "1")]), aad(&[("a", "1"), ("b", "2")]));
 }
 
 #[test]
@@ -35,10 +30,7 @@ fn encoding_is_unambiguous() {
     assert_ne!(aad(&[("a", "bc")]), aad(&[("ab", "c")]));
     assert_ne!(aad(&[("a", "")]), aad(&[]));
     assert_ne!(aad(&[("", "")]), aad(&[]));
-    assert_ne!(
-        aad(&[("a", "b"), ("c", "d")]),
-        aad(&[("a", "b\0\0\0\x01c")])
-    );
+    assert_ne!(aad(&[("a", "b"), ("c", "d")]), aad(&[("a", "b\0\0\0\x01c")]));
 }
 
 #[test]

@@ -85,13 +85,8 @@ fn tag_of(case: &Case) -> [u8; TAG_LEN] {
 fn seal_matches_known_answers() {
     for case in CASES {
         let mut buf = unhex(case.plaintext);
-        let tag = seal_in_place(
-            &unhex(case.key),
-            &nonce_of(case),
-            &unhex(case.aad),
-            &mut buf,
-        )
-        .unwrap_or_else(|e| panic!("{}: {e}", case.name));
+        let tag = seal_in_place(&unhex(case.key), &nonce_of(case), &unhex(case.aad), &mut buf)
+            .unwrap_or_else(|e| panic!("{}: {e}", case.name));
         assert_eq!(hex::encode(&buf), case.ciphertext, "{}", case.name);
         assert_eq!(hex::encode(tag), case.tag, "{}", case.name);
     }
@@ -101,14 +96,8 @@ fn seal_matches_known_answers() {
 fn open_matches_known_answers() {
     for case in CASES {
         let mut buf = unhex(case.ciphertext);
-        open_in_place(
-            &unhex(case.key),
-            &nonce_of(case),
-            &unhex(case.aad),
-            &mut buf,
-            &tag_of(case),
-        )
-        .unwrap_or_else(|e| panic!("{}: {e}", case.name));
+        open_in_place(&unhex(case.key), &nonce_of(case), &unhex(case.aad), &mut buf, &tag_of(case))
+            .unwrap_or_else(|e| panic!("{}: {e}", case.name));
         assert_eq!(hex::encode(&buf), case.plaintext, "{}", case.name);
     }
 }
@@ -119,14 +108,9 @@ fn open_rejects_modified_tag_and_leaves_ciphertext() {
         let mut tag = tag_of(case);
         tag[TAG_LEN - 1] ^= 0x01;
         let mut buf = unhex(case.ciphertext);
-        let err = open_in_place(
-            &unhex(case.key),
-            &nonce_of(case),
-            &unhex(case.aad),
-            &mut buf,
-            &tag,
-        )
-        .unwrap_err();
+        let err =
+            open_in_place(&unhex(case.key), &nonce_of(case), &unhex(case.aad), &mut buf, &tag)
+                .unwrap_err();
         assert_eq!(err, CryptoError::AuthenticationFailed, "{}", case.name);
         assert_eq!(hex::encode(&buf), case.ciphertext, "{}", case.name);
     }

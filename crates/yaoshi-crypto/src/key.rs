@@ -130,10 +130,8 @@ impl DomainKey {
     /// Nodes compare fingerprints to detect mismatched domain keys without revealing them.
     #[must_use]
     pub fn fingerprint(&self) -> String {
-        let digest = Sha256::new()
-            .chain_update(FINGERPRINT_PREFIX)
-            .chain_update(&self.0[..])
-            .finalize();
+        let digest =
+            Sha256::new().chain_update(FINGERPRINT_PREFIX).chain_update(&self.0[..]).finalize();
         hex::encode(&digest[..8])
     }
 
@@ -214,9 +212,8 @@ impl DomainKey {
         }
         let (nonce, rest) = rest.split_at(NONCE_LEN);
         let (ciphertext, tag) = rest.split_at(rest.len() - TAG_LEN);
-        let nonce: &[u8; NONCE_LEN] = nonce
-            .try_into()
-            .map_err(|_| CryptoError::MalformedWrapped)?;
+        let nonce: &[u8; NONCE_LEN] =
+            nonce.try_into().map_err(|_| CryptoError::MalformedWrapped)?;
         let tag: &[u8; TAG_LEN] = tag.try_into().map_err(|_| CryptoError::MalformedWrapped)?;
         let mut buf = Zeroizing::new(ciphertext.to_vec());
         gcm::open_in_place(&self.0[..], nonce, &wrap_aad(aad), &mut buf, tag)?;

@@ -24,10 +24,7 @@ fn generated_key_material_has_requested_length() {
     for len in [0, 16, 24, 32, 64] {
         assert_eq!(KeyMaterial::generate(len).len(), len);
     }
-    assert_ne!(
-        KeyMaterial::generate(32).as_bytes(),
-        KeyMaterial::generate(32).as_bytes()
-    );
+    assert_ne!(KeyMaterial::generate(32).as_bytes(), KeyMaterial::generate(32).as_bytes());
 }
 
 #[test]
@@ -50,10 +47,7 @@ fn domain_key_needs_exactly_32_bytes() {
 fn domain_key_hex_round_trip() {
     let key = domain_key();
     let hex = key.to_hex();
-    assert_eq!(
-        hex.as_str(),
-        "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
-    );
+    assert_eq!(hex.as_str(), "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f");
     let again = DomainKey::from_hex(&format!("  {}\n", hex.as_str())).unwrap();
     assert_eq!(again.to_hex().as_str(), hex.as_str());
     let upper = DomainKey::from_hex(&hex.to_uppercase()).unwrap();
@@ -84,10 +78,7 @@ fn domain_key_hex_rejects_bad_input_without_echoing_it() {
 fn fingerprint_is_stable_and_distinguishes_keys() {
     // Checked against Python: sha256(b"yaoshi-domain-key-fingerprint" + bytes(range(32))).
     assert_eq!(domain_key().fingerprint(), "1ccd585303081965");
-    assert_ne!(
-        DomainKey::generate().fingerprint(),
-        domain_key().fingerprint()
-    );
+    assert_ne!(DomainKey::generate().fingerprint(), domain_key().fingerprint());
 }
 
 #[test]
@@ -115,9 +106,7 @@ fn wrap_matches_independent_implementation() {
     // AESGCM(bytes(range(32))).encrypt(bytes(range(0xa0, 0xac)), bytes(range(0x40, 0x60)),
     //                                  b"\x01" + b"key-1/v-1"), prefixed with 01 || nonce.
     let nonce: [u8; 12] = core::array::from_fn(|i| 0xa0 + i as u8);
-    let wrapped = domain_key()
-        .wrap_with_nonce(b"key-1/v-1", &material(), &nonce)
-        .unwrap();
+    let wrapped = domain_key().wrap_with_nonce(b"key-1/v-1", &material(), &nonce).unwrap();
     assert_eq!(
         hex::encode(&wrapped),
         "01a0a1a2a3a4a5a6a7a8a9aaaba6593e6e018e44f82a2ccd984b378e9120fd0b43c6e2143bc4577cdd23\
@@ -131,18 +120,10 @@ fn wrap_matches_independent_implementation() {
 fn unwrap_with_wrong_aad_or_domain_key_fails() {
     let key = domain_key();
     let wrapped = key.wrap(b"key-1/v-1", &material());
+    assert_eq!(key.unwrap(b"key-1/v-2", &wrapped).unwrap_err(), CryptoError::AuthenticationFailed);
+    assert_eq!(key.unwrap(b"", &wrapped).unwrap_err(), CryptoError::AuthenticationFailed);
     assert_eq!(
-        key.unwrap(b"key-1/v-2", &wrapped).unwrap_err(),
-        CryptoError::AuthenticationFailed
-    );
-    assert_eq!(
-        key.unwrap(b"", &wrapped).unwrap_err(),
-        CryptoError::AuthenticationFailed
-    );
-    assert_eq!(
-        DomainKey::generate()
-            .unwrap(b"key-1/v-1", &wrapped)
-            .unwrap_err(),
+        DomainKey::generate().unwrap(b"key-1/v-1", &wrapped).unwrap_err(),
         CryptoError::AuthenticationFailed
     );
 }

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use openraft::BasicNode;
 use openraft::error::{
     InstallSnapshotError, NetworkError, RPCError, RaftError, RemoteError, Unreachable,
 };
@@ -10,7 +11,6 @@ use openraft::raft::{
     AppendEntriesRequest, AppendEntriesResponse, InstallSnapshotRequest, InstallSnapshotResponse,
     VoteRequest, VoteResponse,
 };
-use openraft::BasicNode;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tonic::transport::{Channel, Endpoint};
@@ -23,7 +23,9 @@ use crate::pb::{RaftRequest, RaftServiceClient};
 pub(crate) const MAX_MESSAGE_BYTES: usize = 64 * 1024 * 1024;
 
 /// Builds a gRPC client for `addr` (`host:port`) on a lazily connected channel.
-pub(crate) fn client_for(addr: &str) -> Result<RaftServiceClient<Channel>, tonic::transport::Error> {
+pub(crate) fn client_for(
+    addr: &str,
+) -> Result<RaftServiceClient<Channel>, tonic::transport::Error> {
     let endpoint = Endpoint::from_shared(format!("http://{addr}"))?
         .connect_timeout(Duration::from_millis(500))
         .tcp_nodelay(true)
@@ -80,7 +82,8 @@ impl GrpcNetwork {
             let e = std::io::Error::other("invalid peer address");
             return Err(RPCError::Unreachable(Unreachable::new(&e)));
         };
-        let mut request = tonic::Request::new(RaftRequest { region: self.region.clone(), payload: encode(req) });
+        let mut request =
+            tonic::Request::new(RaftRequest { region: self.region.clone(), payload: encode(req) });
         request.set_timeout(ttl);
         let reply = match kind {
             RpcKind::Append => client.append_entries(request).await,
@@ -132,4 +135,3 @@ impl RaftNetwork<TypeConfig> for GrpcNetwork {
         self.call(RpcKind::Vote, &rpc, ttl).await
     }
 }
-

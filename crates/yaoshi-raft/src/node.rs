@@ -227,12 +227,16 @@ impl RegionNode {
             let leader = self.raft.current_leader().await;
             match leader {
                 Some(l) if l == self.id => {
-                    let res = tokio::time::timeout_at(deadline, self.raft.client_write(env.clone())).await;
+                    let res =
+                        tokio::time::timeout_at(deadline, self.raft.client_write(env.clone()))
+                            .await;
                     match res {
                         Err(_elapsed) => return Err(WriteError::Uncertain),
                         Ok(Ok(resp)) => return Ok(resp.data),
                         Ok(Err(RaftError::APIError(ClientWriteError::ForwardToLeader(_)))) => {}
-                        Ok(Err(RaftError::APIError(ClientWriteError::ChangeMembershipError(e)))) => {
+                        Ok(Err(RaftError::APIError(ClientWriteError::ChangeMembershipError(
+                            e,
+                        )))) => {
                             tracing::error!(error = %e, "membership error on a normal write");
                             return Err(WriteError::Uncertain);
                         }
@@ -247,10 +251,22 @@ impl RegionNode {
                         });
                         req.set_timeout(deadline.saturating_duration_since(Instant::now()));
                         match client.client_write(req).await {
-                            Ok(reply) => match decode::<ForwardReply<CommandResponse>>(&reply.into_inner().payload) {
-                                Ok(ForwardReply::Done(r)) => return Ok(r),
+                            Ok(reply) => match decode::<ForwardReply<(u64, CommandResponse)>>(
+                                &reply.into_inner().payload,
+                            ) {
+                                Ok(ForwardReply::Done((index, r))) => {
+                                    // Read-your-writes at the acknowledging node: the data plane
+                                    // reads the local replica, so wait until it has applied the
+                                    // write before answering.
+                                    self.wait_applied(Some(index), deadline)
+                                        .await
+                                        .map_err(|_| WriteError::Uncertain)?;
+                                    return Ok(r);
+                                }
                                 Ok(ForwardReply::NotLeader { .. }) => {}
-                                Ok(ForwardReply::Unavailable) | Err(_) => return Err(WriteError::Uncertain),
+                                Ok(ForwardReply::Unavailable) | Err(_) => {
+                                    return Err(WriteError::Uncertain);
+                                }
                             },
                             Err(status) => {
                                 self.leader_clients.lock().await.remove(&l);
@@ -282,9 +298,15 @@ impl RegionNode {
             let read_index: Option<Option<u64>> = match leader {
                 Some(l) if l == self.id => {
                     match tokio::time::timeout_at(deadline, self.raft.ensure_linearizable()).await {
-                        Ok(Ok(log_id)) => return self.wait_applied(log_id.map(|l| l.index), deadline).await,
-                        Ok(Err(RaftError::APIError(CheckIsLeaderError::ForwardToLeader(_)))) => None,
-                        Ok(Err(RaftError::APIError(CheckIsLeaderError::QuorumNotEnough(_)))) => None,
+                        Ok(Ok(log_id)) => {
+                            return self.wait_applied(log_id.map(|l| l.index), deadline).await;
+                        }
+                        Ok(Err(RaftError::APIError(CheckIsLeaderError::ForwardToLeader(_)))) => {
+                            None
+                        }
+                        Ok(Err(RaftError::APIError(CheckIsLeaderError::QuorumNotEnough(_)))) => {
+                            None
+                        }
                         Ok(Err(RaftError::Fatal(_))) => return Err(WriteError::Stopped),
                         Err(_) => return Err(WriteError::NoLeader),
                     }
@@ -304,7 +326,10 @@ impl RegionNode {
 
     async fn remote_read_index(&self, leader: NodeId, deadline: Instant) -> Option<Option<u64>> {
         let mut client = self.leader_client(leader).await?;
-        let mut req = tonic::Request::new(RaftRequest { region: self.region.to_string(), payload: Vec::new() });
+        let mut req = tonic::Request::new(RaftRequest {
+            region: self.region.to_string(),
+            payload: Vec::new(),
+        });
         req.set_timeout(deadline.saturating_duration_since(Instant::now()));
         match client.read_index(req).await {
             Ok(reply) => match decode::<ForwardReply<Option<u64>>>(&reply.into_inner().payload) {

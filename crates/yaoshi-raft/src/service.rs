@@ -25,7 +25,10 @@ impl RaftGrpc {
             .max_encoding_message_size(MAX_MESSAGE_BYTES)
     }
 
-    fn payload<T: serde::de::DeserializeOwned>(&self, req: Request<RaftRequest>) -> Result<T, Status> {
+    fn payload<T: serde::de::DeserializeOwned>(
+        &self,
+        req: Request<RaftRequest>,
+    ) -> Result<T, Status> {
         let req = req.into_inner();
         if req.region != self.node.region.as_str() {
             return Err(Status::invalid_argument(format!(
@@ -33,7 +36,8 @@ impl RaftGrpc {
                 self.node.region, req.region
             )));
         }
-        decode(&req.payload).map_err(|e| Status::invalid_argument(format!("undecodable payload: {e}")))
+        decode(&req.payload)
+            .map_err(|e| Status::invalid_argument(format!("undecodable payload: {e}")))
     }
 }
 
@@ -43,7 +47,10 @@ fn reply<T: serde::Serialize>(value: &T) -> Result<Response<RaftReply>, Status> 
 
 #[tonic::async_trait]
 impl RaftService for RaftGrpc {
-    async fn append_entries(&self, req: Request<RaftRequest>) -> Result<Response<RaftReply>, Status> {
+    async fn append_entries(
+        &self,
+        req: Request<RaftRequest>,
+    ) -> Result<Response<RaftReply>, Status> {
         let rpc = self.payload(req)?;
         reply(&self.node.raft.append_entries(rpc).await)
     }
@@ -53,23 +60,27 @@ impl RaftService for RaftGrpc {
         reply(&self.node.raft.vote(rpc).await)
     }
 
-    async fn install_snapshot(&self, req: Request<RaftRequest>) -> Result<Response<RaftReply>, Status> {
+    async fn install_snapshot(
+        &self,
+        req: Request<RaftRequest>,
+    ) -> Result<Response<RaftReply>, Status> {
         let rpc = self.payload(req)?;
         reply(&self.node.raft.install_snapshot(rpc).await)
     }
 
     async fn client_write(&self, req: Request<RaftRequest>) -> Result<Response<RaftReply>, Status> {
         let env: CommandEnvelope = self.payload(req)?;
-        let answer: ForwardReply<CommandResponse> = match self.node.raft.client_write(env).await {
-            Ok(resp) => ForwardReply::Done(resp.data),
-            Err(RaftError::APIError(ClientWriteError::ForwardToLeader(f))) => {
-                ForwardReply::NotLeader { leader: f.leader_id }
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "forwarded write failed on the leader");
-                ForwardReply::Unavailable
-            }
-        };
+        let answer: ForwardReply<(u64, CommandResponse)> =
+            match self.node.raft.client_write(env).await {
+                Ok(resp) => ForwardReply::Done((resp.log_id.index, resp.data)),
+                Err(RaftError::APIError(ClientWriteError::ForwardToLeader(f))) => {
+                    ForwardReply::NotLeader { leader: f.leader_id }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "forwarded write failed on the leader");
+                    ForwardReply::Unavailable
+                }
+            };
         reply(&answer)
     }
 

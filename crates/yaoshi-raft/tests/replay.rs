@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use openraft::storage::RaftStateMachine;
 use yaoshi_model::{
-    AccessKeyId, Command, CommandEnvelope, CommandMeta, CommandOutput, Credential, ErrorCode, KeyId,
-    KeyMetadata, KeyOrigin, KeySpec, KeyState, KeyUsage, KeyVersion, KeyVersionId, ProtectionLevel,
-    RegionId,
+    AccessKeyId, Command, CommandEnvelope, CommandMeta, CommandOutput, Credential, ErrorCode,
+    KeyId, KeyMetadata, KeyOrigin, KeySpec, KeyState, KeyUsage, KeyVersion, KeyVersionId,
+    ProtectionLevel, RegionId,
 };
 use yaoshi_raft::{RegionConfig, RegionNode};
 
@@ -37,7 +37,12 @@ fn create_key(i: u64) -> Command {
             creator: "1".into(),
             primary_version: version_id.clone(),
         },
-        version: KeyVersion { key_id, version_id, creation_ms: 1_700_000_000_000, wrapped_material: vec![i as u8; 61] },
+        version: KeyVersion {
+            key_id,
+            version_id,
+            creation_ms: 1_700_000_000_000,
+            wrapped_material: vec![i as u8; 61],
+        },
     }
 }
 
@@ -60,18 +65,44 @@ async fn replaying_the_log_rebuilds_identical_state() {
     .unwrap();
     assert!(node.initialize_if_pristine().await.unwrap());
 
-    let cred = Credential { access_key_id: AccessKeyId::new("ak"), wrapped_secret: vec![7; 40], account_id: "1".into(), creation_ms: 1 };
-    let first = node.write(CommandEnvelope { meta: meta(0, None), command: Command::BootstrapCredential { credential: cred.clone() } }).await.unwrap();
+    let cred = Credential {
+        access_key_id: AccessKeyId::new("ak"),
+        wrapped_secret: vec![7; 40],
+        account_id: "1".into(),
+        creation_ms: 1,
+    };
+    let first = node
+        .write(CommandEnvelope {
+            meta: meta(0, None),
+            command: Command::BootstrapCredential { credential: cred.clone() },
+        })
+        .await
+        .unwrap();
     assert_eq!(first, Ok(CommandOutput::None));
     // A second bootstrap is a recorded no-op.
-    let second = node.write(CommandEnvelope { meta: meta(1, None), command: Command::BootstrapCredential { credential: cred } }).await.unwrap();
+    let second = node
+        .write(CommandEnvelope {
+            meta: meta(1, None),
+            command: Command::BootstrapCredential { credential: cred },
+        })
+        .await
+        .unwrap();
     assert_eq!(second, Ok(CommandOutput::NoOp));
     for i in 2..40 {
-        let r = node.write(CommandEnvelope { meta: meta(i, Some(&format!("n{i}"))), command: create_key(i) }).await.unwrap();
+        let r = node
+            .write(CommandEnvelope {
+                meta: meta(i, Some(&format!("n{i}"))),
+                command: create_key(i),
+            })
+            .await
+            .unwrap();
         assert!(matches!(r, Ok(CommandOutput::Key(_))), "{r:?}");
     }
     // A replayed nonce is refused in apply, deterministically, and audited.
-    let r = node.write(CommandEnvelope { meta: meta(40, Some("n5")), command: create_key(40) }).await.unwrap();
+    let r = node
+        .write(CommandEnvelope { meta: meta(40, Some("n5")), command: create_key(40) })
+        .await
+        .unwrap();
     assert_eq!(r.unwrap_err().code, ErrorCode::SignatureNonceUsed);
     // Nonces age out by the proposer's clock carried in the command.
     let mut late = meta(41, Some("n5"));

@@ -76,9 +76,8 @@ pub fn parse_acs3_authorization(
     if value.is_empty() {
         return Err(ParseAuthorizationError::Empty);
     }
-    let rest = value
-        .strip_prefix(ACS3_ALGORITHM)
-        .ok_or(ParseAuthorizationError::UnsupportedAlgorithm)?;
+    let rest =
+        value.strip_prefix(ACS3_ALGORITHM).ok_or(ParseAuthorizationError::UnsupportedAlgorithm)?;
     if rest.is_empty() {
         return Err(ParseAuthorizationError::MissingComponent { name: CREDENTIAL });
     }
@@ -90,10 +89,8 @@ pub fn parse_acs3_authorization(
     let mut signed_headers = None;
     let mut signature = None;
     for part in rest.split(',') {
-        let (name, component) = part
-            .trim()
-            .split_once('=')
-            .ok_or(ParseAuthorizationError::MalformedComponent)?;
+        let (name, component) =
+            part.trim().split_once('=').ok_or(ParseAuthorizationError::MalformedComponent)?;
         let (slot, name) = match name {
             CREDENTIAL => (&mut credential, CREDENTIAL),
             SIGNED_HEADERS => (&mut signed_headers, SIGNED_HEADERS),
@@ -107,9 +104,8 @@ pub fn parse_acs3_authorization(
 
     let access_key_id = required(credential, CREDENTIAL)?;
     let signature = required(signature, SIGNATURE)?;
-    let signed_headers = signed_headers.ok_or(ParseAuthorizationError::MissingComponent {
-        name: SIGNED_HEADERS,
-    })?;
+    let signed_headers =
+        signed_headers.ok_or(ParseAuthorizationError::MissingComponent { name: SIGNED_HEADERS })?;
     let signed_headers = if signed_headers.is_empty() {
         Vec::new()
     } else {
@@ -204,20 +200,14 @@ pub fn acs3_canonical_request(
 /// Returns the ACS3 StringToSign: `"ACS3-HMAC-SHA256\n" + hex(SHA256(canonical_request))`.
 #[must_use]
 pub fn acs3_string_to_sign(canonical_request: &str) -> String {
-    format!(
-        "{ACS3_ALGORITHM}\n{}",
-        sha256_hex(canonical_request.as_bytes())
-    )
+    format!("{ACS3_ALGORITHM}\n{}", sha256_hex(canonical_request.as_bytes()))
 }
 
 /// Returns the ACS3 signature: lower-case `hex(HMAC-SHA256(key = access_key_secret,
 /// string_to_sign))`. Unlike RPC v1 there is no `&` after the secret.
 #[must_use]
 pub fn acs3_signature(access_key_secret: &str, string_to_sign: &str) -> String {
-    hex::encode(hmac_sha256(
-        access_key_secret.as_bytes(),
-        string_to_sign.as_bytes(),
-    ))
+    hex::encode(hmac_sha256(access_key_secret.as_bytes(), string_to_sign.as_bytes()))
 }
 
 /// Client side: signs a request and returns the whole `Authorization` header value.
@@ -235,10 +225,8 @@ pub fn acs3_authorization(
     headers: &[(String, String)],
     body: &[u8],
 ) -> String {
-    let mut signed: Vec<String> = headers
-        .iter()
-        .map(|(name, _)| name.to_ascii_lowercase())
-        .collect();
+    let mut signed: Vec<String> =
+        headers.iter().map(|(name, _)| name.to_ascii_lowercase()).collect();
     signed.sort_unstable();
     signed.dedup();
     let canonical =

@@ -11,10 +11,7 @@ const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495
 const VECTOR_AUTHORIZATION: &str = "ACS3-HMAC-SHA256 Credential=testid,SignedHeaders=accept;host;x-acs-action;x-acs-content-sha256;x-acs-date;x-acs-signature-nonce;x-acs-version,Signature=17bc734b7abe653dae813a447fbec7ee572f198e61a8eb1746ee32c50c961d44";
 
 fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
-    items
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect()
+    items.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
 }
 
 fn vector_query() -> Vec<(String, String)> {
@@ -143,11 +140,7 @@ fn server_side_verification_of_the_vector() {
 
 #[test]
 fn canonical_request_edge_cases() {
-    let headers = pairs(&[
-        ("host", "  example.com \t"),
-        ("x-multi", "b"),
-        ("x-multi", " a "),
-    ]);
+    let headers = pairs(&[("host", "  example.com \t"), ("x-multi", "b"), ("x-multi", " a ")]);
     let signed = ["x-multi", "host", "x-missing", "host"].map(str::to_owned);
     let canonical = acs3_canonical_request(
         "GET",
@@ -175,10 +168,7 @@ fn canonical_request_edge_cases() {
 
 #[test]
 fn body_is_hashed_into_the_signature() {
-    let headers = pairs(&[
-        ("host", "h"),
-        ("content-type", "application/x-www-form-urlencoded"),
-    ]);
+    let headers = pairs(&[("host", "h"), ("content-type", "application/x-www-form-urlencoded")]);
     let a = acs3_authorization("ak", "sk", "POST", "/", &[], &headers, b"A=1");
     let b = acs3_authorization("ak", "sk", "POST", "/", &[], &headers, b"A=2");
     assert_ne!(a, b);
@@ -209,47 +199,17 @@ fn parse_rejects_malformed_headers() {
     let cases: &[(&str, E)] = &[
         ("", E::Empty),
         ("   ", E::Empty),
-        (
-            "ACS3-HMAC-SHA256",
-            E::MissingComponent { name: "Credential" },
-        ),
-        (
-            "ACS3-HMAC-SM3 Credential=a,SignedHeaders=h,Signature=s",
-            E::UnsupportedAlgorithm,
-        ),
-        (
-            "acs3-hmac-sha256 Credential=a,SignedHeaders=h,Signature=s",
-            E::UnsupportedAlgorithm,
-        ),
-        (
-            "ACS3-HMAC-SHA256Credential=a,SignedHeaders=h,Signature=s",
-            E::UnsupportedAlgorithm,
-        ),
+        ("ACS3-HMAC-SHA256", E::MissingComponent { name: "Credential" }),
+        ("ACS3-HMAC-SM3 Credential=a,SignedHeaders=h,Signature=s", E::UnsupportedAlgorithm),
+        ("acs3-hmac-sha256 Credential=a,SignedHeaders=h,Signature=s", E::UnsupportedAlgorithm),
+        ("ACS3-HMAC-SHA256Credential=a,SignedHeaders=h,Signature=s", E::UnsupportedAlgorithm),
         ("Bearer token", E::UnsupportedAlgorithm),
-        (
-            "ACS3-HMAC-SHA256 ",
-            E::MissingComponent { name: "Credential" },
-        ),
-        (
-            "ACS3-HMAC-SHA256 Credential=a,,Signature=s",
-            E::MalformedComponent,
-        ),
-        (
-            "ACS3-HMAC-SHA256 Credential=a,SignedHeaders=h,Signature=s,",
-            E::MalformedComponent,
-        ),
-        (
-            "ACS3-HMAC-SHA256 Credential=a,SignedHeaders=h,Signature",
-            E::MalformedComponent,
-        ),
-        (
-            "ACS3-HMAC-SHA256 Credential=a,SignedHeaders=h,Sig=s",
-            E::MalformedComponent,
-        ),
-        (
-            "ACS3-HMAC-SHA256 credential=a,SignedHeaders=h,Signature=s",
-            E::MalformedComponent,
-        ),
+        ("ACS3-HMAC-SHA256 ", E::MissingComponent { name: "Credential" }),
+        ("ACS3-HMAC-SHA256 Credential=a,,Signature=s", E::MalformedComponent),
+        ("ACS3-HMAC-SHA256 Credential=a,SignedHeaders=h,Signature=s,", E::MalformedComponent),
+        ("ACS3-HMAC-SHA256 Credential=a,SignedHeaders=h,Signature", E::MalformedComponent),
+        ("ACS3-HMAC-SHA256 Credential=a,SignedHeaders=h,Sig=s", E::MalformedComponent),
+        ("ACS3-HMAC-SHA256 credential=a,SignedHeaders=h,Signature=s", E::MalformedComponent),
         (
             // One component whose value happens to contain the others.
             "ACS3-HMAC-SHA256 Credential=a;SignedHeaders=h;Signature=s",
@@ -261,9 +221,7 @@ fn parse_rejects_malformed_headers() {
         ),
         (
             "ACS3-HMAC-SHA256 Credential=a,Signature=s",
-            E::MissingComponent {
-                name: "SignedHeaders",
-            },
+            E::MissingComponent { name: "SignedHeaders" },
         ),
         (
             "ACS3-HMAC-SHA256 Credential=a,SignedHeaders=h",
@@ -285,29 +243,13 @@ fn parse_rejects_malformed_headers() {
             "ACS3-HMAC-SHA256 Credential=a,SignedHeaders=h,Signature=s,Signature=t",
             E::DuplicateComponent { name: "Signature" },
         ),
-        (
-            "ACS3-HMAC-SHA256 Credential=a,SignedHeaders=h;;x,Signature=s",
-            E::MalformedSignedHeaders,
-        ),
-        (
-            "ACS3-HMAC-SHA256 Credential=a,SignedHeaders=;h,Signature=s",
-            E::MalformedSignedHeaders,
-        ),
-        (
-            "ACS3-HMAC-SHA256 Credential=a,SignedHeaders=h;,Signature=s",
-            E::MalformedSignedHeaders,
-        ),
-        (
-            "ACS3-HMAC-SHA256 Credential=a,SignedHeaders=h; x,Signature=s",
-            E::MalformedSignedHeaders,
-        ),
+        ("ACS3-HMAC-SHA256 Credential=a,SignedHeaders=h;;x,Signature=s", E::MalformedSignedHeaders),
+        ("ACS3-HMAC-SHA256 Credential=a,SignedHeaders=;h,Signature=s", E::MalformedSignedHeaders),
+        ("ACS3-HMAC-SHA256 Credential=a,SignedHeaders=h;,Signature=s", E::MalformedSignedHeaders),
+        ("ACS3-HMAC-SHA256 Credential=a,SignedHeaders=h; x,Signature=s", E::MalformedSignedHeaders),
     ];
     for (input, expected) in cases {
-        assert_eq!(
-            parse_acs3_authorization(input).as_ref(),
-            Err(expected),
-            "{input:?}"
-        );
+        assert_eq!(parse_acs3_authorization(input).as_ref(), Err(expected), "{input:?}");
     }
 }
 

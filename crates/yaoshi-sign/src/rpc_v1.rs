@@ -20,21 +20,15 @@ const SIGNATURE_PARAM: &str = "Signature";
 /// different signatures).
 #[must_use]
 pub fn rpc_v1_string_to_sign(method: &str, params: &[(String, String)]) -> String {
-    let mut sorted: Vec<&(String, String)> = params
-        .iter()
-        .filter(|(name, _)| name != SIGNATURE_PARAM)
-        .collect();
+    let mut sorted: Vec<&(String, String)> =
+        params.iter().filter(|(name, _)| name != SIGNATURE_PARAM).collect();
     sorted.sort();
     let canonical = sorted
         .iter()
         .map(|(name, value)| format!("{}={}", percent_encode(name), percent_encode(value)))
         .collect::<Vec<_>>()
         .join("&");
-    format!(
-        "{method}&{}&{}",
-        percent_encode("/"),
-        percent_encode(&canonical)
-    )
+    format!("{method}&{}&{}", percent_encode("/"), percent_encode(&canonical))
 }
 
 /// Returns `Base64(HMAC-SHA1(key = access_key_secret + "&", string_to_sign))`, the value of the

@@ -5,10 +5,7 @@ use expect_test::expect;
 use crate::{rpc_v1_signature, rpc_v1_string_to_sign};
 
 fn params(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-    pairs
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect()
+    pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
 }
 
 /// The documented example, in the order the documentation lists it (not sorted).
@@ -34,20 +31,14 @@ fn documented_get_vector() {
          HMAC-SHA1%26SignatureVersion%3D1.0%26Timestamp%3D2016-03-28T03%253A13%253A08Z%26\
          Version%3D2016-01-20"
     );
-    assert_eq!(
-        rpc_v1_signature("testsecret", &sts),
-        "41wk2SSX1GJh7fwnc5eqOfiJPFg="
-    );
+    assert_eq!(rpc_v1_signature("testsecret", &sts), "41wk2SSX1GJh7fwnc5eqOfiJPFg=");
 }
 
 #[test]
 fn documented_post_vector() {
     let sts = rpc_v1_string_to_sign("POST", &documented_params());
     assert!(sts.starts_with("POST&%2F&AccessKeyId%3Dtestid%26"));
-    assert_eq!(
-        rpc_v1_signature("testsecret", &sts),
-        "Fi0klWyYLE4Wy22gxatiAP51JFE="
-    );
+    assert_eq!(rpc_v1_signature("testsecret", &sts), "Fi0klWyYLE4Wy22gxatiAP51JFE=");
 }
 
 #[test]
@@ -73,10 +64,7 @@ fn order_of_input_does_not_matter() {
     );
     let a = params(&[("Tag", "b"), ("Tag", "a"), ("A", "1")]);
     let b = params(&[("A", "1"), ("Tag", "a"), ("Tag", "b")]);
-    assert_eq!(
-        rpc_v1_string_to_sign("GET", &a),
-        rpc_v1_string_to_sign("GET", &b)
-    );
+    assert_eq!(rpc_v1_string_to_sign("GET", &a), rpc_v1_string_to_sign("GET", &b));
     expect!["GET&%2F&A%3D1%26Tag%3Da%26Tag%3Db"].assert_eq(&rpc_v1_string_to_sign("GET", &a));
 }
 

@@ -8,9 +8,7 @@ use yaoshi_model::{
 };
 
 use crate::codec::{decode, encode};
-use crate::db::{
-    CF_CREDENTIALS, CF_KEY_VERSIONS, CF_KEYS, CF_NONCE_EXPIRY, CF_NONCES, RegionDb,
-};
+use crate::db::{CF_CREDENTIALS, CF_KEY_VERSIONS, CF_KEYS, CF_NONCE_EXPIRY, CF_NONCES, RegionDb};
 
 /// At most this many expired nonces are pruned per applied command, bounding apply time.
 const NONCE_PRUNE_BATCH: usize = 256;
@@ -37,10 +35,11 @@ pub(crate) fn apply_command(
     batch: &mut WriteBatch,
     env: &CommandEnvelope,
 ) -> Result<CommandResponse, rocksdb::Error> {
-    if let (Some(principal), Some(nonce)) = (&env.meta.principal, &env.meta.nonce) {
-        if let Some(rejection) = check_and_record_nonce(db, batch, principal.as_str(), nonce, env.meta.at_ms)? {
-            return Ok(Err(rejection));
-        }
+    if let (Some(principal), Some(nonce)) = (&env.meta.principal, &env.meta.nonce)
+        && let Some(rejection) =
+            check_and_record_nonce(db, batch, principal.as_str(), nonce, env.meta.at_ms)?
+    {
+        return Ok(Err(rejection));
     }
     prune_nonces(db, batch, env.meta.at_ms)?;
 
@@ -117,10 +116,10 @@ fn prune_nonces(db: &RegionDb, batch: &mut WriteBatch, at_ms: i64) -> Result<(),
         }
         batch.delete_cf(expiry_cf, &key);
         // Only forget the nonce if it was not seen again since (a later sighting has its own row).
-        if let Some(raw) = db.db.get_pinned_cf(db.cf(CF_NONCES), nonce_key)? {
-            if decode::<i64>(&raw).map(|seen| seen == ts).unwrap_or(true) {
-                batch.delete_cf(db.cf(CF_NONCES), nonce_key);
-            }
+        if let Some(raw) = db.db.get_pinned_cf(db.cf(CF_NONCES), nonce_key)?
+            && decode::<i64>(&raw).map(|seen| seen == ts).unwrap_or(true)
+        {
+            batch.delete_cf(db.cf(CF_NONCES), nonce_key);
         }
     }
     Ok(())

@@ -25,15 +25,8 @@ pub(crate) const CF_NONCE_EXPIRY: &str = "nonce_expiry";
 pub(crate) const CF_AUDIT: &str = "audit";
 
 /// Column families that make up the replicated state (snapshotted, digested).
-pub const STATE_CFS: &[&str] = &[
-    CF_SM_META,
-    CF_KEYS,
-    CF_KEY_VERSIONS,
-    CF_CREDENTIALS,
-    CF_NONCES,
-    CF_NONCE_EXPIRY,
-    CF_AUDIT,
-];
+pub const STATE_CFS: &[&str] =
+    &[CF_SM_META, CF_KEYS, CF_KEY_VERSIONS, CF_CREDENTIALS, CF_NONCES, CF_NONCE_EXPIRY, CF_AUDIT];
 
 const ALL_CFS: &[&str] = &[
     CF_LOG,

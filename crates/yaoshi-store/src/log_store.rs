@@ -50,7 +50,12 @@ impl RocksLogStore {
         }
     }
 
-    fn put_meta<T: serde::Serialize>(&self, key: &[u8], value: &T, sync: bool) -> StorageResult<()> {
+    fn put_meta<T: serde::Serialize>(
+        &self,
+        key: &[u8],
+        value: &T,
+        sync: bool,
+    ) -> StorageResult<()> {
         let cf = self.db.cf(CF_RAFT_META);
         let mut batch = WriteBatch::default();
         batch.put_cf(cf, key, encode(value));

@@ -66,7 +66,11 @@ impl StateReader {
     /// # Errors
     ///
     /// Fails on a storage error.
-    pub fn list_keys(&self, offset: usize, limit: usize) -> Result<(Vec<KeyMetadata>, usize), QueryError> {
+    pub fn list_keys(
+        &self,
+        offset: usize,
+        limit: usize,
+    ) -> Result<(Vec<KeyMetadata>, usize), QueryError> {
         let mut page = Vec::new();
         let mut total = 0usize;
         let mut opts = ReadOptions::default();

@@ -18,11 +18,14 @@ use crate::{NodeId, TypeConfig};
 
 type StorageResult<T> = Result<T, StorageError<NodeId>>;
 
+/// The rows of one column family, in key order.
+type Rows = Vec<(Vec<u8>, Vec<u8>)>;
+
 /// The content of a snapshot: every row of every state column family.
 #[derive(Serialize, Deserialize)]
 struct SnapshotData {
     /// `(column family, rows)` in `STATE_CFS` order.
-    families: Vec<(String, Vec<(Vec<u8>, Vec<u8>)>)>,
+    families: Vec<(String, Rows)>,
 }
 
 fn snapshot_path(db: &RegionDb) -> PathBuf {
@@ -32,7 +35,9 @@ fn snapshot_path(db: &RegionDb) -> PathBuf {
 /// Builds a snapshot from a consistent RocksDB snapshot and persists it as the current one.
 pub(crate) fn build(db: &RegionDb) -> StorageResult<Snapshot<TypeConfig>> {
     let snap = db.db.snapshot();
-    let read_err = |e: &dyn std::fmt::Display| StorageIOError::read_state_machine(&std::io::Error::other(e.to_string()));
+    let read_err = |e: &dyn std::fmt::Display| {
+        StorageIOError::read_state_machine(&std::io::Error::other(e.to_string()))
+    };
     let mut families = Vec::with_capacity(STATE_CFS.len());
     for name in STATE_CFS {
         let mut rows = Vec::new();
@@ -43,10 +48,11 @@ pub(crate) fn build(db: &RegionDb) -> StorageResult<Snapshot<TypeConfig>> {
         families.push((name.to_string(), rows));
     }
     let meta_cf = db.cf(CF_SM_META);
-    let last_log_id: Option<LogId<NodeId>> = match snap.get_cf(meta_cf, META_LAST_APPLIED).map_err(|e| read_err(&e))? {
-        Some(b) => decode::<Option<LogId<NodeId>>>(&b).map_err(|e| read_err(&e))?,
-        None => None,
-    };
+    let last_log_id: Option<LogId<NodeId>> =
+        match snap.get_cf(meta_cf, META_LAST_APPLIED).map_err(|e| read_err(&e))? {
+            Some(b) => decode::<Option<LogId<NodeId>>>(&b).map_err(|e| read_err(&e))?,
+            None => None,
+        };
     let last_membership: StoredMembership<NodeId, BasicNode> =
         match snap.get_cf(meta_cf, META_MEMBERSHIP).map_err(|e| read_err(&e))? {
             Some(b) => decode(&b).map_err(|e| read_err(&e))?,
@@ -63,7 +69,11 @@ pub(crate) fn build(db: &RegionDb) -> StorageResult<Snapshot<TypeConfig>> {
     Ok(Snapshot { meta, snapshot: Box::new(Cursor::new(data)) })
 }
 
-fn persist(db: &RegionDb, meta: &SnapshotMeta<NodeId, BasicNode>, data: &[u8]) -> StorageResult<()> {
+fn persist(
+    db: &RegionDb,
+    meta: &SnapshotMeta<NodeId, BasicNode>,
+    data: &[u8],
+) -> StorageResult<()> {
     let dir = snapshot_path(db);
     let write_err = |e: std::io::Error| StorageIOError::write_snapshot(Some(meta.signature()), &e);
     std::fs::create_dir_all(&dir).map_err(write_err)?;

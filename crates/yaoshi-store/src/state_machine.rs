@@ -47,12 +47,17 @@ impl RocksStateMachine {
             .map_err(|e| StorageIOError::read_state_machine(&e))?;
         match raw {
             None => Ok(None),
-            Some(b) => decode(&b).map(Some).map_err(|e| StorageIOError::read_state_machine(&e).into()),
+            Some(b) => {
+                decode(&b).map(Some).map_err(|e| StorageIOError::read_state_machine(&e).into())
+            }
         }
     }
 
     /// Applies one entry: its effects, the applied log id, and one audit event, in one write batch.
-    fn apply_entry(&mut self, entry: Entry<TypeConfig>) -> StorageResult<yaoshi_model::CommandResponse> {
+    fn apply_entry(
+        &mut self,
+        entry: Entry<TypeConfig>,
+    ) -> StorageResult<yaoshi_model::CommandResponse> {
         let mut batch = WriteBatch::default();
         let meta_cf = self.db.cf(CF_SM_META);
         batch.put_cf(meta_cf, META_LAST_APPLIED, encode(&Some(entry.log_id)));
@@ -99,9 +104,9 @@ impl RocksStateMachine {
 impl RaftSnapshotBuilder<TypeConfig> for RocksStateMachine {
     async fn build_snapshot(&mut self) -> StorageResult<Snapshot<TypeConfig>> {
         let db = self.db.clone();
-        tokio::task::spawn_blocking(move || snapshot::build(&db))
-            .await
-            .map_err(|e| StorageIOError::read_state_machine(&std::io::Error::other(e.to_string())))?
+        tokio::task::spawn_blocking(move || snapshot::build(&db)).await.map_err(|e| {
+            StorageIOError::read_state_machine(&std::io::Error::other(e.to_string()))
+        })?
     }
 }
 
@@ -144,9 +149,9 @@ impl RaftStateMachine<TypeConfig> for RocksStateMachine {
         let db = self.db.clone();
         let meta = meta.clone();
         let data = snapshot.into_inner();
-        tokio::task::spawn_blocking(move || snapshot::install(&db, &meta, data))
-            .await
-            .map_err(|e| StorageIOError::write_state_machine(&std::io::Error::other(e.to_string())))?
+        tokio::task::spawn_blocking(move || snapshot::install(&db, &meta, data)).await.map_err(
+            |e| StorageIOError::write_state_machine(&std::io::Error::other(e.to_string())),
+        )?
     }
 
     async fn get_current_snapshot(&mut self) -> StorageResult<Option<Snapshot<TypeConfig>>> {

@@ -122,8 +122,8 @@ impl Config {
     pub(crate) fn load(path: &Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path)
             .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
-        let cfg: Config =
-            toml::from_str(&text).map_err(|source| ConfigError::Parse { path: path.to_path_buf(), source })?;
+        let cfg: Config = toml::from_str(&text)
+            .map_err(|source| ConfigError::Parse { path: path.to_path_buf(), source })?;
         cfg.validate()?;
         Ok(cfg)
     }
@@ -173,8 +173,14 @@ impl Config {
             return bad("set exactly one of domain_key_env and domain_key_file".into());
         }
         let r = &self.raft;
-        if r.heartbeat_ms == 0 || r.election_timeout_min_ms <= r.heartbeat_ms || r.election_timeout_max_ms <= r.election_timeout_min_ms {
-            return bad("raft timing needs 0 < heartbeat < election_timeout_min < election_timeout_max".into());
+        if r.heartbeat_ms == 0
+            || r.election_timeout_min_ms <= r.heartbeat_ms
+            || r.election_timeout_max_ms <= r.election_timeout_min_ms
+        {
+            return bad(
+                "raft timing needs 0 < heartbeat < election_timeout_min < election_timeout_max"
+                    .into(),
+            );
         }
         if r.snapshot_logs_since_last == 0 {
             return bad("raft.snapshot_logs_since_last must be positive".into());

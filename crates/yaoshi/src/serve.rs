@@ -8,7 +8,9 @@ use std::time::Duration;
 use anyhow::Context;
 use yaoshi_api::{ApiState, SystemClock};
 use yaoshi_crypto::{DomainKey, KeyMaterial};
-use yaoshi_model::{AccessKeyId, Command, CommandEnvelope, CommandMeta, CommandOutput, Credential, RegionId};
+use yaoshi_model::{
+    AccessKeyId, Command, CommandEnvelope, CommandMeta, CommandOutput, Credential, RegionId,
+};
 use yaoshi_raft::{RaftGrpc, RegionConfig, RegionNode};
 
 use crate::ServeArgs;
@@ -52,10 +54,13 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!(node_id = cfg.node_id, region = %cfg.region, data_dir = %cfg.data_dir.display(), "node started");
 
     if !dev {
-        let addr = cfg.raft_listen.parse().with_context(|| format!("raft_listen {}", cfg.raft_listen))?;
+        let addr =
+            cfg.raft_listen.parse().with_context(|| format!("raft_listen {}", cfg.raft_listen))?;
         let service = RaftGrpc::server(node.clone());
         tokio::spawn(async move {
-            if let Err(e) = tonic::transport::Server::builder().add_service(service).serve(addr).await {
+            if let Err(e) =
+                tonic::transport::Server::builder().add_service(service).serve(addr).await
+            {
                 tracing::error!(error = %e, "raft gRPC server stopped");
             }
         });
@@ -65,7 +70,12 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         tracing::info!(members = ?cfg.member_map(), "initialized a new region group");
     }
     tokio::spawn(log_leader_changes(node.clone()));
-    tokio::spawn(bootstrap_credential(node.clone(), domain_key.clone(), cfg.account_id.clone(), dev));
+    tokio::spawn(bootstrap_credential(
+        node.clone(),
+        domain_key.clone(),
+        cfg.account_id.clone(),
+        dev,
+    ));
 
     let api = ApiState::new(node.clone(), domain_key, Arc::new(SystemClock));
     let listener = tokio::net::TcpListener::bind(&cfg.listen)
@@ -85,10 +95,11 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => return std::future::pending().await,
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => return std::future::pending().await,
+            };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}
@@ -110,8 +121,10 @@ fn load_domain_key(cfg: &Config, dev: bool) -> anyhow::Result<DomainKey> {
         return read_key_file(&path);
     }
     if let Some(var) = &cfg.domain_key_env {
-        let value = std::env::var(var).with_context(|| format!("domain key environment variable {var} is not set"))?;
-        return DomainKey::from_hex(&value).map_err(|e| anyhow::anyhow!("domain key in {var}: {e}"));
+        let value = std::env::var(var)
+            .with_context(|| format!("domain key environment variable {var} is not set"))?;
+        return DomainKey::from_hex(&value)
+            .map_err(|e| anyhow::anyhow!("domain key in {var}: {e}"));
     }
     match &cfg.domain_key_file {
         Some(path) => read_key_file(path),
@@ -120,8 +133,11 @@ fn load_domain_key(cfg: &Config, dev: bool) -> anyhow::Result<DomainKey> {
 }
 
 fn read_key_file(path: &Path) -> anyhow::Result<DomainKey> {
-    let text = zeroize::Zeroizing::new(std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?);
-    DomainKey::from_hex(&text).map_err(|e| anyhow::anyhow!("domain key file {}: {e}", path.display()))
+    let text = zeroize::Zeroizing::new(
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?,
+    );
+    DomainKey::from_hex(&text)
+        .map_err(|e| anyhow::anyhow!("domain key file {}: {e}", path.display()))
 }
 
 fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
@@ -145,7 +161,13 @@ async fn log_leader_changes(node: Arc<RegionNode>) {
         };
         if leader != last {
             match leader {
-                Some(l) => tracing::info!(leader = l, term, this_node = node.id, is_leader = l == node.id, "leader elected"),
+                Some(l) => tracing::info!(
+                    leader = l,
+                    term,
+                    this_node = node.id,
+                    is_leader = l == node.id,
+                    "leader elected"
+                ),
                 None => tracing::info!(term, "no leader"),
             }
             last = leader;
@@ -158,7 +180,12 @@ async fn log_leader_changes(node: Arc<RegionNode>) {
 
 /// Creates the cluster's bootstrap credential once: from the environment, or in dev mode generated
 /// and printed. Every node may propose it; apply keeps only the first.
-async fn bootstrap_credential(node: Arc<RegionNode>, domain_key: DomainKey, account_id: String, dev: bool) {
+async fn bootstrap_credential(
+    node: Arc<RegionNode>,
+    domain_key: DomainKey,
+    account_id: String,
+    dev: bool,
+) {
     let from_env = match (std::env::var(ENV_ACCESS_KEY_ID), std::env::var(ENV_ACCESS_KEY_SECRET)) {
         (Ok(id), Ok(secret)) if !id.is_empty() && !secret.is_empty() => Some((id, secret)),
         _ => None,
@@ -171,10 +198,10 @@ async fn bootstrap_credential(node: Arc<RegionNode>, domain_key: DomainKey, acco
     }
     match node.state.credentials() {
         Ok(existing) if !existing.is_empty() => {
-            if let Some((id, _)) = &from_env {
-                if !existing.iter().any(|c| c.access_key_id.as_str() == id) {
-                    tracing::warn!(access_key_id = %id, "bootstrap credential from the environment ignored: the cluster already has one");
-                }
+            if let Some((id, _)) = &from_env
+                && !existing.iter().any(|c| c.access_key_id.as_str() == id)
+            {
+                tracing::warn!(access_key_id = %id, "bootstrap credential from the environment ignored: the cluster already has one");
             }
             tracing::info!(access_key_id = %existing[0].access_key_id, "credential present");
             return;
@@ -190,12 +217,15 @@ async fn bootstrap_credential(node: Arc<RegionNode>, domain_key: DomainKey, acco
         Some(pair) => pair,
         None if dev => generate_credential(),
         None => {
-            tracing::warn!("no credential exists and {ENV_ACCESS_KEY_ID}/{ENV_ACCESS_KEY_SECRET} are not set; the API rejects every request until one is created");
+            tracing::warn!(
+                "no credential exists and {ENV_ACCESS_KEY_ID}/{ENV_ACCESS_KEY_SECRET} are not set; the API rejects every request until one is created"
+            );
             return;
         }
     };
     let access_key_id = AccessKeyId::new(id.clone());
-    let wrapped = domain_key.wrap(&Credential::wrap_aad(&access_key_id), &KeyMaterial::from_bytes(secret.as_bytes()));
+    let wrapped = domain_key
+        .wrap(&Credential::wrap_aad(&access_key_id), &KeyMaterial::from_bytes(secret.as_bytes()));
     let env = CommandEnvelope {
         meta: CommandMeta {
             request_id: uuid::Uuid::new_v4().to_string(),
@@ -204,7 +234,12 @@ async fn bootstrap_credential(node: Arc<RegionNode>, domain_key: DomainKey, acco
             at_ms: yaoshi_api::clock::Clock::now_ms(&SystemClock),
         },
         command: Command::BootstrapCredential {
-            credential: Credential { access_key_id, wrapped_secret: wrapped, account_id, creation_ms: yaoshi_api::clock::Clock::now_ms(&SystemClock) },
+            credential: Credential {
+                access_key_id,
+                wrapped_secret: wrapped,
+                account_id,
+                creation_ms: yaoshi_api::clock::Clock::now_ms(&SystemClock),
+            },
         },
     };
     match node.write(env).await {
@@ -224,6 +259,8 @@ async fn bootstrap_credential(node: Arc<RegionNode>, domain_key: DomainKey, acco
 }
 
 fn generate_credential() -> (String, String) {
-    let hex = |n: usize| -> String { yaoshi_crypto::random_bytes(n).iter().map(|b| format!("{b:02x}")).collect() };
+    let hex = |n: usize| -> String {
+        yaoshi_crypto::random_bytes(n).iter().map(|b| format!("{b:02x}")).collect()
+    };
     (format!("LTAI{}", hex(10)), hex(15))
 }

@@ -3,7 +3,9 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde_json::{Value, json};
-use yaoshi_crypto::{BlobHeader, KeyMaterial, encryption_context_aad, open_blob, parse_blob_header, seal_blob};
+use yaoshi_crypto::{
+    BlobHeader, KeyMaterial, encryption_context_aad, open_blob, parse_blob_header, seal_blob,
+};
 use yaoshi_model::{ApiError, ErrorCode, KeyMetadata, KeyState, KeyUsage, KeyVersion};
 
 use super::{Fields, internal, resolve_key};
@@ -56,9 +58,13 @@ pub(super) fn encrypt(api: &ApiState, p: &Params) -> Result<Fields, ApiError> {
         .map_err(internal)?
         .ok_or_else(|| ApiError::new(ErrorCode::InternalFailure))?;
     let material = unwrap_material(api, &version)?;
-    let header = BlobHeader { key_id: meta.key_id.to_string(), key_version_id: version.version_id.to_string() };
-    let blob = seal_blob(&material, &header, plaintext.as_bytes(), &encryption_context_aad(&context))
-        .map_err(|_| ApiError::invalid("Plaintext"))?;
+    let header = BlobHeader {
+        key_id: meta.key_id.to_string(),
+        key_version_id: version.version_id.to_string(),
+    };
+    let blob =
+        seal_blob(&material, &header, plaintext.as_bytes(), &encryption_context_aad(&context))
+            .map_err(|_| ApiError::invalid("Plaintext"))?;
     Ok(Fields::from_iter([
         ("CiphertextBlob".to_string(), Value::String(B64.encode(blob))),
         ("KeyId".to_string(), json!(meta.key_id.as_str())),
@@ -72,7 +78,12 @@ pub(super) fn decrypt(api: &ApiState, p: &Params) -> Result<Fields, ApiError> {
     let blob = B64.decode(blob_b64.trim()).map_err(|_| invalid_blob())?;
     let context = p.string_map("EncryptionContext")?;
     let header = parse_blob_header(&blob).map_err(|_| invalid_blob())?;
-    let meta = api.node.state.key(&header.key_id).map_err(internal)?.ok_or_else(|| ApiError::new(ErrorCode::KeyNotFound))?;
+    let meta = api
+        .node
+        .state
+        .key(&header.key_id)
+        .map_err(internal)?
+        .ok_or_else(|| ApiError::new(ErrorCode::KeyNotFound))?;
     require_enabled(&meta)?;
     let version = api
         .node
@@ -81,7 +92,8 @@ pub(super) fn decrypt(api: &ApiState, p: &Params) -> Result<Fields, ApiError> {
         .map_err(internal)?
         .ok_or_else(invalid_blob)?;
     let material = unwrap_material(api, &version)?;
-    let plaintext = open_blob(&material, &blob, &encryption_context_aad(&context)).map_err(|_| invalid_blob())?;
+    let plaintext = open_blob(&material, &blob, &encryption_context_aad(&context))
+        .map_err(|_| invalid_blob())?;
     let plaintext = match std::str::from_utf8(&plaintext) {
         Ok(s) => s.to_string(),
         Err(_) => B64.encode(&plaintext[..]),

@@ -44,7 +44,11 @@ fn fields(pairs: Vec<(&str, Value)>) -> Fields {
     pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
 }
 
-pub(super) async fn create_key(api: &ApiState, ctx: &RequestContext, p: &Params) -> Result<Fields, ApiError> {
+pub(super) async fn create_key(
+    api: &ApiState,
+    ctx: &RequestContext,
+    p: &Params,
+) -> Result<Fields, ApiError> {
     let spec = match p.optional("KeySpec") {
         None => KeySpec::Aes256,
         Some(s) => KeySpec::parse(s).ok_or_else(|| ApiError::invalid("KeySpec"))?,
@@ -56,7 +60,11 @@ pub(super) async fn create_key(api: &ApiState, ctx: &RequestContext, p: &Params)
             _ => return Err(ApiError::invalid("KeyUsage")),
         },
     };
-    match p.optional("Origin").map(|o| KeyOrigin::parse(o).ok_or_else(|| ApiError::invalid("Origin"))).transpose()? {
+    match p
+        .optional("Origin")
+        .map(|o| KeyOrigin::parse(o).ok_or_else(|| ApiError::invalid("Origin")))
+        .transpose()?
+    {
         None | Some(KeyOrigin::AliyunKms) => {}
         // BYOK arrives with the crypto data plane.
         Some(KeyOrigin::External) => return Err(ApiError::new(ErrorCode::UnsupportedOrigin)),
@@ -67,7 +75,9 @@ pub(super) async fn create_key(api: &ApiState, ctx: &RequestContext, p: &Params)
         .transpose()?
     {
         None | Some(ProtectionLevel::Software) => {}
-        Some(ProtectionLevel::Hsm) => return Err(ApiError::new(ErrorCode::UnsupportedProtectionLevel)),
+        Some(ProtectionLevel::Hsm) => {
+            return Err(ApiError::new(ErrorCode::UnsupportedProtectionLevel));
+        }
     }
     let description = p.get("Description").unwrap_or_default();
     if description.len() > MAX_DESCRIPTION_BYTES {
@@ -98,9 +108,12 @@ pub(super) async fn create_key(api: &ApiState, ctx: &RequestContext, p: &Params)
         creator: ctx.account_id.clone(),
         primary_version: version_id.clone(),
     };
-    let version = KeyVersion { key_id, version_id, creation_ms: ctx.now_ms, wrapped_material: wrapped };
+    let version =
+        KeyVersion { key_id, version_id, creation_ms: ctx.now_ms, wrapped_material: wrapped };
     match propose(api, ctx, Command::CreateKey { metadata, version }).await? {
-        CommandOutput::Key(meta) => Ok(fields(vec![("KeyMetadata", metadata_json(api.region(), &meta))])),
+        CommandOutput::Key(meta) => {
+            Ok(fields(vec![("KeyMetadata", metadata_json(api.region(), &meta))]))
+        }
         other => {
             tracing::error!(?other, "unexpected CreateKey output");
             Err(ApiError::new(ErrorCode::InternalFailure))

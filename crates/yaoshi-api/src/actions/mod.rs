@@ -66,7 +66,11 @@ fn write_error(e: WriteError) -> ApiError {
 }
 
 /// Proposes a command on behalf of the request and returns its apply result.
-async fn propose(api: &ApiState, ctx: &RequestContext, command: yaoshi_model::Command) -> Result<CommandOutput, ApiError> {
+async fn propose(
+    api: &ApiState,
+    ctx: &RequestContext,
+    command: yaoshi_model::Command,
+) -> Result<CommandOutput, ApiError> {
     let env = CommandEnvelope { meta: ctx.command_meta(), command };
     api.node.write(env).await.map_err(write_error)?
 }
@@ -98,12 +102,17 @@ fn resolve_key(api: &ApiState, value: &str) -> Result<KeyMetadata, ApiError> {
         }
         None => value,
     };
-    api.node.state.key(key_id).map_err(internal)?.ok_or_else(|| ApiError::new(ErrorCode::KeyNotFound))
+    api.node
+        .state
+        .key(key_id)
+        .map_err(internal)?
+        .ok_or_else(|| ApiError::new(ErrorCode::KeyNotFound))
 }
 
 /// Formats Unix milliseconds as `YYYY-MM-DDThh:mm:ssZ`.
 fn format_time(ms: i64) -> String {
-    let t = time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000)).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let t = time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     let fmt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
     t.format(&fmt).unwrap_or_default()
 }

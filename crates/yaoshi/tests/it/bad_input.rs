@@ -47,10 +47,18 @@ async fn bad_requests_get_spec_errors_and_change_nothing() {
 
     // Unknown AccessKeyId.
     let stranger = Client::new(&node.endpoint, "nobody", "whatever");
-    assert_error(&stranger.call("CreateKey", &[]).await.unwrap(), 404, "InvalidAccessKeyId.NotFound");
+    assert_error(
+        &stranger.call("CreateKey", &[]).await.unwrap(),
+        404,
+        "InvalidAccessKeyId.NotFound",
+    );
 
     // Timestamps outside the 15-minute window, and malformed ones.
-    for ts in [timestamp_at(now_secs() - 16 * 60), timestamp_at(now_secs() + 16 * 60), "yesterday".to_string()] {
+    for ts in [
+        timestamp_at(now_secs() - 16 * 60),
+        timestamp_at(now_secs() + 16 * 60),
+        "yesterday".to_string(),
+    ] {
         let pairs = c.signed_params("POST", "CreateKey", &[], &ts, &nonce());
         assert_error(&c.send_params(&pairs).await.unwrap(), 400, "IllegalTimestamp");
     }
@@ -64,7 +72,8 @@ async fn bad_requests_get_spec_errors_and_change_nothing() {
     let first = c.signed_params("POST", "CreateKey", &[], &timestamp_now(), &n);
     assert_eq!(c.send_params(&first).await.unwrap().status, 200);
     assert_error(&c.send_params(&first).await.unwrap(), 400, "SignatureNonceUsed");
-    let again = c.signed_params("POST", "CreateKey", &[("Description", "other")], &timestamp_now(), &n);
+    let again =
+        c.signed_params("POST", "CreateKey", &[("Description", "other")], &timestamp_now(), &n);
     assert_error(&c.send_params(&again).await.unwrap(), 400, "SignatureNonceUsed");
     let n = nonce();
     let read = c.signed_params("POST", "DescribeKey", &[("KeyId", &key_id)], &timestamp_now(), &n);
@@ -92,22 +101,66 @@ async fn bad_requests_get_spec_errors_and_change_nothing() {
     }
 
     // Invalid values.
-    assert_error(&c.call("CreateKey", &[("KeySpec", "Bogus")]).await.unwrap(), 400, "InvalidParameter");
-    assert_error(&c.call("CreateKey", &[("KeyUsage", "SIGN/VERIFY")]).await.unwrap(), 400, "InvalidParameter");
+    assert_error(
+        &c.call("CreateKey", &[("KeySpec", "Bogus")]).await.unwrap(),
+        400,
+        "InvalidParameter",
+    );
+    assert_error(
+        &c.call("CreateKey", &[("KeyUsage", "SIGN/VERIFY")]).await.unwrap(),
+        400,
+        "InvalidParameter",
+    );
     let long = "x".repeat(8193);
-    assert_error(&c.call("CreateKey", &[("Description", &long)]).await.unwrap(), 400, "InvalidParameter");
+    assert_error(
+        &c.call("CreateKey", &[("Description", &long)]).await.unwrap(),
+        400,
+        "InvalidParameter",
+    );
     for size in ["0", "101", "ten"] {
-        assert_error(&c.call("ListKeys", &[("PageSize", size)]).await.unwrap(), 400, "InvalidParameter");
+        assert_error(
+            &c.call("ListKeys", &[("PageSize", size)]).await.unwrap(),
+            400,
+            "InvalidParameter",
+        );
     }
-    assert_error(&c.call("Encrypt", &[("KeyId", &key_id), ("Plaintext", "aGk="), ("EncryptionContext", "[1]")]).await.unwrap(), 400, "InvalidParameter");
+    assert_error(
+        &c.call(
+            "Encrypt",
+            &[("KeyId", &key_id), ("Plaintext", "aGk="), ("EncryptionContext", "[1]")],
+        )
+        .await
+        .unwrap(),
+        400,
+        "InvalidParameter",
+    );
     let big = "A".repeat(8200);
-    assert_error(&c.call("Encrypt", &[("KeyId", &key_id), ("Plaintext", &big)]).await.unwrap(), 400, "InvalidParameter");
-    assert_error(&c.call("DescribeKey", &[("KeyId", "00000000-0000-0000-0000-000000000000")]).await.unwrap(), 404, "Forbidden.KeyNotFound");
-    assert_error(&c.call("DescribeKey", &[("KeyId", "alias/none")]).await.unwrap(), 404, "Forbidden.AliasNotFound");
-    assert_error(&c.call("ListKeys", &[("RegionId", "mars-1")]).await.unwrap(), 400, "InvalidParameter");
+    assert_error(
+        &c.call("Encrypt", &[("KeyId", &key_id), ("Plaintext", &big)]).await.unwrap(),
+        400,
+        "InvalidParameter",
+    );
+    assert_error(
+        &c.call("DescribeKey", &[("KeyId", "00000000-0000-0000-0000-000000000000")]).await.unwrap(),
+        404,
+        "Forbidden.KeyNotFound",
+    );
+    assert_error(
+        &c.call("DescribeKey", &[("KeyId", "alias/none")]).await.unwrap(),
+        404,
+        "Forbidden.AliasNotFound",
+    );
+    assert_error(
+        &c.call("ListKeys", &[("RegionId", "mars-1")]).await.unwrap(),
+        400,
+        "InvalidParameter",
+    );
 
     // Garbage that is not even a signed request.
-    let raw = c.send_params(&[("%zz".into(), "\u{0}".into()), ("Action".into(), "CreateKey".into())]).await.unwrap();
+    let raw = c
+        .send_params(&[("%zz".into(), "\u{0}".into()), ("Action".into(), "CreateKey".into())])
+        .await
+        .unwrap();
     assert_eq!(raw.status / 100, 4, "{:?}", raw.body);
     assert!(raw.code().is_some());
 

@@ -6,12 +6,15 @@ use std::time::{Duration, Instant};
 
 use openraft::storage::RaftLogStorage;
 
-use crate::support::{NodeProcess, must_be_ready, must_call, must_create_key, must_succeed_eventually};
+use crate::support::{
+    NodeProcess, must_be_ready, must_call, must_create_key, must_succeed_eventually,
+};
 
 /// The shipped config with compaction made aggressive, so a restarted node must catch up by
 /// snapshot: a snapshot every 10 entries, nothing kept behind it.
 fn derived_config(dir: &Path, i: usize) -> PathBuf {
-    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../cluster-config/three-node/node{i}.toml"));
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(format!("../../cluster-config/three-node/node{i}.toml"));
     let mut text = std::fs::read_to_string(shipped).unwrap();
     text.push_str("\n[raft]\nsnapshot_logs_since_last = 10\nlogs_to_keep_after_snapshot = 0\n");
     let path = dir.join(format!("node{i}.toml"));
@@ -31,10 +34,11 @@ async fn agreed_leader(nodes: &[NodeProcess], alive: &[usize], timeout: Duration
     let deadline = Instant::now() + timeout;
     loop {
         let views: Vec<Option<u64>> = alive.iter().map(|&i| reported_leader(&nodes[i])).collect();
-        if let Some(Some(l)) = views.first() {
-            if views.iter().all(|v| *v == Some(*l)) && alive.contains(&(*l as usize - 1)) {
-                return *l as usize - 1;
-            }
+        if let Some(Some(l)) = views.first()
+            && views.iter().all(|v| *v == Some(*l))
+            && alive.contains(&(*l as usize - 1))
+        {
+            return *l as usize - 1;
         }
         assert!(Instant::now() < deadline, "no agreed leader: {views:?}");
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -54,7 +58,12 @@ async fn three_nodes_failover_and_catch_up() {
     let mut nodes: Vec<NodeProcess> = (1..=3)
         .map(|i| {
             let cfg = derived_config(dir.path(), i);
-            NodeProcess::with_config(&cfg, &dir.path().join(format!("node{i}")), &format!("127.0.0.1:808{i}"), &domain_key.to_hex())
+            NodeProcess::with_config(
+                &cfg,
+                &dir.path().join(format!("node{i}")),
+                &format!("127.0.0.1:808{i}"),
+                &domain_key.to_hex(),
+            )
         })
         .collect();
     for n in &nodes {
@@ -68,7 +77,8 @@ async fn three_nodes_failover_and_catch_up() {
     let fc = nodes[follower].client();
     let mut keys = vec![must_create_key(&fc).await];
     let mut blobs = Vec::new();
-    let r = must_call(&fc, "Encrypt", &[("KeyId", &keys[0]), ("Plaintext", "before failover")]).await;
+    let r =
+        must_call(&fc, "Encrypt", &[("KeyId", &keys[0]), ("Plaintext", "before failover")]).await;
     blobs.push((r.str("CiphertextBlob").unwrap().to_string(), "before failover".to_string()));
     // Linearizable reads: visible at once on every node.
     for n in &nodes {
@@ -86,7 +96,8 @@ async fn three_nodes_failover_and_catch_up() {
     for &s in &survivors {
         let c = nodes[s].client();
         for k in &keys {
-            must_succeed_eventually(&c, "DescribeKey", &[("KeyId", k)], Duration::from_secs(20)).await;
+            must_succeed_eventually(&c, "DescribeKey", &[("KeyId", k)], Duration::from_secs(20))
+                .await;
         }
         for (blob, pt) in &blobs {
             let r = must_call(&c, "Decrypt", &[("CiphertextBlob", blob)]).await;
@@ -102,18 +113,31 @@ async fn three_nodes_failover_and_catch_up() {
         keys.push(r.body["KeyMetadata"]["KeyId"].as_str().unwrap().to_string());
     }
     let last = keys.last().unwrap().clone();
-    let r = must_call(&nodes[new_leader].client(), "Encrypt", &[("KeyId", &last), ("Plaintext", "after failover")]).await;
+    let r = must_call(
+        &nodes[new_leader].client(),
+        "Encrypt",
+        &[("KeyId", &last), ("Plaintext", "after failover")],
+    )
+    .await;
     blobs.push((r.str("CiphertextBlob").unwrap().to_string(), "after failover".to_string()));
 
     // The killed node restarts and catches up.
     nodes[leader].start();
     let rc = nodes[leader].client();
     must_be_ready(&rc, Duration::from_secs(60)).await;
-    let r = must_succeed_eventually(&rc, "DescribeKey", &[("KeyId", &last)], Duration::from_secs(30)).await;
+    let r =
+        must_succeed_eventually(&rc, "DescribeKey", &[("KeyId", &last)], Duration::from_secs(30))
+            .await;
     assert_eq!(r.body["KeyMetadata"]["KeyId"], last.as_str());
     // Data-plane reads use the local replica, so these prove its own state caught up.
     for (blob, pt) in &blobs {
-        let r = must_succeed_eventually(&rc, "Decrypt", &[("CiphertextBlob", blob)], Duration::from_secs(30)).await;
+        let r = must_succeed_eventually(
+            &rc,
+            "Decrypt",
+            &[("CiphertextBlob", blob)],
+            Duration::from_secs(30),
+        )
+        .await;
         assert_eq!(r.str("Plaintext"), Some(pt.as_str()));
     }
     for n in &nodes {
@@ -136,7 +160,12 @@ async fn three_nodes_failover_and_catch_up() {
         .iter()
         .map(|d| {
             let (_, _, reader) = yaoshi_store::open_region(&d.join("regions/cn-hangzhou")).unwrap();
-            reader.digest().unwrap().into_iter().filter(|(cf, _)| cf != "sm_meta").collect::<Vec<_>>()
+            reader
+                .digest()
+                .unwrap()
+                .into_iter()
+                .filter(|(cf, _)| cf != "sm_meta")
+                .collect::<Vec<_>>()
         })
         .collect();
     assert_eq!(digests[0], digests[1], "replicas diverged");

@@ -6,7 +6,7 @@ use std::time::Duration;
 use base64::Engine;
 use openraft::storage::RaftLogStorage;
 use yaoshi_crypto::DomainKey;
-use yaoshi_model::{KeyId, KeyVersionId, KeyVersion};
+use yaoshi_model::{KeyId, KeyVersion, KeyVersionId};
 
 use crate::support::{NodeProcess, SK, must_be_ready, must_call, must_create_key};
 
@@ -51,13 +51,25 @@ async fn restart_keeps_keys_and_material_is_wrapped_at_rest() {
 
     // With the node down, read the store directly: unwrap one key's material with the domain key
     // (what only the node should be able to do) and search every file for the raw bytes.
-    let domain_key = DomainKey::from_hex(&std::fs::read_to_string(data.join("domain.key")).unwrap()).unwrap();
+    let domain_key =
+        DomainKey::from_hex(&std::fs::read_to_string(data.join("domain.key")).unwrap()).unwrap();
     let region_dir = data.join("regions/cn-hangzhou");
     {
         let (mut log, _sm, reader) = yaoshi_store::open_region(&region_dir).unwrap();
         let meta = reader.key(&keys[0]).unwrap().unwrap();
-        let version = reader.key_version(&KeyId::new(keys[0].clone()), &KeyVersionId::new(meta.primary_version.to_string())).unwrap().unwrap();
-        let material = domain_key.unwrap(&KeyVersion::wrap_aad(&version.key_id, &version.version_id), &version.wrapped_material).unwrap();
+        let version = reader
+            .key_version(
+                &KeyId::new(keys[0].clone()),
+                &KeyVersionId::new(meta.primary_version.to_string()),
+            )
+            .unwrap()
+            .unwrap();
+        let material = domain_key
+            .unwrap(
+                &KeyVersion::wrap_aad(&version.key_id, &version.version_id),
+                &version.wrapped_material,
+            )
+            .unwrap();
         assert_eq!(material.as_bytes().len(), 32);
         assert!(log.get_log_state().await.unwrap().last_log_id.is_some());
         drop((log, reader));
@@ -68,16 +80,30 @@ async fn restart_keeps_keys_and_material_is_wrapped_at_rest() {
                 continue;
             }
             let bytes = std::fs::read(&f).unwrap();
-            assert!(!contains(&bytes, material.as_bytes()), "raw key material found in {}", f.display());
-            assert!(!contains(&bytes, SK.as_bytes()), "credential secret found in clear in {}", f.display());
+            assert!(
+                !contains(&bytes, material.as_bytes()),
+                "raw key material found in {}",
+                f.display()
+            );
+            assert!(
+                !contains(&bytes, SK.as_bytes()),
+                "credential secret found in clear in {}",
+                f.display()
+            );
             found_wrapped |= contains(&bytes, &version.wrapped_material);
         }
         // The search can see stored values: the wrapped form is there.
-        assert!(found_wrapped, "wrapped material not found: the search would miss the raw bytes too");
+        assert!(
+            found_wrapped,
+            "wrapped material not found: the search would miss the raw bytes too"
+        );
         // Logs never carry material or secrets either.
         let log_text = node.log();
         assert!(!log_text.contains(SK));
-        assert!(!log_text.contains(&base64::engine::general_purpose::STANDARD.encode(material.as_bytes())));
+        assert!(
+            !log_text
+                .contains(&base64::engine::general_purpose::STANDARD.encode(material.as_bytes()))
+        );
     }
 
     node.start();

@@ -41,7 +41,12 @@ impl NodeProcess {
     }
 
     /// `yaoshi serve --config FILE --data-dir DIR`, HTTP on `endpoint`.
-    pub(crate) fn with_config(config: &Path, data_dir: &Path, endpoint: &str, domain_key_hex: &str) -> NodeProcess {
+    pub(crate) fn with_config(
+        config: &Path,
+        data_dir: &Path,
+        endpoint: &str,
+        domain_key_hex: &str,
+    ) -> NodeProcess {
         let args = vec![
             "serve".into(),
             "--config".into(),
@@ -49,20 +54,38 @@ impl NodeProcess {
             "--data-dir".into(),
             data_dir.display().to_string(),
         ];
-        NodeProcess::spawn(args, vec![("YAOSHI_DOMAIN_KEY".into(), domain_key_hex.into())], endpoint.into(), data_dir)
+        NodeProcess::spawn(
+            args,
+            vec![("YAOSHI_DOMAIN_KEY".into(), domain_key_hex.into())],
+            endpoint.into(),
+            data_dir,
+        )
     }
 
-    fn spawn(args: Vec<String>, envs: Vec<(String, String)>, endpoint: String, data_dir: &Path) -> NodeProcess {
+    fn spawn(
+        args: Vec<String>,
+        envs: Vec<(String, String)>,
+        endpoint: String,
+        data_dir: &Path,
+    ) -> NodeProcess {
         std::fs::create_dir_all(data_dir).unwrap();
         let log_path = data_dir.with_extension("log");
-        let mut n = NodeProcess { child: None, args, envs, endpoint, data_dir: data_dir.to_path_buf(), log_path };
+        let mut n = NodeProcess {
+            child: None,
+            args,
+            envs,
+            endpoint,
+            data_dir: data_dir.to_path_buf(),
+            log_path,
+        };
         n.start();
         n
     }
 
     /// Starts (or restarts) the process.
     pub(crate) fn start(&mut self) {
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log_path).unwrap();
+        let log =
+            std::fs::OpenOptions::new().create(true).append(true).open(&self.log_path).unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_yaoshi"))
             .args(&self.args)
             .envs(self.envs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
@@ -112,10 +135,10 @@ impl Drop for NodeProcess {
 pub(crate) async fn must_be_ready(client: &Client, timeout: Duration) {
     let deadline = Instant::now() + timeout;
     loop {
-        if let Ok(r) = client.call("ListKeys", &[]).await {
-            if r.status == 200 {
-                return;
-            }
+        if let Ok(r) = client.call("ListKeys", &[]).await
+            && r.status == 200
+        {
+            return;
         }
         assert!(Instant::now() < deadline, "node {} not ready in {timeout:?}", client.endpoint());
         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -123,14 +146,19 @@ pub(crate) async fn must_be_ready(client: &Client, timeout: Duration) {
 }
 
 /// Calls until the response is 200 or the timeout passes (for the leaderless window of a failover).
-pub(crate) async fn must_succeed_eventually(client: &Client, action: &str, params: &[(&str, &str)], timeout: Duration) -> yaoshi_client::Response {
+pub(crate) async fn must_succeed_eventually(
+    client: &Client,
+    action: &str,
+    params: &[(&str, &str)],
+    timeout: Duration,
+) -> yaoshi_client::Response {
     let deadline = Instant::now() + timeout;
     loop {
         let r = client.call(action, params).await;
-        if let Ok(r) = &r {
-            if r.status == 200 {
-                return r.clone();
-            }
+        if let Ok(r) = &r
+            && r.status == 200
+        {
+            return r.clone();
         }
         assert!(Instant::now() < deadline, "{action} on {} kept failing: {r:?}", client.endpoint());
         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -138,7 +166,11 @@ pub(crate) async fn must_succeed_eventually(client: &Client, action: &str, param
 }
 
 /// A successful call, or a panic with the response.
-pub(crate) async fn must_call(client: &Client, action: &str, params: &[(&str, &str)]) -> yaoshi_client::Response {
+pub(crate) async fn must_call(
+    client: &Client,
+    action: &str,
+    params: &[(&str, &str)],
+) -> yaoshi_client::Response {
     let r = client.call(action, params).await.unwrap();
     assert_eq!(r.status, 200, "{action}: {:?}", r.body);
     assert!(r.body.get("Code").is_none(), "success body carries Code: {:?}", r.body);
@@ -154,9 +186,9 @@ pub(crate) async fn must_create_key(client: &Client) -> String {
 
 /// The Python interpreter of the venv made by `.ci/setup`.
 pub(crate) fn venv_python() -> PathBuf {
-    let venv = std::env::var("YAOSHI_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/yaoshi-venv"));
+    let venv = std::env::var("YAOSHI_VENV").map(PathBuf::from).unwrap_or_else(|_| {
+        PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/yaoshi-venv")
+    });
     let py = venv.join("bin/python");
     assert!(py.exists(), "{} missing: run .ci/setup first", py.display());
     py
