@@ -25,17 +25,23 @@ impl RaftGrpc {
             .max_encoding_message_size(MAX_MESSAGE_BYTES)
     }
 
-    fn payload<T: serde::de::DeserializeOwned>(
-        &self,
-        req: Request<RaftRequest>,
-    ) -> Result<T, Status> {
-        let req = req.into_inner();
+    /// Refuses messages meant for another region's group.
+    fn check_region(&self, req: &RaftRequest) -> Result<(), Status> {
         if req.region != self.node.region.as_str() {
             return Err(Status::invalid_argument(format!(
                 "this node serves region {}, not {}",
                 self.node.region, req.region
             )));
         }
+        Ok(())
+    }
+
+    fn payload<T: serde::de::DeserializeOwned>(
+        &self,
+        req: Request<RaftRequest>,
+    ) -> Result<T, Status> {
+        let req = req.into_inner();
+        self.check_region(&req)?;
         decode(&req.payload)
             .map_err(|e| Status::invalid_argument(format!("undecodable payload: {e}")))
     }
@@ -85,10 +91,7 @@ impl RaftService for RaftGrpc {
     }
 
     async fn read_index(&self, req: Request<RaftRequest>) -> Result<Response<RaftReply>, Status> {
-        let req = req.into_inner();
-        if req.region != self.node.region.as_str() {
-            return Err(Status::invalid_argument("wrong region"));
-        }
+        self.check_region(req.get_ref())?;
         let answer: ForwardReply<Option<u64>> = match self.node.raft.ensure_linearizable().await {
             Ok(log_id) => ForwardReply::Done(log_id.map(|l| l.index)),
             Err(RaftError::APIError(CheckIsLeaderError::ForwardToLeader(f))) => {
