@@ -56,11 +56,14 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     if !dev {
         let addr =
             cfg.raft_listen.parse().with_context(|| format!("raft_listen {}", cfg.raft_listen))?;
+        // Bind before serving so a busy port fails startup instead of leaving a node without its
+        // Raft transport.
+        let incoming = tonic::transport::server::TcpIncoming::bind(addr)
+            .with_context(|| format!("binding raft gRPC listener {addr}"))?;
         let service = RaftGrpc::server(node.clone());
         tokio::spawn(async move {
-            if let Err(e) =
-                tonic::transport::Server::builder().add_service(service).serve(addr).await
-            {
+            let server = tonic::transport::Server::builder().add_service(service);
+            if let Err(e) = server.serve_with_incoming(incoming).await {
                 tracing::error!(error = %e, "raft gRPC server stopped");
             }
         });
