@@ -37,6 +37,32 @@ pub enum Command {
         /// The credential.
         credential: Credential,
     },
+    /// Replaces a key's description (not in PendingDeletion).
+    UpdateKeyDescription {
+        /// The key.
+        key_id: KeyId,
+        /// The new description.
+        description: String,
+    },
+    /// Enables or disables a key (only between Enabled and Disabled).
+    SetKeyEnabled {
+        /// The key.
+        key_id: KeyId,
+        /// `true` for EnableKey, `false` for DisableKey.
+        enabled: bool,
+    },
+    /// Moves a key to PendingDeletion with its purge time (decided by the proposer).
+    ScheduleKeyDeletion {
+        /// The key.
+        key_id: KeyId,
+        /// When the key is to be purged, Unix milliseconds.
+        delete_ms: i64,
+    },
+    /// Returns a PendingDeletion key to Enabled.
+    CancelKeyDeletion {
+        /// The key.
+        key_id: KeyId,
+    },
 }
 
 impl Command {
@@ -45,16 +71,21 @@ impl Command {
         match self {
             Command::CreateKey { .. } => "CreateKey",
             Command::BootstrapCredential { .. } => "BootstrapCredential",
+            Command::UpdateKeyDescription { .. } => "UpdateKeyDescription",
+            Command::SetKeyEnabled { enabled: true, .. } => "EnableKey",
+            Command::SetKeyEnabled { enabled: false, .. } => "DisableKey",
+            Command::ScheduleKeyDeletion { .. } => "ScheduleKeyDeletion",
+            Command::CancelKeyDeletion { .. } => "CancelKeyDeletion",
         }
     }
 
     /// The resource the command acts on, for the audit trail.
     pub fn target(&self) -> Option<String> {
         match self {
-            Command::CreateKey { metadata, .. } => Some(metadata.key_id.to_string()),
             Command::BootstrapCredential { credential } => {
                 Some(credential.access_key_id.to_string())
             }
+            _ => self.key_id().map(KeyId::to_string),
         }
     }
 
@@ -63,6 +94,10 @@ impl Command {
         match self {
             Command::CreateKey { metadata, .. } => Some(&metadata.key_id),
             Command::BootstrapCredential { .. } => None,
+            Command::UpdateKeyDescription { key_id, .. }
+            | Command::SetKeyEnabled { key_id, .. }
+            | Command::ScheduleKeyDeletion { key_id, .. }
+            | Command::CancelKeyDeletion { key_id } => Some(key_id),
         }
     }
 }

@@ -112,6 +112,8 @@ pub struct KeyMetadata {
     pub creator: String,
     /// The primary (current) version.
     pub primary_version: KeyVersionId,
+    /// When a key in PendingDeletion is purged, Unix milliseconds (`None` in other states).
+    pub delete_ms: Option<i64>,
 }
 
 /// One version of a key, with its material wrapped under the region's domain key.

@@ -36,6 +36,7 @@ fn create_key(i: u64) -> Command {
             creation_ms: 1_700_000_000_000,
             creator: "1".into(),
             primary_version: version_id.clone(),
+            delete_ms: None,
         },
         version: KeyVersion {
             key_id,

@@ -3,8 +3,8 @@
 
 use rocksdb::{Direction, IteratorMode, WriteBatch};
 use yaoshi_model::{
-    ApiError, Command, CommandEnvelope, CommandOutput, CommandResponse, ErrorCode, KeyMetadata,
-    REPLAY_WINDOW_MS,
+    ApiError, Command, CommandEnvelope, CommandOutput, CommandResponse, ErrorCode, KeyId,
+    KeyMetadata, KeyState, REPLAY_WINDOW_MS,
 };
 
 use crate::codec::{decode, encode};
@@ -72,7 +72,62 @@ pub(crate) fn apply_command(
             batch.put_cf(cf, credential.access_key_id.as_str(), encode(credential));
             Ok(Ok(CommandOutput::None))
         }
+        Command::UpdateKeyDescription { key_id, description } => {
+            update_key(db, batch, key_id, |k| match k.state {
+                KeyState::PendingDeletion => Err(ErrorCode::RejectedPendingDeletion),
+                _ => {
+                    k.description.clone_from(description);
+                    Ok(())
+                }
+            })
+        }
+        Command::SetKeyEnabled { key_id, enabled } => {
+            update_key(db, batch, key_id, |k| match k.state {
+                KeyState::Enabled | KeyState::Disabled => {
+                    k.state = if *enabled { KeyState::Enabled } else { KeyState::Disabled };
+                    Ok(())
+                }
+                KeyState::PendingDeletion | KeyState::PendingImport => {
+                    Err(ErrorCode::StateModifiedFailed)
+                }
+            })
+        }
+        Command::ScheduleKeyDeletion { key_id, delete_ms } => {
+            update_key(db, batch, key_id, |k| match k.state {
+                KeyState::PendingDeletion => Err(ErrorCode::StateModifiedFailed),
+                _ => {
+                    k.state = KeyState::PendingDeletion;
+                    k.delete_ms = Some(*delete_ms);
+                    Ok(())
+                }
+            })
+        }
+        Command::CancelKeyDeletion { key_id } => update_key(db, batch, key_id, |k| match k.state {
+            KeyState::PendingDeletion => {
+                k.state = KeyState::Enabled;
+                k.delete_ms = None;
+                Ok(())
+            }
+            _ => Err(ErrorCode::StateModifiedFailed),
+        }),
     }
+}
+
+/// Applies `change` to a stored key, or rejects with its error code (nothing written then).
+fn update_key(
+    db: &RegionDb,
+    batch: &mut WriteBatch,
+    key_id: &KeyId,
+    change: impl FnOnce(&mut KeyMetadata) -> Result<(), ErrorCode>,
+) -> Result<CommandResponse, rocksdb::Error> {
+    let Some(mut key) = read_key(db, key_id.as_str())? else {
+        return Ok(Err(ApiError::new(ErrorCode::KeyNotFound)));
+    };
+    if let Err(code) = change(&mut key) {
+        return Ok(Err(ApiError::new(code)));
+    }
+    batch.put_cf(db.cf(CF_KEYS), key_id.as_str(), encode(&key));
+    Ok(Ok(CommandOutput::Key(key)))
 }
 
 fn read_key(db: &RegionDb, key_id: &str) -> Result<Option<KeyMetadata>, rocksdb::Error> {

@@ -7,7 +7,7 @@ use yaoshi_model::{
     KeyUsage, KeyVersion, KeyVersionId, ProtectionLevel,
 };
 
-use super::{Fields, format_time, internal, propose, resolve_key};
+use super::{Fields, format_time, internal, parse_key_ref, propose, resolve_key};
 use crate::context::RequestContext;
 use crate::params::Params;
 use crate::server::ApiState;
@@ -21,7 +21,7 @@ pub(crate) fn key_arn(region: &str, meta: &KeyMetadata) -> String {
 
 fn metadata_json(region: &str, meta: &KeyMetadata) -> Value {
     let created = format_time(meta.creation_ms);
-    json!({
+    let mut v = json!({
         "KeyId": meta.key_id.as_str(),
         "Arn": key_arn(region, meta),
         "KeyState": meta.state.as_str(),
@@ -37,7 +37,11 @@ fn metadata_json(region: &str, meta: &KeyMetadata) -> Value {
         "AutomaticRotation": "Disabled",
         "LastRotationDate": created,
         "MaterialExpireTime": "",
-    })
+    });
+    if let (KeyState::PendingDeletion, Some(ms)) = (meta.state, meta.delete_ms) {
+        v["DeleteDate"] = Value::String(format_time(ms));
+    }
+    v
 }
 
 fn fields(pairs: Vec<(&str, Value)>) -> Fields {
@@ -80,9 +84,7 @@ pub(super) async fn create_key(
         }
     }
     let description = p.get("Description").unwrap_or_default();
-    if description.len() > MAX_DESCRIPTION_BYTES {
-        return Err(ApiError::invalid("Description"));
-    }
+    check_description(description)?;
     // Rotation and tags are stored by later work; refuse rather than silently drop them.
     if p.bool_or("EnableAutomaticRotation", false)? || p.optional("RotationInterval").is_some() {
         return Err(ApiError::new(ErrorCode::UnsupportedOperation));
@@ -107,6 +109,7 @@ pub(super) async fn create_key(
         creation_ms: ctx.now_ms,
         creator: ctx.account_id.clone(),
         primary_version: version_id.clone(),
+        delete_ms: None,
     };
     let version =
         KeyVersion { key_id, version_id, creation_ms: ctx.now_ms, wrapped_material: wrapped };
@@ -146,4 +149,63 @@ pub(super) fn list_keys(api: &ApiState, p: &Params) -> Result<Fields, ApiError> 
         ("PageNumber", json!(page_number)),
         ("PageSize", json!(page_size)),
     ]))
+}
+
+fn check_description(description: &str) -> Result<(), ApiError> {
+    if description.len() > MAX_DESCRIPTION_BYTES {
+        return Err(ApiError::invalid("Description"));
+    }
+    Ok(())
+}
+
+/// Proposes a key command and answers with just the RequestId.
+async fn propose_key_change(
+    api: &ApiState,
+    ctx: &RequestContext,
+    command: Command,
+) -> Result<Fields, ApiError> {
+    propose(api, ctx, command).await?;
+    Ok(Fields::new())
+}
+
+pub(super) async fn update_key_description(
+    api: &ApiState,
+    ctx: &RequestContext,
+    p: &Params,
+) -> Result<Fields, ApiError> {
+    let key_id = parse_key_ref(api, p.required("KeyId")?)?;
+    let description = p.get("Description").ok_or_else(|| ApiError::missing("Description"))?;
+    check_description(description)?;
+    let command = Command::UpdateKeyDescription { key_id, description: description.to_string() };
+    propose_key_change(api, ctx, command).await
+}
+
+pub(super) async fn set_key_enabled(
+    api: &ApiState,
+    ctx: &RequestContext,
+    p: &Params,
+    enabled: bool,
+) -> Result<Fields, ApiError> {
+    let key_id = parse_key_ref(api, p.required("KeyId")?)?;
+    propose_key_change(api, ctx, Command::SetKeyEnabled { key_id, enabled }).await
+}
+
+pub(super) async fn schedule_key_deletion(
+    api: &ApiState,
+    ctx: &RequestContext,
+    p: &Params,
+) -> Result<Fields, ApiError> {
+    let key_id = parse_key_ref(api, p.required("KeyId")?)?;
+    let days = p.int_in("PendingWindowInDays", 7, 30, 30)?;
+    let delete_ms = ctx.now_ms.saturating_add(days * 24 * 60 * 60 * 1000);
+    propose_key_change(api, ctx, Command::ScheduleKeyDeletion { key_id, delete_ms }).await
+}
+
+pub(super) async fn cancel_key_deletion(
+    api: &ApiState,
+    ctx: &RequestContext,
+    p: &Params,
+) -> Result<Fields, ApiError> {
+    let key_id = parse_key_ref(api, p.required("KeyId")?)?;
+    propose_key_change(api, ctx, Command::CancelKeyDeletion { key_id }).await
 }

@@ -6,7 +6,7 @@ mod keys;
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
-use yaoshi_model::{ApiError, CommandEnvelope, CommandOutput, ErrorCode, KeyMetadata};
+use yaoshi_model::{ApiError, CommandEnvelope, CommandOutput, ErrorCode, KeyId, KeyMetadata};
 use yaoshi_raft::WriteError;
 
 use crate::context::RequestContext;
@@ -30,6 +30,11 @@ pub const ACTIONS: &[(&str, Plane)] = &[
     ("CreateKey", Plane::Write),
     ("DescribeKey", Plane::Read),
     ("ListKeys", Plane::Read),
+    ("UpdateKeyDescription", Plane::Write),
+    ("EnableKey", Plane::Write),
+    ("DisableKey", Plane::Write),
+    ("ScheduleKeyDeletion", Plane::Write),
+    ("CancelKeyDeletion", Plane::Write),
     ("Encrypt", Plane::Data),
     ("Decrypt", Plane::Data),
 ];
@@ -53,6 +58,11 @@ pub(crate) async fn dispatch(
         "CreateKey" => keys::create_key(api, ctx, params).await,
         "DescribeKey" => keys::describe_key(api, params),
         "ListKeys" => keys::list_keys(api, params),
+        "UpdateKeyDescription" => keys::update_key_description(api, ctx, params).await,
+        "EnableKey" => keys::set_key_enabled(api, ctx, params, true).await,
+        "DisableKey" => keys::set_key_enabled(api, ctx, params, false).await,
+        "ScheduleKeyDeletion" => keys::schedule_key_deletion(api, ctx, params).await,
+        "CancelKeyDeletion" => keys::cancel_key_deletion(api, ctx, params).await,
         "Encrypt" => crypto::encrypt(api, params),
         "Decrypt" => crypto::decrypt(api, params),
         _ => Err(ApiError::invalid("Action")),
@@ -81,10 +91,11 @@ fn internal<E: std::fmt::Display>(e: E) -> ApiError {
     ApiError::new(ErrorCode::InternalFailure)
 }
 
-/// Resolves a `KeyId` parameter (a key id or a key ARN of this region) to a stored key.
+/// Parses a `KeyId` parameter (a key id, or a key ARN of this region) without reading state, so
+/// writes can leave existence to apply.
 ///
 /// Aliases are not implemented yet, so `alias/…` names resolve to nothing.
-fn resolve_key(api: &ApiState, value: &str) -> Result<KeyMetadata, ApiError> {
+fn parse_key_ref(api: &ApiState, value: &str) -> Result<KeyId, ApiError> {
     if value.starts_with("alias/") {
         return Err(ApiError::new(ErrorCode::AliasNotFound));
     }
@@ -102,9 +113,15 @@ fn resolve_key(api: &ApiState, value: &str) -> Result<KeyMetadata, ApiError> {
         }
         None => value,
     };
+    Ok(KeyId::new(key_id))
+}
+
+/// Resolves a `KeyId` parameter to the key stored in the local replica.
+fn resolve_key(api: &ApiState, value: &str) -> Result<KeyMetadata, ApiError> {
+    let key_id = parse_key_ref(api, value)?;
     api.node
         .state
-        .key(key_id)
+        .key(key_id.as_str())
         .map_err(internal)?
         .ok_or_else(|| ApiError::new(ErrorCode::KeyNotFound))
 }

@@ -4,5 +4,6 @@
 mod bad_input;
 mod cluster;
 mod compat;
+mod lifecycle;
 mod restart;
 mod support;

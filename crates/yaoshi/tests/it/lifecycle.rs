@@ -1,0 +1,128 @@
+//! Key lifecycle actions and the reference's state table (chapter 2) for every implemented action
+//! in every reachable state.
+
+use std::time::Duration;
+
+use yaoshi_client::Client;
+
+use crate::support::{NodeProcess, must_be_ready, must_call, must_create_key};
+
+#[derive(Clone, Copy, Debug)]
+enum State {
+    Enabled,
+    Disabled,
+    PendingDeletion,
+}
+
+async fn key_in(c: &Client, state: State) -> (String, String) {
+    let id = must_create_key(c).await;
+    let blob = must_call(c, "Encrypt", &[("KeyId", &id), ("Plaintext", "aGVsbG8=")]).await;
+    let blob = blob.str("CiphertextBlob").unwrap().to_string();
+    match state {
+        State::Enabled => {}
+        State::Disabled => {
+            must_call(c, "DisableKey", &[("KeyId", &id)]).await;
+        }
+        State::PendingDeletion => {
+            must_call(c, "ScheduleKeyDeletion", &[("KeyId", &id), ("PendingWindowInDays", "7")])
+                .await;
+        }
+    }
+    (id, blob)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn state_table_and_lifecycle() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut node = NodeProcess::dev(&dir.path().join("node"));
+    let c = node.client();
+    must_be_ready(&c, Duration::from_secs(30)).await;
+
+    // (action, [expected in Enabled, Disabled, PendingDeletion]); None = success.
+    let smf = Some("Rejected.StateModifiedFailed");
+    let table: &[(&str, [Option<&str>; 3])] = &[
+        ("Encrypt", [None, Some("Rejected.Disabled"), Some("Rejected.PendingDeletion")]),
+        ("Decrypt", [None, Some("Rejected.Disabled"), Some("Rejected.PendingDeletion")]),
+        ("DescribeKey", [None, None, None]),
+        ("ListKeys", [None, None, None]),
+        ("UpdateKeyDescription", [None, None, Some("Rejected.PendingDeletion")]),
+        ("EnableKey", [None, None, smf]),
+        ("DisableKey", [None, None, smf]),
+        ("ScheduleKeyDeletion", [None, None, smf]),
+        ("CancelKeyDeletion", [smf, smf, None]),
+    ];
+    for (action, expected) in table {
+        for (i, state) in
+            [State::Enabled, State::Disabled, State::PendingDeletion].into_iter().enumerate()
+        {
+            let (id, blob) = key_in(&c, state).await;
+            let params: Vec<(&str, &str)> = match *action {
+                "Encrypt" => vec![("KeyId", &id), ("Plaintext", "aGk=")],
+                "Decrypt" => vec![("CiphertextBlob", &blob)],
+                "ListKeys" => vec![],
+                "UpdateKeyDescription" => vec![("KeyId", &id), ("Description", "new")],
+                _ => vec![("KeyId", &id)],
+            };
+            let r = c.call(action, &params).await.unwrap();
+            match expected[i] {
+                None => assert_eq!(r.status, 200, "{action} in {state:?}: {:?}", r.body),
+                Some(code) => {
+                    assert_eq!(
+                        (r.status, r.code()),
+                        (409, Some(code)),
+                        "{action} in {state:?}: {:?}",
+                        r.body
+                    )
+                }
+            }
+        }
+    }
+
+    // Lifecycle details.
+    let id = must_create_key(&c).await;
+    must_call(&c, "UpdateKeyDescription", &[("KeyId", &id), ("Description", "renamed")]).await;
+    let d = must_call(&c, "DescribeKey", &[("KeyId", &id)]).await;
+    assert_eq!(d.body["KeyMetadata"]["Description"], "renamed");
+    assert!(d.body["KeyMetadata"].get("DeleteDate").is_none());
+
+    for days in ["6", "31", "x"] {
+        let r = c
+            .call("ScheduleKeyDeletion", &[("KeyId", &id), ("PendingWindowInDays", days)])
+            .await
+            .unwrap();
+        assert_eq!((r.status, r.code()), (400, Some("InvalidParameter")), "{days}");
+    }
+    must_call(&c, "ScheduleKeyDeletion", &[("KeyId", &id), ("PendingWindowInDays", "7")]).await;
+    let d = must_call(&c, "DescribeKey", &[("KeyId", &id)]).await;
+    let meta = &d.body["KeyMetadata"];
+    assert_eq!(meta["KeyState"], "PendingDeletion");
+    let created = meta["CreationDate"].as_str().unwrap();
+    let deleted = meta["DeleteDate"].as_str().unwrap();
+    assert!(deleted > created, "{deleted} vs {created}");
+    must_call(&c, "CancelKeyDeletion", &[("KeyId", &id)]).await;
+    let d = must_call(&c, "DescribeKey", &[("KeyId", &id)]).await;
+    assert_eq!(d.body["KeyMetadata"]["KeyState"], "Enabled");
+    assert!(d.body["KeyMetadata"].get("DeleteDate").is_none());
+
+    // Disabled keys refuse crypto; enabling restores it; the ARN works as KeyId.
+    must_call(&c, "DisableKey", &[("KeyId", &id)]).await;
+    assert_eq!(
+        d.body["KeyMetadata"]["Arn"].as_str().unwrap().rsplit('/').next(),
+        Some(id.as_str())
+    );
+    let arn = d.body["KeyMetadata"]["Arn"].as_str().unwrap().to_string();
+    must_call(&c, "EnableKey", &[("KeyId", &arn)]).await;
+    must_call(&c, "Encrypt", &[("KeyId", &id), ("Plaintext", "aGk=")]).await;
+
+    // Unknown keys and missing parameters.
+    let ghost = "00000000-0000-4000-8000-000000000000";
+    for action in ["EnableKey", "DisableKey", "ScheduleKeyDeletion", "CancelKeyDeletion"] {
+        let r = c.call(action, &[("KeyId", ghost)]).await.unwrap();
+        assert_eq!((r.status, r.code()), (404, Some("Forbidden.KeyNotFound")), "{action}");
+        let r = c.call(action, &[]).await.unwrap();
+        assert_eq!((r.status, r.code()), (400, Some("MissingParameter")), "{action}");
+    }
+    let r = c.call("UpdateKeyDescription", &[("KeyId", &id)]).await.unwrap();
+    assert_eq!((r.status, r.code()), (400, Some("MissingParameter")));
+    assert!(node.is_running());
+}
