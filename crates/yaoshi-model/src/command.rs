@@ -6,7 +6,7 @@
 use crate::credential::Credential;
 use crate::error_code::ApiError;
 use crate::ids::{AccessKeyId, KeyId};
-use crate::key::{KeyMetadata, KeyVersion};
+use crate::key::{Alias, KeyMetadata, KeyVersion};
 use serde::{Deserialize, Serialize};
 
 /// Request context carried by every command; decided by the proposer, never by apply.
@@ -63,6 +63,23 @@ pub enum Command {
         /// The key.
         key_id: KeyId,
     },
+    /// Creates an alias (name unique per region; key not in PendingDeletion).
+    CreateAlias {
+        /// The alias.
+        alias: Alias,
+    },
+    /// Points an existing alias at another key (target not in PendingDeletion).
+    UpdateAlias {
+        /// The alias name.
+        name: String,
+        /// The new target key.
+        key_id: KeyId,
+    },
+    /// Deletes an alias.
+    DeleteAlias {
+        /// The alias name.
+        name: String,
+    },
 }
 
 impl Command {
@@ -76,6 +93,9 @@ impl Command {
             Command::SetKeyEnabled { enabled: false, .. } => "DisableKey",
             Command::ScheduleKeyDeletion { .. } => "ScheduleKeyDeletion",
             Command::CancelKeyDeletion { .. } => "CancelKeyDeletion",
+            Command::CreateAlias { .. } => "CreateAlias",
+            Command::UpdateAlias { .. } => "UpdateAlias",
+            Command::DeleteAlias { .. } => "DeleteAlias",
         }
     }
 
@@ -85,6 +105,8 @@ impl Command {
             Command::BootstrapCredential { credential } => {
                 Some(credential.access_key_id.to_string())
             }
+            Command::CreateAlias { alias } => Some(alias.name.clone()),
+            Command::UpdateAlias { name, .. } | Command::DeleteAlias { name } => Some(name.clone()),
             _ => self.key_id().map(KeyId::to_string),
         }
     }
@@ -93,7 +115,9 @@ impl Command {
     pub fn key_id(&self) -> Option<&KeyId> {
         match self {
             Command::CreateKey { metadata, .. } => Some(&metadata.key_id),
-            Command::BootstrapCredential { .. } => None,
+            Command::BootstrapCredential { .. } | Command::DeleteAlias { .. } => None,
+            Command::CreateAlias { alias } => Some(&alias.key_id),
+            Command::UpdateAlias { key_id, .. } => Some(key_id),
             Command::UpdateKeyDescription { key_id, .. }
             | Command::SetKeyEnabled { key_id, .. }
             | Command::ScheduleKeyDeletion { key_id, .. }

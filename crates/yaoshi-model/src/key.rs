@@ -135,3 +135,31 @@ impl KeyVersion {
         format!("yaoshi-key-material:{key_id}:{version_id}").into_bytes()
     }
 }
+
+/// An alias: a user-chosen name (`alias/…`) for a key, unique per region.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Alias {
+    /// The full name, including the `alias/` prefix.
+    pub name: String,
+    /// The key it points to.
+    pub key_id: KeyId,
+    /// The owning account (used in the alias ARN).
+    pub account_id: String,
+}
+
+impl Alias {
+    /// The required name prefix.
+    pub const PREFIX: &'static str = "alias/";
+
+    /// Whether `name` is a valid alias name: 1–255 characters, the `alias/` prefix and at least
+    /// one of `A-Z a-z 0-9 _ - /` after it.
+    pub fn is_valid_name(name: &str) -> bool {
+        name.len() <= 255
+            && name.strip_prefix(Alias::PREFIX).is_some_and(|rest| {
+                !rest.is_empty()
+                    && rest
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'/')
+            })
+    }
+}

@@ -15,7 +15,9 @@ pub use command::{Command, CommandEnvelope, CommandMeta, CommandOutput, CommandR
 pub use credential::Credential;
 pub use error_code::{ApiError, ErrorCode};
 pub use ids::{AccessKeyId, KeyId, KeyVersionId, RegionId};
-pub use key::{KeyMetadata, KeyOrigin, KeySpec, KeyState, KeyUsage, KeyVersion, ProtectionLevel};
+pub use key::{
+    Alias, KeyMetadata, KeyOrigin, KeySpec, KeyState, KeyUsage, KeyVersion, ProtectionLevel,
+};
 
 /// The replay window of signed requests: a `Timestamp` further than this from the server clock is
 /// rejected, and a `SignatureNonce` is remembered this long (milliseconds).

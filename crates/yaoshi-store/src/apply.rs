@@ -3,12 +3,15 @@
 
 use rocksdb::{Direction, IteratorMode, WriteBatch};
 use yaoshi_model::{
-    ApiError, Command, CommandEnvelope, CommandOutput, CommandResponse, ErrorCode, KeyId,
+    Alias, ApiError, Command, CommandEnvelope, CommandOutput, CommandResponse, ErrorCode, KeyId,
     KeyMetadata, KeyState, REPLAY_WINDOW_MS,
 };
 
 use crate::codec::{decode, encode};
-use crate::db::{CF_CREDENTIALS, CF_KEY_VERSIONS, CF_KEYS, CF_NONCE_EXPIRY, CF_NONCES, RegionDb};
+use crate::db::{
+    CF_ALIASES, CF_CREDENTIALS, CF_KEY_ALIASES, CF_KEY_VERSIONS, CF_KEYS, CF_NONCE_EXPIRY,
+    CF_NONCES, RegionDb,
+};
 
 /// At most this many expired nonces are pruned per applied command, bounding apply time.
 const NONCE_PRUNE_BATCH: usize = 256;
@@ -110,7 +113,67 @@ pub(crate) fn apply_command(
             }
             _ => Err(ErrorCode::StateModifiedFailed),
         }),
+        Command::CreateAlias { alias } => {
+            let Some(key) = read_key(db, alias.key_id.as_str())? else {
+                return Ok(Err(ApiError::new(ErrorCode::KeyNotFound)));
+            };
+            if key.state == KeyState::PendingDeletion {
+                return Ok(Err(ApiError::new(ErrorCode::StateModifiedFailed)));
+            }
+            if read_alias(db, &alias.name)?.is_some() {
+                return Ok(Err(ApiError::new(ErrorCode::AliasAlreadyExists)));
+            }
+            put_alias(db, batch, alias);
+            Ok(Ok(CommandOutput::None))
+        }
+        Command::UpdateAlias { name, key_id } => {
+            let Some(mut alias) = read_alias(db, name)? else {
+                return Ok(Err(ApiError::new(ErrorCode::AliasNotFound)));
+            };
+            match read_key(db, key_id.as_str())? {
+                None => return Ok(Err(ApiError::new(ErrorCode::KeyNotFound))),
+                Some(k) if k.state == KeyState::PendingDeletion => {
+                    return Ok(Err(ApiError::new(ErrorCode::RejectedPendingDeletion)));
+                }
+                Some(_) => {}
+            }
+            batch.delete_cf(db.cf(CF_KEY_ALIASES), key_alias_key(alias.key_id.as_str(), name));
+            alias.key_id = key_id.clone();
+            put_alias(db, batch, &alias);
+            Ok(Ok(CommandOutput::None))
+        }
+        Command::DeleteAlias { name } => {
+            let Some(alias) = read_alias(db, name)? else {
+                return Ok(Err(ApiError::new(ErrorCode::AliasNotFound)));
+            };
+            batch.delete_cf(db.cf(CF_ALIASES), name);
+            batch.delete_cf(db.cf(CF_KEY_ALIASES), key_alias_key(alias.key_id.as_str(), name));
+            Ok(Ok(CommandOutput::None))
+        }
     }
+}
+
+/// The storage key of the key → alias index.
+pub(crate) fn key_alias_key(key_id: &str, alias_name: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(key_id.len() + 1 + alias_name.len());
+    k.extend_from_slice(key_id.as_bytes());
+    k.push(0);
+    k.extend_from_slice(alias_name.as_bytes());
+    k
+}
+
+fn read_alias(db: &RegionDb, name: &str) -> Result<Option<Alias>, rocksdb::Error> {
+    let raw = db.db.get_pinned_cf(db.cf(CF_ALIASES), name)?;
+    Ok(raw.and_then(|b| decode(&b).ok()))
+}
+
+fn put_alias(db: &RegionDb, batch: &mut WriteBatch, alias: &Alias) {
+    batch.put_cf(db.cf(CF_ALIASES), &alias.name, encode(alias));
+    batch.put_cf(
+        db.cf(CF_KEY_ALIASES),
+        key_alias_key(alias.key_id.as_str(), &alias.name),
+        encode(&alias.name),
+    );
 }
 
 /// Applies `change` to a stored key, or rejects with its error code (nothing written then).

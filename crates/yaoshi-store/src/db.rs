@@ -21,16 +21,15 @@ pub(crate) const CF_CREDENTIALS: &str = "credentials";
 pub(crate) const CF_NONCES: &str = "nonces";
 /// Nonce expiry index by `at_ms (big-endian) access_key_id \0 nonce`.
 pub(crate) const CF_NONCE_EXPIRY: &str = "nonce_expiry";
+/// Aliases by name.
+pub(crate) const CF_ALIASES: &str = "aliases";
+/// Alias index by `key_id \0 alias_name`.
+pub(crate) const CF_KEY_ALIASES: &str = "key_aliases";
 /// Hash-chained audit events by big-endian log index.
 pub(crate) const CF_AUDIT: &str = "audit";
 
 /// Column families that make up the replicated state (snapshotted, digested).
-pub const STATE_CFS: &[&str] =
-    &[CF_SM_META, CF_KEYS, CF_KEY_VERSIONS, CF_CREDENTIALS, CF_NONCES, CF_NONCE_EXPIRY, CF_AUDIT];
-
-const ALL_CFS: &[&str] = &[
-    CF_LOG,
-    CF_RAFT_META,
+pub const STATE_CFS: &[&str] = &[
     CF_SM_META,
     CF_KEYS,
     CF_KEY_VERSIONS,
@@ -38,7 +37,12 @@ const ALL_CFS: &[&str] = &[
     CF_NONCES,
     CF_NONCE_EXPIRY,
     CF_AUDIT,
+    CF_ALIASES,
+    CF_KEY_ALIASES,
 ];
+
+/// Column families of the Raft log, outside the replicated state.
+const LOG_CFS: &[&str] = &[CF_LOG, CF_RAFT_META];
 
 /// Failure to open a region store.
 #[derive(Debug, thiserror::Error)]
@@ -93,7 +97,10 @@ impl RegionDb {
         opts.create_if_missing(true);
         opts.create_missing_column_families(true);
         opts.set_compression_type(rocksdb::DBCompressionType::Lz4);
-        let cfs = ALL_CFS.iter().map(|name| ColumnFamilyDescriptor::new(*name, Options::default()));
+        let cfs = LOG_CFS
+            .iter()
+            .chain(STATE_CFS)
+            .map(|name| ColumnFamilyDescriptor::new(*name, Options::default()));
         let path = dir.join("db");
         let db = DB::open_cf_descriptors(&opts, &path, cfs)
             .map_err(|source| OpenStoreError::Rocks { path: path.clone(), source })?;

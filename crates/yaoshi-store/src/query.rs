@@ -3,11 +3,14 @@
 
 use rocksdb::{IteratorMode, ReadOptions};
 use sha2::{Digest, Sha256};
-use yaoshi_model::{AuditEvent, Credential, KeyId, KeyMetadata, KeyVersion, KeyVersionId};
+use yaoshi_model::{Alias, AuditEvent, Credential, KeyId, KeyMetadata, KeyVersion, KeyVersionId};
 
-use crate::apply::version_key;
+use crate::apply::{key_alias_key, version_key};
 use crate::codec::{DecodeError, decode};
-use crate::db::{CF_AUDIT, CF_CREDENTIALS, CF_KEY_VERSIONS, CF_KEYS, RegionDb, STATE_CFS};
+use crate::db::{
+    CF_ALIASES, CF_AUDIT, CF_CREDENTIALS, CF_KEY_ALIASES, CF_KEY_VERSIONS, CF_KEYS, RegionDb,
+    STATE_CFS,
+};
 
 /// A failed query of the local state.
 #[derive(Debug, thiserror::Error)]
@@ -81,6 +84,61 @@ impl StateReader {
                 page.push(decode(&v)?);
             }
             total += 1;
+        }
+        Ok((page, total))
+    }
+
+    /// The alias with this name.
+    ///
+    /// # Errors
+    ///
+    /// Fails on a storage error.
+    pub fn alias(&self, name: &str) -> Result<Option<Alias>, QueryError> {
+        match self.db.db.get_pinned_cf(self.db.cf(CF_ALIASES), name)? {
+            None => Ok(None),
+            Some(b) => Ok(Some(decode(&b)?)),
+        }
+    }
+
+    /// One page of aliases in name order, all of them or only those of `key_id`, and the total.
+    ///
+    /// # Errors
+    ///
+    /// Fails on a storage error.
+    pub fn list_aliases(
+        &self,
+        key_id: Option<&str>,
+        offset: usize,
+        limit: usize,
+    ) -> Result<(Vec<Alias>, usize), QueryError> {
+        let mut page = Vec::new();
+        let mut total = 0usize;
+        match key_id {
+            None => {
+                for item in self.db.db.iterator_cf(self.db.cf(CF_ALIASES), IteratorMode::Start) {
+                    let (_, v) = item?;
+                    if total >= offset && page.len() < limit {
+                        page.push(decode(&v)?);
+                    }
+                    total += 1;
+                }
+            }
+            Some(key_id) => {
+                let prefix = key_alias_key(key_id, "");
+                for item in self.db.db.prefix_iterator_cf(self.db.cf(CF_KEY_ALIASES), &prefix) {
+                    let (k, v) = item?;
+                    if !k.starts_with(&prefix) {
+                        break;
+                    }
+                    if total >= offset && page.len() < limit {
+                        let name: String = decode(&v)?;
+                        if let Some(alias) = self.alias(&name)? {
+                            page.push(alias);
+                        }
+                    }
+                    total += 1;
+                }
+            }
         }
         Ok((page, total))
     }

@@ -40,8 +40,8 @@ fn plaintext_len(plaintext: &str) -> usize {
     B64.decode(plaintext).map(|b| b.len()).unwrap_or(plaintext.len())
 }
 
-pub(super) fn encrypt(api: &ApiState, p: &Params) -> Result<Fields, ApiError> {
-    let meta = resolve_key(api, p.required("KeyId")?)?;
+pub(super) async fn encrypt(api: &ApiState, p: &Params) -> Result<Fields, ApiError> {
+    let meta = resolve_key(api, p.required("KeyId")?).await?;
     let plaintext = p.required("Plaintext")?;
     if plaintext_len(plaintext) > MAX_PLAINTEXT_BYTES {
         return Err(ApiError::invalid("Plaintext"));

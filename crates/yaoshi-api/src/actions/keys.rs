@@ -7,7 +7,7 @@ use yaoshi_model::{
     KeyUsage, KeyVersion, KeyVersionId, ProtectionLevel,
 };
 
-use super::{Fields, format_time, internal, parse_key_ref, propose, resolve_key};
+use super::{Fields, format_time, internal, key_ref, paging, propose, resolve_key};
 use crate::context::RequestContext;
 use crate::params::Params;
 use crate::server::ApiState;
@@ -44,7 +44,7 @@ fn metadata_json(region: &str, meta: &KeyMetadata) -> Value {
     v
 }
 
-fn fields(pairs: Vec<(&str, Value)>) -> Fields {
+pub(super) fn fields(pairs: Vec<(&str, Value)>) -> Fields {
     pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
 }
 
@@ -124,20 +124,17 @@ pub(super) async fn create_key(
     }
 }
 
-pub(super) fn describe_key(api: &ApiState, p: &Params) -> Result<Fields, ApiError> {
-    let meta = resolve_key(api, p.required("KeyId")?)?;
+pub(super) async fn describe_key(api: &ApiState, p: &Params) -> Result<Fields, ApiError> {
+    let meta = resolve_key(api, p.required("KeyId")?).await?;
     Ok(fields(vec![("KeyMetadata", metadata_json(api.region(), &meta))]))
 }
 
 pub(super) fn list_keys(api: &ApiState, p: &Params) -> Result<Fields, ApiError> {
-    let page_number = p.int_in("PageNumber", 1, i64::from(i32::MAX), 1)?;
-    let page_size = p.int_in("PageSize", 1, 100, 10)?;
+    let (offset, limit, page_number, page_size) = paging(p)?;
     if p.optional("Filters").is_some() {
         // Filters arrive with the key-management API; refuse rather than return unfiltered keys.
         return Err(ApiError::new(ErrorCode::UnsupportedOperation));
     }
-    let offset = usize::try_from((page_number - 1) * page_size).unwrap_or(usize::MAX);
-    let limit = usize::try_from(page_size).unwrap_or(10);
     let (page, total) = api.node.state.list_keys(offset, limit).map_err(internal)?;
     let keys: Vec<Value> = page
         .iter()
@@ -173,7 +170,7 @@ pub(super) async fn update_key_description(
     ctx: &RequestContext,
     p: &Params,
 ) -> Result<Fields, ApiError> {
-    let key_id = parse_key_ref(api, p.required("KeyId")?)?;
+    let key_id = key_ref(api, p.required("KeyId")?, true).await?;
     let description = p.get("Description").ok_or_else(|| ApiError::missing("Description"))?;
     check_description(description)?;
     let command = Command::UpdateKeyDescription { key_id, description: description.to_string() };
@@ -186,7 +183,7 @@ pub(super) async fn set_key_enabled(
     p: &Params,
     enabled: bool,
 ) -> Result<Fields, ApiError> {
-    let key_id = parse_key_ref(api, p.required("KeyId")?)?;
+    let key_id = key_ref(api, p.required("KeyId")?, true).await?;
     propose_key_change(api, ctx, Command::SetKeyEnabled { key_id, enabled }).await
 }
 
@@ -195,7 +192,7 @@ pub(super) async fn schedule_key_deletion(
     ctx: &RequestContext,
     p: &Params,
 ) -> Result<Fields, ApiError> {
-    let key_id = parse_key_ref(api, p.required("KeyId")?)?;
+    let key_id = key_ref(api, p.required("KeyId")?, true).await?;
     let days = p.int_in("PendingWindowInDays", 7, 30, 30)?;
     let delete_ms = ctx.now_ms.saturating_add(days * 24 * 60 * 60 * 1000);
     propose_key_change(api, ctx, Command::ScheduleKeyDeletion { key_id, delete_ms }).await
@@ -206,6 +203,6 @@ pub(super) async fn cancel_key_deletion(
     ctx: &RequestContext,
     p: &Params,
 ) -> Result<Fields, ApiError> {
-    let key_id = parse_key_ref(api, p.required("KeyId")?)?;
+    let key_id = key_ref(api, p.required("KeyId")?, true).await?;
     propose_key_change(api, ctx, Command::CancelKeyDeletion { key_id }).await
 }

@@ -1,12 +1,15 @@
 //! The one action table: every action the API serves, its plane, and its handler.
 
+mod aliases;
 mod crypto;
 mod keys;
 
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
-use yaoshi_model::{ApiError, CommandEnvelope, CommandOutput, ErrorCode, KeyId, KeyMetadata};
+use yaoshi_model::{
+    Alias, ApiError, CommandEnvelope, CommandOutput, ErrorCode, KeyId, KeyMetadata,
+};
 use yaoshi_raft::WriteError;
 
 use crate::context::RequestContext;
@@ -35,6 +38,11 @@ pub const ACTIONS: &[(&str, Plane)] = &[
     ("DisableKey", Plane::Write),
     ("ScheduleKeyDeletion", Plane::Write),
     ("CancelKeyDeletion", Plane::Write),
+    ("CreateAlias", Plane::Write),
+    ("UpdateAlias", Plane::Write),
+    ("DeleteAlias", Plane::Write),
+    ("ListAliases", Plane::Read),
+    ("ListAliasesByKeyId", Plane::Read),
     ("Encrypt", Plane::Data),
     ("Decrypt", Plane::Data),
 ];
@@ -56,14 +64,19 @@ pub(crate) async fn dispatch(
     }
     match action {
         "CreateKey" => keys::create_key(api, ctx, params).await,
-        "DescribeKey" => keys::describe_key(api, params),
+        "DescribeKey" => keys::describe_key(api, params).await,
         "ListKeys" => keys::list_keys(api, params),
         "UpdateKeyDescription" => keys::update_key_description(api, ctx, params).await,
         "EnableKey" => keys::set_key_enabled(api, ctx, params, true).await,
         "DisableKey" => keys::set_key_enabled(api, ctx, params, false).await,
         "ScheduleKeyDeletion" => keys::schedule_key_deletion(api, ctx, params).await,
         "CancelKeyDeletion" => keys::cancel_key_deletion(api, ctx, params).await,
-        "Encrypt" => crypto::encrypt(api, params),
+        "CreateAlias" => aliases::create_alias(api, ctx, params).await,
+        "UpdateAlias" => aliases::update_alias(api, ctx, params).await,
+        "DeleteAlias" => aliases::delete_alias(api, ctx, params).await,
+        "ListAliases" => aliases::list_aliases(api, params, false).await,
+        "ListAliasesByKeyId" => aliases::list_aliases(api, params, true).await,
+        "Encrypt" => crypto::encrypt(api, params).await,
         "Decrypt" => crypto::decrypt(api, params),
         _ => Err(ApiError::invalid("Action")),
     }
@@ -91,13 +104,21 @@ fn internal<E: std::fmt::Display>(e: E) -> ApiError {
     ApiError::new(ErrorCode::InternalFailure)
 }
 
-/// Parses a `KeyId` parameter (a key id, or a key ARN of this region) without reading state, so
-/// writes can leave existence to apply.
-///
-/// Aliases are not implemented yet, so `alias/…` names resolve to nothing.
-fn parse_key_ref(api: &ApiState, value: &str) -> Result<KeyId, ApiError> {
-    if value.starts_with("alias/") {
-        return Err(ApiError::new(ErrorCode::AliasNotFound));
+/// Resolves a `KeyId` parameter — a key id, a key ARN of this region, or an alias name — to a key
+/// id. Ids and ARNs are parsed without reading state, so writes leave existence to apply; aliases
+/// are looked up in the local replica (after a read barrier when `fresh`, as writes need).
+async fn key_ref(api: &ApiState, value: &str, fresh: bool) -> Result<KeyId, ApiError> {
+    if value.starts_with(Alias::PREFIX) {
+        if fresh {
+            api.node.read_barrier().await.map_err(write_error)?;
+        }
+        return api
+            .node
+            .state
+            .alias(value)
+            .map_err(internal)?
+            .map(|a| a.key_id)
+            .ok_or_else(|| ApiError::new(ErrorCode::AliasNotFound));
     }
     let key_id = match value.strip_prefix("acs:kms:") {
         Some(rest) => {
@@ -117,13 +138,22 @@ fn parse_key_ref(api: &ApiState, value: &str) -> Result<KeyId, ApiError> {
 }
 
 /// Resolves a `KeyId` parameter to the key stored in the local replica.
-fn resolve_key(api: &ApiState, value: &str) -> Result<KeyMetadata, ApiError> {
-    let key_id = parse_key_ref(api, value)?;
+async fn resolve_key(api: &ApiState, value: &str) -> Result<KeyMetadata, ApiError> {
+    let key_id = key_ref(api, value, false).await?;
     api.node
         .state
         .key(key_id.as_str())
         .map_err(internal)?
         .ok_or_else(|| ApiError::new(ErrorCode::KeyNotFound))
+}
+
+/// The PageNumber/PageSize of a list action, as (offset, limit, page number, page size).
+fn paging(p: &Params) -> Result<(usize, usize, i64, i64), ApiError> {
+    let page_number = p.int_in("PageNumber", 1, i64::from(i32::MAX), 1)?;
+    let page_size = p.int_in("PageSize", 1, 100, 10)?;
+    let offset = usize::try_from((page_number - 1) * page_size).unwrap_or(usize::MAX);
+    let limit = usize::try_from(page_size).unwrap_or(10);
+    Ok((offset, limit, page_number, page_size))
 }
 
 /// Formats Unix milliseconds as `YYYY-MM-DDThh:mm:ssZ`.
