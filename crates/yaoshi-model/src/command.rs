@@ -7,6 +7,7 @@ use crate::credential::Credential;
 use crate::error_code::ApiError;
 use crate::ids::{AccessKeyId, KeyId};
 use crate::key::{Alias, KeyMetadata, KeyVersion};
+use crate::tag::{ResourceRef, Tag};
 use serde::{Deserialize, Serialize};
 
 /// Request context carried by every command; decided by the proposer, never by apply.
@@ -31,6 +32,8 @@ pub enum Command {
         metadata: KeyMetadata,
         /// Its first (primary) version.
         version: KeyVersion,
+        /// Tags given at creation.
+        tags: Vec<Tag>,
     },
     /// Creates the cluster's bootstrap credential, only if no credential exists yet.
     BootstrapCredential {
@@ -80,6 +83,20 @@ pub enum Command {
         /// The alias name.
         name: String,
     },
+    /// Adds or overwrites tags (at most [`crate::MAX_TAGS_PER_RESOURCE`] per resource afterwards).
+    TagResource {
+        /// The resource.
+        resource: ResourceRef,
+        /// The tags.
+        tags: Vec<Tag>,
+    },
+    /// Removes tags by key (absent keys are ignored).
+    UntagResource {
+        /// The resource.
+        resource: ResourceRef,
+        /// The tag keys.
+        tag_keys: Vec<String>,
+    },
 }
 
 impl Command {
@@ -96,6 +113,8 @@ impl Command {
             Command::CreateAlias { .. } => "CreateAlias",
             Command::UpdateAlias { .. } => "UpdateAlias",
             Command::DeleteAlias { .. } => "DeleteAlias",
+            Command::TagResource { .. } => "TagResource",
+            Command::UntagResource { .. } => "UntagResource",
         }
     }
 
@@ -118,6 +137,8 @@ impl Command {
             Command::BootstrapCredential { .. } | Command::DeleteAlias { .. } => None,
             Command::CreateAlias { alias } => Some(&alias.key_id),
             Command::UpdateAlias { key_id, .. } => Some(key_id),
+            Command::TagResource { resource: ResourceRef::Key(key_id), .. }
+            | Command::UntagResource { resource: ResourceRef::Key(key_id), .. } => Some(key_id),
             Command::UpdateKeyDescription { key_id, .. }
             | Command::SetKeyEnabled { key_id, .. }
             | Command::ScheduleKeyDeletion { key_id, .. }

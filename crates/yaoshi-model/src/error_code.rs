@@ -47,6 +47,7 @@ define_error_codes! {
     NoPermission => ("Forbidden.NoPermission", 403, "This operation is forbidden by permission system."),
     AccessKeyForbidden => ("Forbidden.AccessKey", 403, "This AccessKey is not enabled."),
     UnsupportedHttpMethod => ("UnsupportedHTTPMethod", 403, "This http method is not supported."),
+    ServiceOpened => ("Forbidden.Opened", 400, "Your kms service has been opened."),
     KmsServiceNotEnabled => ("Forbidden.KmsServiceNotEnabled", 403, "Kms service is not Enabled for current user. Please get access permission first."),
     MissingParameter => ("MissingParameter", 400, "The parameter \"{}\" is needed but not provided."),
     InvalidParameter => ("InvalidParameter", 400, "The specified parameter \"{}\" is not valid."),

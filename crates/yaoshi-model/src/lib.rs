@@ -9,6 +9,7 @@ pub mod credential;
 pub mod error_code;
 pub mod ids;
 pub mod key;
+pub mod tag;
 
 pub use audit::AuditEvent;
 pub use command::{Command, CommandEnvelope, CommandMeta, CommandOutput, CommandResponse};
@@ -18,6 +19,7 @@ pub use ids::{AccessKeyId, KeyId, KeyVersionId, RegionId};
 pub use key::{
     Alias, KeyMetadata, KeyOrigin, KeySpec, KeyState, KeyUsage, KeyVersion, ProtectionLevel,
 };
+pub use tag::{MAX_TAGS_PER_RESOURCE, ResourceRef, Tag};
 
 /// The replay window of signed requests: a `Timestamp` further than this from the server clock is
 /// rejected, and a `SignatureNonce` is remembered this long (milliseconds).

@@ -44,6 +44,7 @@ fn create_key(i: u64) -> Command {
             creation_ms: 1_700_000_000_000,
             wrapped_material: vec![i as u8; 61],
         },
+        tags: vec![yaoshi_model::Tag { key: "team".into(), value: format!("t{i}") }],
     }
 }
 

@@ -4,13 +4,13 @@
 use rocksdb::{Direction, IteratorMode, WriteBatch};
 use yaoshi_model::{
     Alias, ApiError, Command, CommandEnvelope, CommandOutput, CommandResponse, ErrorCode, KeyId,
-    KeyMetadata, KeyState, REPLAY_WINDOW_MS,
+    KeyMetadata, KeyState, MAX_TAGS_PER_RESOURCE, REPLAY_WINDOW_MS, ResourceRef, Tag,
 };
 
 use crate::codec::{decode, encode};
 use crate::db::{
     CF_ALIASES, CF_CREDENTIALS, CF_KEY_ALIASES, CF_KEY_VERSIONS, CF_KEYS, CF_NONCE_EXPIRY,
-    CF_NONCES, RegionDb,
+    CF_NONCES, CF_TAGS, RegionDb,
 };
 
 /// At most this many expired nonces are pruned per applied command, bounding apply time.
@@ -47,7 +47,7 @@ pub(crate) fn apply_command(
     prune_nonces(db, batch, env.meta.at_ms)?;
 
     match &env.command {
-        Command::CreateKey { metadata, version } => {
+        Command::CreateKey { metadata, version, tags } => {
             let keys = db.cf(CF_KEYS);
             if db.db.get_pinned_cf(keys, metadata.key_id.as_str())?.is_some() {
                 // Ids are fresh UUIDs chosen by the proposer; a second command for the same id is a
@@ -64,6 +64,10 @@ pub(crate) fn apply_command(
                 version_key(version.key_id.as_str(), version.version_id.as_str()),
                 encode(version),
             );
+            let prefix = ResourceRef::Key(metadata.key_id.clone()).tag_prefix();
+            for tag in tags.iter().take(MAX_TAGS_PER_RESOURCE) {
+                batch.put_cf(db.cf(CF_TAGS), tag_key(&prefix, &tag.key), encode(&tag.value));
+            }
             Ok(Ok(CommandOutput::Key(metadata.clone())))
         }
         Command::BootstrapCredential { credential } => {
@@ -142,6 +146,33 @@ pub(crate) fn apply_command(
             put_alias(db, batch, &alias);
             Ok(Ok(CommandOutput::None))
         }
+        Command::TagResource { resource, tags } => {
+            if let Some(rejection) = check_taggable(db, resource)? {
+                return Ok(Err(rejection));
+            }
+            let prefix = resource.tag_prefix();
+            let existing = read_tags(db, &prefix)?;
+            let mut keys: std::collections::BTreeSet<&str> =
+                existing.iter().map(|t| t.key.as_str()).collect();
+            keys.extend(tags.iter().map(|t| t.key.as_str()));
+            if keys.len() > MAX_TAGS_PER_RESOURCE {
+                return Ok(Err(ApiError::new(ErrorCode::LimitExceeded)));
+            }
+            for tag in tags {
+                batch.put_cf(db.cf(CF_TAGS), tag_key(&prefix, &tag.key), encode(&tag.value));
+            }
+            Ok(Ok(CommandOutput::None))
+        }
+        Command::UntagResource { resource, tag_keys } => {
+            if let Some(rejection) = check_taggable(db, resource)? {
+                return Ok(Err(rejection));
+            }
+            let prefix = resource.tag_prefix();
+            for key in tag_keys {
+                batch.delete_cf(db.cf(CF_TAGS), tag_key(&prefix, key));
+            }
+            Ok(Ok(CommandOutput::None))
+        }
         Command::DeleteAlias { name } => {
             let Some(alias) = read_alias(db, name)? else {
                 return Ok(Err(ApiError::new(ErrorCode::AliasNotFound)));
@@ -150,6 +181,43 @@ pub(crate) fn apply_command(
             batch.delete_cf(db.cf(CF_KEY_ALIASES), key_alias_key(alias.key_id.as_str(), name));
             Ok(Ok(CommandOutput::None))
         }
+    }
+}
+
+/// The storage key of one tag of a resource.
+pub(crate) fn tag_key(prefix: &[u8], key: &str) -> Vec<u8> {
+    let mut k = prefix.to_vec();
+    k.extend_from_slice(key.as_bytes());
+    k
+}
+
+/// The tags stored under a resource prefix, in key order.
+pub(crate) fn read_tags(db: &RegionDb, prefix: &[u8]) -> Result<Vec<Tag>, rocksdb::Error> {
+    let mut out = Vec::new();
+    for item in db.db.prefix_iterator_cf(db.cf(CF_TAGS), prefix) {
+        let (k, v) = item?;
+        let Some(key) = k.strip_prefix(prefix) else { break };
+        out.push(Tag {
+            key: String::from_utf8_lossy(key).into_owned(),
+            value: decode(&v).unwrap_or_default(),
+        });
+    }
+    Ok(out)
+}
+
+/// Tags change only on existing resources outside their deletion window.
+fn check_taggable(
+    db: &RegionDb,
+    resource: &ResourceRef,
+) -> Result<Option<ApiError>, rocksdb::Error> {
+    match resource {
+        ResourceRef::Key(key_id) => Ok(match read_key(db, key_id.as_str())? {
+            None => Some(ApiError::new(ErrorCode::KeyNotFound)),
+            Some(k) if k.state == KeyState::PendingDeletion => {
+                Some(ApiError::new(ErrorCode::RejectedPendingDeletion))
+            }
+            Some(_) => None,
+        }),
     }
 }
 

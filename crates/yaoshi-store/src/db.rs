@@ -25,6 +25,8 @@ pub(crate) const CF_NONCE_EXPIRY: &str = "nonce_expiry";
 pub(crate) const CF_ALIASES: &str = "aliases";
 /// Alias index by `key_id \0 alias_name`.
 pub(crate) const CF_KEY_ALIASES: &str = "key_aliases";
+/// Tags by `<kind>\0<resource id>\0<tag key>` → value.
+pub(crate) const CF_TAGS: &str = "tags";
 /// Hash-chained audit events by big-endian log index.
 pub(crate) const CF_AUDIT: &str = "audit";
 
@@ -39,6 +41,7 @@ pub const STATE_CFS: &[&str] = &[
     CF_AUDIT,
     CF_ALIASES,
     CF_KEY_ALIASES,
+    CF_TAGS,
 ];
 
 /// Column families of the Raft log, outside the replicated state.

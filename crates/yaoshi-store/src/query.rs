@@ -3,9 +3,11 @@
 
 use rocksdb::{IteratorMode, ReadOptions};
 use sha2::{Digest, Sha256};
-use yaoshi_model::{Alias, AuditEvent, Credential, KeyId, KeyMetadata, KeyVersion, KeyVersionId};
+use yaoshi_model::{
+    Alias, AuditEvent, Credential, KeyId, KeyMetadata, KeyVersion, KeyVersionId, ResourceRef, Tag,
+};
 
-use crate::apply::{key_alias_key, version_key};
+use crate::apply::{key_alias_key, read_tags, version_key};
 use crate::codec::{DecodeError, decode};
 use crate::db::{
     CF_ALIASES, CF_AUDIT, CF_CREDENTIALS, CF_KEY_ALIASES, CF_KEY_VERSIONS, CF_KEYS, RegionDb,
@@ -141,6 +143,15 @@ impl StateReader {
             }
         }
         Ok((page, total))
+    }
+
+    /// The tags of a resource, in key order.
+    ///
+    /// # Errors
+    ///
+    /// Fails on a storage error.
+    pub fn tags(&self, resource: &ResourceRef) -> Result<Vec<Tag>, QueryError> {
+        Ok(read_tags(&self.db, &resource.tag_prefix())?)
     }
 
     /// The credential of an AccessKey id.

@@ -85,13 +85,11 @@ pub(super) async fn create_key(
     }
     let description = p.get("Description").unwrap_or_default();
     check_description(description)?;
-    // Rotation and tags are stored by later work; refuse rather than silently drop them.
+    // Rotation is stored by later work; refuse rather than silently drop it.
     if p.bool_or("EnableAutomaticRotation", false)? || p.optional("RotationInterval").is_some() {
         return Err(ApiError::new(ErrorCode::UnsupportedOperation));
     }
-    if p.optional("Tags").is_some() {
-        return Err(ApiError::new(ErrorCode::UnsupportedOperation));
-    }
+    let tags = super::tags::parse_tags(p)?;
 
     let key_id = KeyId::new(uuid::Uuid::new_v4().to_string());
     let version_id = KeyVersionId::new(uuid::Uuid::new_v4().to_string());
@@ -113,7 +111,7 @@ pub(super) async fn create_key(
     };
     let version =
         KeyVersion { key_id, version_id, creation_ms: ctx.now_ms, wrapped_material: wrapped };
-    match propose(api, ctx, Command::CreateKey { metadata, version }).await? {
+    match propose(api, ctx, Command::CreateKey { metadata, version, tags }).await? {
         CommandOutput::Key(meta) => {
             Ok(fields(vec![("KeyMetadata", metadata_json(api.region(), &meta))]))
         }

@@ -1,8 +1,10 @@
 //! The one action table: every action the API serves, its plane, and its handler.
 
+mod account;
 mod aliases;
 mod crypto;
 mod keys;
+mod tags;
 
 use std::sync::Arc;
 
@@ -43,6 +45,12 @@ pub const ACTIONS: &[(&str, Plane)] = &[
     ("DeleteAlias", Plane::Write),
     ("ListAliases", Plane::Read),
     ("ListAliasesByKeyId", Plane::Read),
+    ("TagResource", Plane::Write),
+    ("UntagResource", Plane::Write),
+    ("ListResourceTags", Plane::Read),
+    ("DescribeRegions", Plane::Data),
+    ("OpenKmsService", Plane::Data),
+    ("DescribeAccountKmsStatus", Plane::Data),
     ("Encrypt", Plane::Data),
     ("Decrypt", Plane::Data),
 ];
@@ -76,6 +84,12 @@ pub(crate) async fn dispatch(
         "DeleteAlias" => aliases::delete_alias(api, ctx, params).await,
         "ListAliases" => aliases::list_aliases(api, params, false).await,
         "ListAliasesByKeyId" => aliases::list_aliases(api, params, true).await,
+        "TagResource" => tags::tag_resource(api, ctx, params).await,
+        "UntagResource" => tags::untag_resource(api, ctx, params).await,
+        "ListResourceTags" => tags::list_resource_tags(api, params).await,
+        "DescribeRegions" => Ok(account::describe_regions(api)),
+        "OpenKmsService" => account::open_kms_service(),
+        "DescribeAccountKmsStatus" => Ok(account::describe_account_kms_status()),
         "Encrypt" => crypto::encrypt(api, params).await,
         "Decrypt" => crypto::decrypt(api, params),
         _ => Err(ApiError::invalid("Action")),

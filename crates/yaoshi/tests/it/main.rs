@@ -8,3 +8,4 @@ mod compat;
 mod lifecycle;
 mod restart;
 mod support;
+mod tags;
