@@ -66,6 +66,33 @@ impl StateReader {
         }
     }
 
+    /// One page of a key's versions in version-id order, and their total.
+    ///
+    /// # Errors
+    ///
+    /// Fails on a storage error.
+    pub fn list_key_versions(
+        &self,
+        key_id: &KeyId,
+        offset: usize,
+        limit: usize,
+    ) -> Result<(Vec<KeyVersion>, usize), QueryError> {
+        let prefix = version_key(key_id.as_str(), "");
+        let mut page = Vec::new();
+        let mut total = 0usize;
+        for item in self.db.db.prefix_iterator_cf(self.db.cf(CF_KEY_VERSIONS), &prefix) {
+            let (k, v) = item?;
+            if !k.starts_with(&prefix) {
+                break;
+            }
+            if total >= offset && page.len() < limit {
+                page.push(decode(&v)?);
+            }
+            total += 1;
+        }
+        Ok((page, total))
+    }
+
     /// One page of keys in key-id order (`offset` rows skipped) and the total number of keys.
     ///
     /// # Errors

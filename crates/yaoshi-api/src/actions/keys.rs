@@ -196,6 +196,40 @@ pub(super) async fn schedule_key_deletion(
     propose_key_change(api, ctx, Command::ScheduleKeyDeletion { key_id, delete_ms }).await
 }
 
+fn version_json(v: &KeyVersion) -> Value {
+    json!({
+        "KeyId": v.key_id.as_str(),
+        "KeyVersionId": v.version_id.as_str(),
+        "CreationDate": format_time(v.creation_ms),
+    })
+}
+
+pub(super) async fn describe_key_version(api: &ApiState, p: &Params) -> Result<Fields, ApiError> {
+    let key = resolve_key(api, p.required("KeyId")?).await?;
+    let version_id = KeyVersionId::new(p.required("KeyVersionId")?);
+    let version = api
+        .node
+        .state
+        .key_version(&key.key_id, &version_id)
+        .map_err(internal)?
+        .ok_or_else(|| ApiError::new(ErrorCode::KeyVersionNotFound))?;
+    Ok(fields(vec![("KeyVersion", version_json(&version))]))
+}
+
+pub(super) async fn list_key_versions(api: &ApiState, p: &Params) -> Result<Fields, ApiError> {
+    let key = resolve_key(api, p.required("KeyId")?).await?;
+    let (offset, limit, page_number, page_size) = paging(p)?;
+    let (page, total) =
+        api.node.state.list_key_versions(&key.key_id, offset, limit).map_err(internal)?;
+    let versions: Vec<Value> = page.iter().map(version_json).collect();
+    Ok(fields(vec![
+        ("KeyVersions", json!({ "KeyVersion": versions })),
+        ("TotalCount", json!(total)),
+        ("PageNumber", json!(page_number)),
+        ("PageSize", json!(page_size)),
+    ]))
+}
+
 pub(super) async fn cancel_key_deletion(
     api: &ApiState,
     ctx: &RequestContext,

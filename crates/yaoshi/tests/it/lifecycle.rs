@@ -124,5 +124,27 @@ async fn state_table_and_lifecycle() {
     }
     let r = c.call("UpdateKeyDescription", &[("KeyId", &id)]).await.unwrap();
     assert_eq!((r.status, r.code()), (400, Some("MissingParameter")));
+
+    // Versions: readable in every state.
+    for state in [State::Enabled, State::Disabled, State::PendingDeletion] {
+        let (key, _) = key_in(&c, state).await;
+        let d = must_call(&c, "DescribeKey", &[("KeyId", &key)]).await;
+        let primary = d.body["KeyMetadata"]["PrimaryKeyVersion"].as_str().unwrap().to_string();
+        let v = must_call(&c, "DescribeKeyVersion", &[("KeyId", &key), ("KeyVersionId", &primary)])
+            .await;
+        assert_eq!(v.body["KeyVersion"]["KeyId"], key.as_str());
+        assert_eq!(v.body["KeyVersion"]["KeyVersionId"], primary.as_str());
+        assert_eq!(v.body["KeyVersion"]["CreationDate"], d.body["KeyMetadata"]["CreationDate"]);
+        let l = must_call(&c, "ListKeyVersions", &[("KeyId", &key)]).await;
+        assert_eq!(l.body["TotalCount"].as_u64(), Some(1), "{state:?}");
+        assert_eq!(l.body["KeyVersions"]["KeyVersion"][0]["KeyVersionId"], primary.as_str());
+        let r = c
+            .call("DescribeKeyVersion", &[("KeyId", &key), ("KeyVersionId", ghost)])
+            .await
+            .unwrap();
+        assert_eq!((r.status, r.code()), (404, Some("Forbidden.KeyVersionNotFound")));
+    }
+    let r = c.call("ListKeyVersions", &[("KeyId", ghost)]).await.unwrap();
+    assert_eq!((r.status, r.code()), (404, Some("Forbidden.KeyNotFound")));
     assert!(node.is_running());
 }
