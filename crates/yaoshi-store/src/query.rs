@@ -93,7 +93,8 @@ impl StateReader {
         Ok((page, total))
     }
 
-    /// One page of keys in key-id order (`offset` rows skipped) and the total number of keys.
+    /// One page of the keys matching `filter` in key-id order (`offset` matches skipped), and the
+    /// total number of matches.
     ///
     /// # Errors
     ///
@@ -102,6 +103,7 @@ impl StateReader {
         &self,
         offset: usize,
         limit: usize,
+        filter: impl Fn(&KeyMetadata) -> bool,
     ) -> Result<(Vec<KeyMetadata>, usize), QueryError> {
         let mut page = Vec::new();
         let mut total = 0usize;
@@ -109,8 +111,12 @@ impl StateReader {
         opts.fill_cache(false);
         for item in self.db.db.iterator_cf_opt(self.db.cf(CF_KEYS), opts, IteratorMode::Start) {
             let (_, v) = item?;
+            let key: KeyMetadata = decode(&v)?;
+            if !filter(&key) {
+                continue;
+            }
             if total >= offset && page.len() < limit {
-                page.push(decode(&v)?);
+                page.push(key);
             }
             total += 1;
         }

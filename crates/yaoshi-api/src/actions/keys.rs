@@ -129,11 +129,12 @@ pub(super) async fn describe_key(api: &ApiState, p: &Params) -> Result<Fields, A
 
 pub(super) fn list_keys(api: &ApiState, p: &Params) -> Result<Fields, ApiError> {
     let (offset, limit, page_number, page_size) = paging(p)?;
-    if p.optional("Filters").is_some() {
-        // Filters arrive with the key-management API; refuse rather than return unfiltered keys.
-        return Err(ApiError::new(ErrorCode::UnsupportedOperation));
-    }
-    let (page, total) = api.node.state.list_keys(offset, limit).map_err(internal)?;
+    let filters = parse_filters(p)?;
+    let (page, total) = api
+        .node
+        .state
+        .list_keys(offset, limit, |k| filters.iter().all(|f| f.matches(k)))
+        .map_err(internal)?;
     let keys: Vec<Value> = page
         .iter()
         .map(|k| json!({"KeyId": k.key_id.as_str(), "KeyArn": key_arn(api.region(), k)}))
@@ -237,4 +238,80 @@ pub(super) async fn cancel_key_deletion(
 ) -> Result<Fields, ApiError> {
     let key_id = key_ref(api, p.required("KeyId")?, true).await?;
     propose_key_change(api, ctx, Command::CancelKeyDeletion { key_id }).await
+}
+
+/// Key specs of the reference, valid as filter values even where not implemented yet.
+const KNOWN_KEY_SPECS: &[&str] = &[
+    "Aliyun_AES_256",
+    "Aliyun_AES_128",
+    "Aliyun_AES_192",
+    "Aliyun_SM4",
+    "RSA_2048",
+    "RSA_3072",
+    "EC_P256",
+    "EC_P256K",
+    "EC_SM2",
+];
+
+/// One ListKeys filter: a key attribute and the values it may take (OR).
+struct KeyFilter {
+    attribute: String,
+    values: Vec<String>,
+}
+
+impl KeyFilter {
+    fn matches(&self, k: &KeyMetadata) -> bool {
+        if self.values.is_empty() {
+            return true;
+        }
+        let actual = match self.attribute.as_str() {
+            "KeyState" => k.state.as_str(),
+            "KeySpec" => k.spec.as_str(),
+            "KeyUsage" => k.usage.as_str(),
+            "ProtectionLevel" => k.protection_level.as_str(),
+            // Every key so far is created by a user, none by a cloud service.
+            _ => "User",
+        };
+        self.values.iter().any(|v| v == actual)
+    }
+}
+
+/// Parses `Filters`: a JSON array (≤ 10) of `{"Key": attribute, "Values": [≤ 10 strings]}`;
+/// filters are AND-ed, values within one filter OR-ed. Unknown attributes or values are invalid.
+fn parse_filters(p: &Params) -> Result<Vec<KeyFilter>, ApiError> {
+    let Some(raw) = p.optional("Filters") else { return Ok(Vec::new()) };
+    let invalid = || ApiError::invalid("Filters");
+    let items: Vec<Value> = serde_json::from_str(raw).map_err(|_| invalid())?;
+    if items.len() > 10 {
+        return Err(invalid());
+    }
+    items
+        .iter()
+        .map(|item| {
+            let attribute = item.get("Key").and_then(Value::as_str).ok_or_else(invalid)?;
+            let values: Vec<String> = match item.get("Values") {
+                None | Some(Value::Null) => Vec::new(),
+                Some(v) => serde_json::from_value(v.clone()).map_err(|_| invalid())?,
+            };
+            if values.len() > 10 {
+                return Err(invalid());
+            }
+            let valid = |v: &String| match attribute {
+                "KeyState" => KeyState::parse(v).is_some(),
+                "KeySpec" => KNOWN_KEY_SPECS.contains(&v.as_str()),
+                "KeyUsage" => KeyUsage::parse(v).is_some(),
+                "ProtectionLevel" => ProtectionLevel::parse(v).is_some(),
+                "CreatorType" => v == "User" || v == "Service",
+                _ => false,
+            };
+            if !matches!(
+                attribute,
+                "KeyState" | "KeySpec" | "KeyUsage" | "ProtectionLevel" | "CreatorType"
+            ) || !values.iter().all(valid)
+            {
+                return Err(invalid());
+            }
+            Ok(KeyFilter { attribute: attribute.to_string(), values })
+        })
+        .collect()
 }

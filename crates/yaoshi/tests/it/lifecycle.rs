@@ -148,3 +148,75 @@ async fn state_table_and_lifecycle() {
     assert_eq!((r.status, r.code()), (404, Some("Forbidden.KeyNotFound")));
     assert!(node.is_running());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn list_keys_filters() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = NodeProcess::dev(&dir.path().join("node"));
+    let c = node.client();
+    must_be_ready(&c, Duration::from_secs(30)).await;
+    let mut not_enabled = std::collections::BTreeSet::new();
+    for state in [
+        State::Enabled,
+        State::Enabled,
+        State::Enabled,
+        State::Disabled,
+        State::Disabled,
+        State::PendingDeletion,
+        State::PendingDeletion,
+    ] {
+        let (id, _) = key_in(&c, state).await;
+        if !matches!(state, State::Enabled) {
+            not_enabled.insert(id);
+        }
+    }
+    let total = |filters: &'static str| {
+        let c = c.clone();
+        async move {
+            let r = must_call(&c, "ListKeys", &[("Filters", filters), ("PageSize", "100")]).await;
+            r.body["TotalCount"].as_u64().unwrap()
+        }
+    };
+    assert_eq!(total(r#"[{"Key":"KeyState","Values":["Enabled"]}]"#).await, 3);
+    assert_eq!(total(r#"[{"Key":"KeyState","Values":["Disabled","PendingDeletion"]}]"#).await, 4);
+    assert_eq!(total(r#"[{"Key":"KeyState","Values":["Enabled"]},{"Key":"KeySpec","Values":["Aliyun_AES_256"]}]"#).await, 3);
+    assert_eq!(
+        total(
+            r#"[{"Key":"KeyState","Values":["Enabled"]},{"Key":"KeySpec","Values":["RSA_2048"]}]"#
+        )
+        .await,
+        0
+    );
+    assert_eq!(total(r#"[{"Key":"CreatorType","Values":["User"]},{"Key":"KeyUsage","Values":["ENCRYPT/DECRYPT"]}]"#).await, 7);
+    assert_eq!(total(r#"[{"Key": "ProtectionLevel", "Values": ["SOFTWARE", "HSM"]}]"#).await, 7);
+
+    // Paging over a filtered list returns each match exactly once.
+    let mut seen = Vec::new();
+    for page in ["1", "2", "3"] {
+        let r = must_call(
+            &c,
+            "ListKeys",
+            &[
+                ("Filters", r#"[{"Key":"KeyState","Values":["Disabled","PendingDeletion"]}]"#),
+                ("PageSize", "2"),
+                ("PageNumber", page),
+            ],
+        )
+        .await;
+        for k in r.body["Keys"]["Key"].as_array().unwrap() {
+            seen.push(k["KeyId"].as_str().unwrap().to_string());
+        }
+    }
+    assert_eq!(seen.len(), 4);
+    assert_eq!(seen.into_iter().collect::<std::collections::BTreeSet<_>>(), not_enabled);
+
+    for bad in [
+        r#"[{"Key":"Color","Values":["Red"]}]"#,
+        r#"[{"Key":"KeyState","Values":["Bogus"]}]"#,
+        "not json",
+        r#"{"Key":"KeyState"}"#,
+    ] {
+        let r = c.call("ListKeys", &[("Filters", bad)]).await.unwrap();
+        assert_eq!((r.status, r.code()), (400, Some("InvalidParameter")), "{bad}");
+    }
+}
