@@ -83,6 +83,13 @@ pub enum Command {
         /// The alias name.
         name: String,
     },
+    /// Turns deletion protection on (with a description) or off.
+    SetDeletionProtection {
+        /// The key.
+        key_id: KeyId,
+        /// `Some(description)` to protect, `None` to unprotect.
+        protection: Option<String>,
+    },
     /// Adds or overwrites tags (at most [`crate::MAX_TAGS_PER_RESOURCE`] per resource afterwards).
     TagResource {
         /// The resource.
@@ -113,6 +120,7 @@ impl Command {
             Command::CreateAlias { .. } => "CreateAlias",
             Command::UpdateAlias { .. } => "UpdateAlias",
             Command::DeleteAlias { .. } => "DeleteAlias",
+            Command::SetDeletionProtection { .. } => "SetDeletionProtection",
             Command::TagResource { .. } => "TagResource",
             Command::UntagResource { .. } => "UntagResource",
         }
@@ -142,7 +150,8 @@ impl Command {
             Command::UpdateKeyDescription { key_id, .. }
             | Command::SetKeyEnabled { key_id, .. }
             | Command::ScheduleKeyDeletion { key_id, .. }
-            | Command::CancelKeyDeletion { key_id } => Some(key_id),
+            | Command::CancelKeyDeletion { key_id }
+            | Command::SetDeletionProtection { key_id, .. } => Some(key_id),
         }
     }
 }

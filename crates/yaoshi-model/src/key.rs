@@ -114,6 +114,8 @@ pub struct KeyMetadata {
     pub primary_version: KeyVersionId,
     /// When a key in PendingDeletion is purged, Unix milliseconds (`None` in other states).
     pub delete_ms: Option<i64>,
+    /// Deletion protection: `Some(description)` while on; ScheduleKeyDeletion is refused then.
+    pub deletion_protection: Option<String>,
 }
 
 /// One version of a key, with its material wrapped under the region's domain key.

@@ -37,6 +37,7 @@ fn create_key(i: u64) -> Command {
             creator: "1".into(),
             primary_version: version_id.clone(),
             delete_ms: None,
+            deletion_protection: None,
         },
         version: KeyVersion {
             key_id,

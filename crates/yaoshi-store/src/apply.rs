@@ -102,6 +102,7 @@ pub(crate) fn apply_command(
         Command::ScheduleKeyDeletion { key_id, delete_ms } => {
             update_key(db, batch, key_id, |k| match k.state {
                 KeyState::PendingDeletion => Err(ErrorCode::StateModifiedFailed),
+                _ if k.deletion_protection.is_some() => Err(ErrorCode::StateModifiedFailed),
                 _ => {
                     k.state = KeyState::PendingDeletion;
                     k.delete_ms = Some(*delete_ms);
@@ -117,6 +118,12 @@ pub(crate) fn apply_command(
             }
             _ => Err(ErrorCode::StateModifiedFailed),
         }),
+        Command::SetDeletionProtection { key_id, protection } => {
+            update_key(db, batch, key_id, |k| {
+                k.deletion_protection.clone_from(protection);
+                Ok(())
+            })
+        }
         Command::CreateAlias { alias } => {
             let Some(key) = read_key(db, alias.key_id.as_str())? else {
                 return Ok(Err(ApiError::new(ErrorCode::KeyNotFound)));

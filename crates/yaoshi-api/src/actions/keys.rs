@@ -33,11 +33,14 @@ fn metadata_json(region: &str, meta: &KeyMetadata) -> Value {
         "CreationDate": created,
         "Creator": meta.creator,
         "PrimaryKeyVersion": meta.primary_version.as_str(),
-        "DeletionProtection": "Disabled",
+        "DeletionProtection": if meta.deletion_protection.is_some() { "Enabled" } else { "Disabled" },
         "AutomaticRotation": "Disabled",
         "LastRotationDate": created,
         "MaterialExpireTime": "",
     });
+    if let Some(description) = &meta.deletion_protection {
+        v["DeletionProtectionDescription"] = Value::String(description.clone());
+    }
     if let (KeyState::PendingDeletion, Some(ms)) = (meta.state, meta.delete_ms) {
         v["DeleteDate"] = Value::String(format_time(ms));
     }
@@ -108,6 +111,7 @@ pub(super) async fn create_key(
         creator: ctx.account_id.clone(),
         primary_version: version_id.clone(),
         delete_ms: None,
+        deletion_protection: None,
     };
     let version =
         KeyVersion { key_id, version_id, creation_ms: ctx.now_ms, wrapped_material: wrapped };
@@ -229,6 +233,30 @@ pub(super) async fn list_key_versions(api: &ApiState, p: &Params) -> Result<Fiel
         ("PageNumber", json!(page_number)),
         ("PageSize", json!(page_size)),
     ]))
+}
+
+pub(super) async fn set_deletion_protection(
+    api: &ApiState,
+    ctx: &RequestContext,
+    p: &Params,
+) -> Result<Fields, ApiError> {
+    let arn = p.required("ProtectedResourceArn")?;
+    if !arn.starts_with("acs:kms:") {
+        return Err(ApiError::invalid("ProtectedResourceArn"));
+    }
+    let key_id = key_ref(api, arn, false).await?;
+    if p.optional("EnableDeletionProtection").is_none() {
+        return Err(ApiError::missing("EnableDeletionProtection"));
+    }
+    let protection = match p.bool_or("EnableDeletionProtection", false)? {
+        true => {
+            let description = p.get("DeletionProtectionDescription").unwrap_or_default();
+            check_description(description)?;
+            Some(description.to_string())
+        }
+        false => None,
+    };
+    propose_key_change(api, ctx, Command::SetDeletionProtection { key_id, protection }).await
 }
 
 pub(super) async fn cancel_key_deletion(

@@ -146,6 +146,48 @@ async fn state_table_and_lifecycle() {
     }
     let r = c.call("ListKeyVersions", &[("KeyId", ghost)]).await.unwrap();
     assert_eq!((r.status, r.code()), (404, Some("Forbidden.KeyNotFound")));
+
+    // Deletion protection, set by ARN, blocks ScheduleKeyDeletion until lifted.
+    let arn_params = [
+        ("ProtectedResourceArn", arn.as_str()),
+        ("EnableDeletionProtection", "True"),
+        ("DeletionProtectionDescription", "used by billing"),
+    ];
+    must_call(&c, "SetDeletionProtection", &arn_params).await;
+    let d = must_call(&c, "DescribeKey", &[("KeyId", &id)]).await;
+    assert_eq!(d.body["KeyMetadata"]["DeletionProtection"], "Enabled");
+    assert_eq!(d.body["KeyMetadata"]["DeletionProtectionDescription"], "used by billing");
+    let r = c.call("ScheduleKeyDeletion", &[("KeyId", &id)]).await.unwrap();
+    assert_eq!((r.status, r.code()), (409, Some("Rejected.StateModifiedFailed")));
+    must_call(
+        &c,
+        "SetDeletionProtection",
+        &[("ProtectedResourceArn", &arn), ("EnableDeletionProtection", "false")],
+    )
+    .await;
+    let d = must_call(&c, "DescribeKey", &[("KeyId", &id)]).await;
+    assert_eq!(d.body["KeyMetadata"]["DeletionProtection"], "Disabled");
+    assert!(d.body["KeyMetadata"].get("DeletionProtectionDescription").is_none());
+    must_call(&c, "ScheduleKeyDeletion", &[("KeyId", &id)]).await;
+    let r = c
+        .call(
+            "SetDeletionProtection",
+            &[("ProtectedResourceArn", &id), ("EnableDeletionProtection", "true")],
+        )
+        .await
+        .unwrap();
+    assert_eq!((r.status, r.code()), (400, Some("InvalidParameter")));
+    let r = c.call("SetDeletionProtection", &[("ProtectedResourceArn", &arn)]).await.unwrap();
+    assert_eq!((r.status, r.code()), (400, Some("MissingParameter")));
+    let ghost_arn = arn.replace(&id, ghost);
+    let r = c
+        .call(
+            "SetDeletionProtection",
+            &[("ProtectedResourceArn", &ghost_arn), ("EnableDeletionProtection", "true")],
+        )
+        .await
+        .unwrap();
+    assert_eq!((r.status, r.code()), (404, Some("Forbidden.KeyNotFound")));
     assert!(node.is_running());
 }
 
