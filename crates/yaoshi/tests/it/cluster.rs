@@ -84,6 +84,25 @@ async fn three_nodes_failover_and_catch_up() {
     for n in &nodes {
         must_call(&n.client(), "DescribeKey", &[("KeyId", &keys[0])]).await;
     }
+    // Every acknowledged write is visible at once on every node (linearizable reads), and the
+    // acknowledging node's data plane sees it too.
+    must_call(&nodes[other].client(), "DisableKey", &[("KeyId", &keys[0])]).await;
+    for n in &nodes {
+        let d = must_call(&n.client(), "DescribeKey", &[("KeyId", &keys[0])]).await;
+        assert_eq!(d.body["KeyMetadata"]["KeyState"], "Disabled");
+    }
+    must_call(
+        &nodes[leader].client(),
+        "CreateAlias",
+        &[("AliasName", "alias/cluster"), ("KeyId", &keys[0])],
+    )
+    .await;
+    for n in &nodes {
+        let d = must_call(&n.client(), "DescribeKey", &[("KeyId", "alias/cluster")]).await;
+        assert_eq!(d.body["KeyMetadata"]["KeyId"], keys[0].as_str());
+    }
+    must_call(&fc, "EnableKey", &[("KeyId", "alias/cluster")]).await;
+    must_call(&fc, "Encrypt", &[("KeyId", &keys[0]), ("Plaintext", "aGk=")]).await;
     for _ in 0..15 {
         keys.push(must_create_key(&nodes[other].client()).await);
     }
