@@ -6,6 +6,7 @@ mod bad_input;
 mod cluster;
 mod compat;
 mod lifecycle;
+mod paging;
 mod restart;
 mod support;
 mod tags;

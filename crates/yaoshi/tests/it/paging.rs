@@ -1,0 +1,56 @@
+//! Paging over 250 keys and 250 aliases returns each exactly once with the right TotalCount.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use yaoshi_client::Client;
+
+use crate::support::{NodeProcess, must_be_ready, must_call, must_create_key};
+
+async fn walk(
+    c: &Client,
+    action: &str,
+    list: &str,
+    item: &str,
+    field: &str,
+    page_size: &str,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for page in 1.. {
+        let page = page.to_string();
+        let r = must_call(c, action, &[("PageSize", page_size), ("PageNumber", &page)]).await;
+        assert_eq!(r.body["TotalCount"].as_u64(), Some(250), "{action}");
+        assert_eq!(r.body["PageNumber"].to_string(), page);
+        let items = r.body[list][item].as_array().unwrap().clone();
+        if items.is_empty() {
+            return out;
+        }
+        out.extend(items.iter().map(|i| i[field].as_str().unwrap().to_string()));
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn paging_250_keys_and_aliases() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = NodeProcess::dev(&dir.path().join("node"));
+    let c = node.client();
+    must_be_ready(&c, Duration::from_secs(30)).await;
+    let mut keys = BTreeSet::new();
+    let mut aliases = BTreeSet::new();
+    for i in 0..250 {
+        let id = must_create_key(&c).await;
+        let alias = format!("alias/page-{i:03}");
+        must_call(&c, "CreateAlias", &[("AliasName", &alias), ("KeyId", &id)]).await;
+        keys.insert(id);
+        aliases.insert(alias);
+    }
+    for size in ["100", "7"] {
+        let seen = walk(&c, "ListKeys", "Keys", "Key", "KeyId", size).await;
+        assert_eq!(seen.len(), 250, "page size {size}");
+        assert_eq!(seen.into_iter().collect::<BTreeSet<_>>(), keys);
+        let seen = walk(&c, "ListAliases", "Aliases", "Alias", "AliasName", size).await;
+        assert_eq!(seen.len(), 250, "page size {size}");
+        assert_eq!(seen.into_iter().collect::<BTreeSet<_>>(), aliases);
+    }
+}
