@@ -46,3 +46,13 @@ async fn classic_sdk_round_trip() {
 async fn tea_sdk_round_trip_acs3_and_v2() {
     run_script("tea_roundtrip.py").await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn classic_sdk_key_management() {
+    run_script("classic_keymgmt.py").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tea_sdk_key_management_acs3_and_v2() {
+    run_script("tea_keymgmt.py").await;
+}
