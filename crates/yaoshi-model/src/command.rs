@@ -83,6 +83,13 @@ pub enum Command {
         /// The alias name.
         name: String,
     },
+    /// Sets the automatic rotation policy (only for Enabled keys).
+    UpdateRotationPolicy {
+        /// The key.
+        key_id: KeyId,
+        /// The rotation period in seconds, `None` to turn automatic rotation off.
+        interval_s: Option<u64>,
+    },
     /// Turns deletion protection on (with a description) or off.
     SetDeletionProtection {
         /// The key.
@@ -121,6 +128,7 @@ impl Command {
             Command::UpdateAlias { .. } => "UpdateAlias",
             Command::DeleteAlias { .. } => "DeleteAlias",
             Command::SetDeletionProtection { .. } => "SetDeletionProtection",
+            Command::UpdateRotationPolicy { .. } => "UpdateRotationPolicy",
             Command::TagResource { .. } => "TagResource",
             Command::UntagResource { .. } => "UntagResource",
         }
@@ -151,7 +159,8 @@ impl Command {
             | Command::SetKeyEnabled { key_id, .. }
             | Command::ScheduleKeyDeletion { key_id, .. }
             | Command::CancelKeyDeletion { key_id }
-            | Command::SetDeletionProtection { key_id, .. } => Some(key_id),
+            | Command::SetDeletionProtection { key_id, .. }
+            | Command::UpdateRotationPolicy { key_id, .. } => Some(key_id),
         }
     }
 }

@@ -116,6 +116,60 @@ pub struct KeyMetadata {
     pub delete_ms: Option<i64>,
     /// Deletion protection: `Some(description)` while on; ScheduleKeyDeletion is refused then.
     pub deletion_protection: Option<String>,
+    /// Automatic rotation period in seconds; `None` when automatic rotation is off.
+    pub rotation_interval_s: Option<u64>,
+    /// When the primary version was last created (creation time for a new key), Unix ms.
+    pub last_rotation_ms: i64,
+}
+
+impl KeyMetadata {
+    /// When the next automatic rotation is due, Unix ms (derived, `None` when rotation is off).
+    pub fn next_rotation_ms(&self) -> Option<i64> {
+        let interval = i64::try_from(self.rotation_interval_s?).ok()?;
+        Some(self.last_rotation_ms.saturating_add(interval.saturating_mul(1000)))
+    }
+}
+
+/// Shortest automatic rotation period: 7 days.
+pub const MIN_ROTATION_INTERVAL_S: u64 = 7 * 86_400;
+/// Longest automatic rotation period: 730 days.
+pub const MAX_ROTATION_INTERVAL_S: u64 = 730 * 86_400;
+
+/// Parses a `RotationInterval` (`integer[d|h|m|s]`, e.g. `365d`, `604800s`) into seconds, within
+/// 7–730 days.
+pub fn parse_rotation_interval(s: &str) -> Option<u64> {
+    let unit = s.chars().last()?;
+    let (digits, factor) = match unit {
+        'd' => (&s[..s.len() - 1], 86_400),
+        'h' => (&s[..s.len() - 1], 3_600),
+        'm' => (&s[..s.len() - 1], 60),
+        's' => (&s[..s.len() - 1], 1),
+        _ => return None,
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let seconds = digits.parse::<u64>().ok()?.checked_mul(factor)?;
+    (MIN_ROTATION_INTERVAL_S..=MAX_ROTATION_INTERVAL_S).contains(&seconds).then_some(seconds)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rotation_intervals() {
+        assert_eq!(parse_rotation_interval("7d"), Some(604_800));
+        assert_eq!(parse_rotation_interval("604800s"), Some(604_800));
+        assert_eq!(parse_rotation_interval("168h"), Some(604_800));
+        assert_eq!(parse_rotation_interval("10080m"), Some(604_800));
+        assert_eq!(parse_rotation_interval("730d"), Some(730 * 86_400));
+        for bad in
+            ["6d", "731d", "604799s", "", "d", "7", "7w", "-7d", "7.5d", "99999999999999999999d"]
+        {
+            assert_eq!(parse_rotation_interval(bad), None, "{bad}");
+        }
+    }
 }
 
 /// One version of a key, with its material wrapped under the region's domain key.

@@ -17,7 +17,8 @@ pub use credential::Credential;
 pub use error_code::{ApiError, ErrorCode};
 pub use ids::{AccessKeyId, KeyId, KeyVersionId, RegionId};
 pub use key::{
-    Alias, KeyMetadata, KeyOrigin, KeySpec, KeyState, KeyUsage, KeyVersion, ProtectionLevel,
+    Alias, KeyMetadata, KeyOrigin, KeySpec, KeyState, KeyUsage, KeyVersion,
+    MAX_ROTATION_INTERVAL_S, MIN_ROTATION_INTERVAL_S, ProtectionLevel, parse_rotation_interval,
 };
 pub use tag::{MAX_TAGS_PER_RESOURCE, ResourceRef, Tag};
 

@@ -38,6 +38,8 @@ fn create_key(i: u64) -> Command {
             primary_version: version_id.clone(),
             delete_ms: None,
             deletion_protection: None,
+            rotation_interval_s: None,
+            last_rotation_ms: 1_700_000_000_000,
         },
         version: KeyVersion {
             key_id,

@@ -118,6 +118,17 @@ pub(crate) fn apply_command(
             }
             _ => Err(ErrorCode::StateModifiedFailed),
         }),
+        Command::UpdateRotationPolicy { key_id, interval_s } => {
+            update_key(db, batch, key_id, |k| match k.state {
+                KeyState::Enabled => {
+                    k.rotation_interval_s = *interval_s;
+                    Ok(())
+                }
+                KeyState::Disabled => Err(ErrorCode::RejectedDisabled),
+                KeyState::PendingDeletion => Err(ErrorCode::RejectedPendingDeletion),
+                KeyState::PendingImport => Err(ErrorCode::RejectedPendingImport),
+            })
+        }
         Command::SetDeletionProtection { key_id, protection } => {
             update_key(db, batch, key_id, |k| {
                 k.deletion_protection.clone_from(protection);

@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 use yaoshi_crypto::KeyMaterial;
 use yaoshi_model::{
     ApiError, Command, CommandOutput, ErrorCode, KeyId, KeyMetadata, KeyOrigin, KeySpec, KeyState,
-    KeyUsage, KeyVersion, KeyVersionId, ProtectionLevel,
+    KeyUsage, KeyVersion, KeyVersionId, ProtectionLevel, parse_rotation_interval,
 };
 
 use super::{Fields, format_time, internal, key_ref, paging, propose, resolve_key};
@@ -34,10 +34,14 @@ fn metadata_json(region: &str, meta: &KeyMetadata) -> Value {
         "Creator": meta.creator,
         "PrimaryKeyVersion": meta.primary_version.as_str(),
         "DeletionProtection": if meta.deletion_protection.is_some() { "Enabled" } else { "Disabled" },
-        "AutomaticRotation": "Disabled",
-        "LastRotationDate": created,
+        "AutomaticRotation": if meta.rotation_interval_s.is_some() { "Enabled" } else { "Disabled" },
+        "LastRotationDate": format_time(meta.last_rotation_ms),
         "MaterialExpireTime": "",
     });
+    if let (Some(interval), Some(next)) = (meta.rotation_interval_s, meta.next_rotation_ms()) {
+        v["RotationInterval"] = Value::String(format!("{interval}s"));
+        v["NextRotationDate"] = Value::String(format_time(next));
+    }
     if let Some(description) = &meta.deletion_protection {
         v["DeletionProtectionDescription"] = Value::String(description.clone());
     }
@@ -88,10 +92,7 @@ pub(super) async fn create_key(
     }
     let description = p.get("Description").unwrap_or_default();
     check_description(description)?;
-    // Rotation is stored by later work; refuse rather than silently drop it.
-    if p.bool_or("EnableAutomaticRotation", false)? || p.optional("RotationInterval").is_some() {
-        return Err(ApiError::new(ErrorCode::UnsupportedOperation));
-    }
+    let rotation_interval_s = rotation_policy(p)?;
     let tags = super::tags::parse_tags(p)?;
 
     let key_id = KeyId::new(uuid::Uuid::new_v4().to_string());
@@ -112,6 +113,8 @@ pub(super) async fn create_key(
         primary_version: version_id.clone(),
         delete_ms: None,
         deletion_protection: None,
+        rotation_interval_s,
+        last_rotation_ms: ctx.now_ms,
     };
     let version =
         KeyVersion { key_id, version_id, creation_ms: ctx.now_ms, wrapped_material: wrapped };
@@ -342,4 +345,27 @@ fn parse_filters(p: &Params) -> Result<Vec<KeyFilter>, ApiError> {
             Ok(KeyFilter { attribute: attribute.to_string(), values })
         })
         .collect()
+}
+
+/// `EnableAutomaticRotation` + `RotationInterval` (required when enabling, ignored otherwise) as a
+/// period in seconds, `None` when rotation is off.
+fn rotation_policy(p: &Params) -> Result<Option<u64>, ApiError> {
+    if !p.bool_or("EnableAutomaticRotation", false)? {
+        return Ok(None);
+    }
+    let raw = p.required("RotationInterval")?;
+    parse_rotation_interval(raw).map(Some).ok_or_else(|| ApiError::invalid("RotationInterval"))
+}
+
+pub(super) async fn update_rotation_policy(
+    api: &ApiState,
+    ctx: &RequestContext,
+    p: &Params,
+) -> Result<Fields, ApiError> {
+    let key_id = key_ref(api, p.required("KeyId")?, true).await?;
+    if p.optional("EnableAutomaticRotation").is_none() {
+        return Err(ApiError::missing("EnableAutomaticRotation"));
+    }
+    let interval_s = rotation_policy(p)?;
+    propose_key_change(api, ctx, Command::UpdateRotationPolicy { key_id, interval_s }).await
 }

@@ -1,6 +1,7 @@
 //! The official Alibaba Cloud SDKs (classic `aliyun-python-sdk-kms` and Tea `alibabacloud_kms20160120`)
 //! against a dev node: CreateKey → DescribeKey → Encrypt/Decrypt (with and without context), error
-//! paths, paging, XML, both signature schemes.
+//! paths, paging, XML, both signature schemes; and the key-management actions (lifecycle, deletion
+//! protection, versions, aliases, tags, filters, regions and account status).
 
 use std::path::Path;
 use std::process::Command;

@@ -50,6 +50,10 @@ async fn state_table_and_lifecycle() {
         ("DisableKey", [None, None, smf]),
         ("ScheduleKeyDeletion", [None, None, smf]),
         ("CancelKeyDeletion", [smf, smf, None]),
+        (
+            "UpdateRotationPolicy",
+            [None, Some("Rejected.Disabled"), Some("Rejected.PendingDeletion")],
+        ),
     ];
     for (action, expected) in table {
         for (i, state) in
@@ -61,6 +65,13 @@ async fn state_table_and_lifecycle() {
                 "Decrypt" => vec![("CiphertextBlob", &blob)],
                 "ListKeys" => vec![],
                 "UpdateKeyDescription" => vec![("KeyId", &id), ("Description", "new")],
+                "UpdateRotationPolicy" => {
+                    vec![
+                        ("KeyId", &id),
+                        ("EnableAutomaticRotation", "true"),
+                        ("RotationInterval", "365d"),
+                    ]
+                }
                 _ => vec![("KeyId", &id)],
             };
             let r = c.call(action, &params).await.unwrap();
@@ -146,6 +157,73 @@ async fn state_table_and_lifecycle() {
     }
     let r = c.call("ListKeyVersions", &[("KeyId", ghost)]).await.unwrap();
     assert_eq!((r.status, r.code()), (404, Some("Forbidden.KeyNotFound")));
+
+    // Rotation policy: stored at creation or later, reflected in DescribeKey.
+    let r = must_call(
+        &c,
+        "CreateKey",
+        &[("EnableAutomaticRotation", "True"), ("RotationInterval", "30d")],
+    )
+    .await;
+    let meta = &r.body["KeyMetadata"];
+    assert_eq!(meta["AutomaticRotation"], "Enabled");
+    assert_eq!(meta["RotationInterval"], "2592000s");
+    assert_eq!(meta["LastRotationDate"], meta["CreationDate"]);
+    assert!(meta["NextRotationDate"].as_str().unwrap() > meta["CreationDate"].as_str().unwrap());
+    let rotating = meta["KeyId"].as_str().unwrap().to_string();
+    must_call(
+        &c,
+        "UpdateRotationPolicy",
+        &[
+            ("KeyId", &rotating),
+            ("EnableAutomaticRotation", "true"),
+            ("RotationInterval", "604800s"),
+        ],
+    )
+    .await;
+    let d = must_call(&c, "DescribeKey", &[("KeyId", &rotating)]).await;
+    assert_eq!(d.body["KeyMetadata"]["RotationInterval"], "604800s");
+    must_call(
+        &c,
+        "UpdateRotationPolicy",
+        &[("KeyId", &rotating), ("EnableAutomaticRotation", "false")],
+    )
+    .await;
+    let d = must_call(&c, "DescribeKey", &[("KeyId", &rotating)]).await;
+    assert_eq!(d.body["KeyMetadata"]["AutomaticRotation"], "Disabled");
+    assert!(d.body["KeyMetadata"].get("RotationInterval").is_none());
+    assert!(d.body["KeyMetadata"].get("NextRotationDate").is_none());
+    for (enable, interval, code) in [
+        ("true", "6d", "InvalidParameter"),
+        ("true", "731d", "InvalidParameter"),
+        ("true", "7w", "InvalidParameter"),
+        ("true", "", "MissingParameter"),
+        ("maybe", "7d", "InvalidParameter"),
+    ] {
+        let r = c
+            .call(
+                "CreateKey",
+                &[("EnableAutomaticRotation", enable), ("RotationInterval", interval)],
+            )
+            .await
+            .unwrap();
+        assert_eq!((r.status, r.code()), (400, Some(code)), "{enable} {interval}");
+        let r = c
+            .call(
+                "UpdateRotationPolicy",
+                &[
+                    ("KeyId", &rotating),
+                    ("EnableAutomaticRotation", enable),
+                    ("RotationInterval", interval),
+                ],
+            )
+            .await
+            .unwrap();
+        assert_eq!((r.status, r.code()), (400, Some(code)), "{enable} {interval}");
+    }
+    // A disabled policy ignores the interval.
+    must_call(&c, "CreateKey", &[("EnableAutomaticRotation", "false"), ("RotationInterval", "1d")])
+        .await;
 
     // Deletion protection, set by ARN, blocks ScheduleKeyDeletion until lifted.
     let arn_params = [
