@@ -1,20 +1,13 @@
 //! Aliases: create, resolve wherever a KeyId is accepted, update, delete, list with paging.
 
 use std::collections::BTreeSet;
-use std::time::Duration;
 
-use crate::support::{NodeProcess, must_be_ready, must_call, must_create_key};
-
-fn assert_err(r: &yaoshi_client::Response, status: u16, code: &str) {
-    assert_eq!((r.status, r.code()), (status, Some(code)), "{:?}", r.body);
-}
+use crate::support::{assert_api_error, must_call, must_create_key, must_start_dev};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn aliases_end_to_end() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut node = NodeProcess::dev(&dir.path().join("node"));
+    let (_dir, mut node) = must_start_dev().await;
     let c = node.client();
-    must_be_ready(&c, Duration::from_secs(30)).await;
     let k1 = must_create_key(&c).await;
     let k2 = must_create_key(&c).await;
 
@@ -27,20 +20,20 @@ async fn aliases_end_to_end() {
     // Invalid names, duplicates, unknown keys, alias as target.
     for bad in ["app", "alias/", "alias/has space", &format!("alias/{}", "x".repeat(250))] {
         let r = c.call("CreateAlias", &[("AliasName", bad), ("KeyId", &k1)]).await.unwrap();
-        assert_err(&r, 400, "InvalidParameter");
+        assert_api_error(&r, 400, "InvalidParameter");
     }
-    assert_err(
+    assert_api_error(
         &c.call("CreateAlias", &[("AliasName", "alias/app"), ("KeyId", &k2)]).await.unwrap(),
         400,
         "AliasAlreadyExists",
     );
     let ghost = "00000000-0000-4000-8000-000000000000";
-    assert_err(
+    assert_api_error(
         &c.call("CreateAlias", &[("AliasName", "alias/ghost"), ("KeyId", ghost)]).await.unwrap(),
         404,
         "Forbidden.KeyNotFound",
     );
-    assert_err(
+    assert_api_error(
         &c.call("CreateAlias", &[("AliasName", "alias/x"), ("KeyId", "alias/app")]).await.unwrap(),
         400,
         "Unsupported.Alias",
@@ -54,7 +47,7 @@ async fn aliases_end_to_end() {
     let d = must_call(&c, "DescribeKey", &[("KeyId", &k2)]).await;
     assert_eq!(d.body["KeyMetadata"]["KeyState"], "Disabled");
     must_call(&c, "EnableKey", &[("KeyId", "alias/app")]).await;
-    assert_err(
+    assert_api_error(
         &c.call("UpdateAlias", &[("AliasName", "alias/none"), ("KeyId", &k1)]).await.unwrap(),
         404,
         "Forbidden.AliasNotFound",
@@ -63,12 +56,12 @@ async fn aliases_end_to_end() {
     // State rules: CreateAlias on a PendingDeletion key, UpdateAlias to one.
     let doomed = must_create_key(&c).await;
     must_call(&c, "ScheduleKeyDeletion", &[("KeyId", &doomed)]).await;
-    assert_err(
+    assert_api_error(
         &c.call("CreateAlias", &[("AliasName", "alias/doomed"), ("KeyId", &doomed)]).await.unwrap(),
         409,
         "Rejected.StateModifiedFailed",
     );
-    assert_err(
+    assert_api_error(
         &c.call("UpdateAlias", &[("AliasName", "alias/app"), ("KeyId", &doomed)]).await.unwrap(),
         409,
         "Rejected.PendingDeletion",
@@ -108,12 +101,12 @@ async fn aliases_end_to_end() {
 
     // DeleteAlias.
     must_call(&c, "DeleteAlias", &[("AliasName", "alias/app")]).await;
-    assert_err(
+    assert_api_error(
         &c.call("DescribeKey", &[("KeyId", "alias/app")]).await.unwrap(),
         404,
         "Forbidden.AliasNotFound",
     );
-    assert_err(
+    assert_api_error(
         &c.call("DeleteAlias", &[("AliasName", "alias/app")]).await.unwrap(),
         404,
         "Forbidden.AliasNotFound",

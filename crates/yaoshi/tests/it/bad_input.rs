@@ -1,10 +1,8 @@
 //! Bad input gets the SPEC error code and HTTP status, changes no state, and never crashes the node.
 
-use std::time::Duration;
+use yaoshi_client::{Client, timestamp_at, timestamp_now};
 
-use yaoshi_client::{Client, Response, timestamp_at, timestamp_now};
-
-use crate::support::{AK, NodeProcess, must_be_ready, must_call, must_create_key};
+use crate::support::{AK, assert_api_error, must_call, must_create_key, must_start_dev};
 
 fn now_secs() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
@@ -18,17 +16,10 @@ async fn total_keys(c: &Client) -> u64 {
     must_call(c, "ListKeys", &[("PageSize", "100")]).await.body["TotalCount"].as_u64().unwrap()
 }
 
-fn assert_error(r: &Response, status: u16, code: &str) {
-    assert_eq!((r.status, r.code()), (status, Some(code)), "{:?}", r.body);
-    assert!(r.str("RequestId").is_some() && r.str("Message").is_some(), "{:?}", r.body);
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_requests_get_spec_errors_and_change_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut node = NodeProcess::dev(&dir.path().join("node"));
+    let (_dir, mut node) = must_start_dev().await;
     let c = node.client();
-    must_be_ready(&c, Duration::from_secs(30)).await;
     let key_id = must_create_key(&c).await;
     let before = total_keys(&c).await;
 
@@ -36,18 +27,18 @@ async fn bad_requests_get_spec_errors_and_change_nothing() {
     // StringToSign after a colon, which the classic SDK parses.
     let wrong = Client::new(&node.endpoint, AK, "not-the-secret");
     let r = wrong.call("CreateKey", &[]).await.unwrap();
-    assert_error(&r, 400, "SignatureDoesNotMatch");
+    assert_api_error(&r, 400, "SignatureDoesNotMatch");
     let msg = r.str("Message").unwrap();
     assert!(msg.contains("server string to sign is:POST&%2F&"), "{msg}");
 
     // A tampered signature on otherwise valid parameters.
     let mut pairs = c.signed_params("POST", "CreateKey", &[], &timestamp_now(), &nonce());
     pairs.last_mut().unwrap().1 = "AAAAAAAAAAAAAAAAAAAAAAAAAAA=".into();
-    assert_error(&c.send_params(&pairs).await.unwrap(), 400, "SignatureDoesNotMatch");
+    assert_api_error(&c.send_params(&pairs).await.unwrap(), 400, "SignatureDoesNotMatch");
 
     // Unknown AccessKeyId.
     let stranger = Client::new(&node.endpoint, "nobody", "whatever");
-    assert_error(
+    assert_api_error(
         &stranger.call("CreateKey", &[]).await.unwrap(),
         404,
         "InvalidAccessKeyId.NotFound",
@@ -60,7 +51,7 @@ async fn bad_requests_get_spec_errors_and_change_nothing() {
         "yesterday".to_string(),
     ] {
         let pairs = c.signed_params("POST", "CreateKey", &[], &ts, &nonce());
-        assert_error(&c.send_params(&pairs).await.unwrap(), 400, "IllegalTimestamp");
+        assert_api_error(&c.send_params(&pairs).await.unwrap(), 400, "IllegalTimestamp");
     }
     // Fractional seconds inside the window are fine.
     let ts = timestamp_now().replace('Z', ".123Z");
@@ -71,60 +62,60 @@ async fn bad_requests_get_spec_errors_and_change_nothing() {
     let n = nonce();
     let first = c.signed_params("POST", "CreateKey", &[], &timestamp_now(), &n);
     assert_eq!(c.send_params(&first).await.unwrap().status, 200);
-    assert_error(&c.send_params(&first).await.unwrap(), 400, "SignatureNonceUsed");
+    assert_api_error(&c.send_params(&first).await.unwrap(), 400, "SignatureNonceUsed");
     let again =
         c.signed_params("POST", "CreateKey", &[("Description", "other")], &timestamp_now(), &n);
-    assert_error(&c.send_params(&again).await.unwrap(), 400, "SignatureNonceUsed");
+    assert_api_error(&c.send_params(&again).await.unwrap(), 400, "SignatureNonceUsed");
     let n = nonce();
     let read = c.signed_params("POST", "DescribeKey", &[("KeyId", &key_id)], &timestamp_now(), &n);
     assert_eq!(c.send_params(&read).await.unwrap().status, 200);
-    assert_error(&c.send_params(&read).await.unwrap(), 400, "SignatureNonceUsed");
+    assert_api_error(&c.send_params(&read).await.unwrap(), 400, "SignatureNonceUsed");
     let expected = before + 1;
 
     // Missing required parameters.
     let r = c.call("Encrypt", &[("KeyId", &key_id)]).await.unwrap();
-    assert_error(&r, 400, "MissingParameter");
+    assert_api_error(&r, 400, "MissingParameter");
     assert_eq!(r.str("Message"), Some("The parameter \"Plaintext\" is needed but not provided."));
-    assert_error(&c.call("DescribeKey", &[]).await.unwrap(), 400, "MissingParameter");
-    assert_error(&c.call("Decrypt", &[]).await.unwrap(), 400, "MissingParameter");
+    assert_api_error(&c.call("DescribeKey", &[]).await.unwrap(), 400, "MissingParameter");
+    assert_api_error(&c.call("Decrypt", &[]).await.unwrap(), 400, "MissingParameter");
 
     // Unknown action.
     let r = c.call("MakeCoffee", &[]).await.unwrap();
-    assert_error(&r, 400, "InvalidParameter");
+    assert_api_error(&r, 400, "InvalidParameter");
     assert!(r.str("Message").unwrap().contains("Action"));
 
     // Malformed Base64, and well-formed Base64 that is not a blob.
     for blob in ["!!!not-base64!!!", "aGVsbG8=", ""] {
         let r = c.call("Decrypt", &[("CiphertextBlob", blob)]).await.unwrap();
         let want = if blob.is_empty() { "MissingParameter" } else { "InvalidParameter" };
-        assert_error(&r, 400, want);
+        assert_api_error(&r, 400, want);
     }
 
     // Invalid values.
-    assert_error(
+    assert_api_error(
         &c.call("CreateKey", &[("KeySpec", "Bogus")]).await.unwrap(),
         400,
         "InvalidParameter",
     );
-    assert_error(
+    assert_api_error(
         &c.call("CreateKey", &[("KeyUsage", "SIGN/VERIFY")]).await.unwrap(),
         400,
         "InvalidParameter",
     );
     let long = "x".repeat(8193);
-    assert_error(
+    assert_api_error(
         &c.call("CreateKey", &[("Description", &long)]).await.unwrap(),
         400,
         "InvalidParameter",
     );
     for size in ["0", "101", "ten"] {
-        assert_error(
+        assert_api_error(
             &c.call("ListKeys", &[("PageSize", size)]).await.unwrap(),
             400,
             "InvalidParameter",
         );
     }
-    assert_error(
+    assert_api_error(
         &c.call(
             "Encrypt",
             &[("KeyId", &key_id), ("Plaintext", "aGk="), ("EncryptionContext", "[1]")],
@@ -135,22 +126,22 @@ async fn bad_requests_get_spec_errors_and_change_nothing() {
         "InvalidParameter",
     );
     let big = "A".repeat(8200);
-    assert_error(
+    assert_api_error(
         &c.call("Encrypt", &[("KeyId", &key_id), ("Plaintext", &big)]).await.unwrap(),
         400,
         "InvalidParameter",
     );
-    assert_error(
+    assert_api_error(
         &c.call("DescribeKey", &[("KeyId", "00000000-0000-0000-0000-000000000000")]).await.unwrap(),
         404,
         "Forbidden.KeyNotFound",
     );
-    assert_error(
+    assert_api_error(
         &c.call("DescribeKey", &[("KeyId", "alias/none")]).await.unwrap(),
         404,
         "Forbidden.AliasNotFound",
     );
-    assert_error(
+    assert_api_error(
         &c.call("ListKeys", &[("RegionId", "mars-1")]).await.unwrap(),
         400,
         "InvalidParameter",

@@ -1,11 +1,9 @@
 //! Key lifecycle actions and the reference's state table (chapter 2) for every implemented action
 //! in every reachable state.
 
-use std::time::Duration;
-
 use yaoshi_client::Client;
 
-use crate::support::{NodeProcess, must_be_ready, must_call, must_create_key};
+use crate::support::{must_call, must_create_key, must_start_dev};
 
 #[derive(Clone, Copy, Debug)]
 enum State {
@@ -33,10 +31,8 @@ async fn key_in(c: &Client, state: State) -> (String, String) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn state_table_and_lifecycle() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut node = NodeProcess::dev(&dir.path().join("node"));
+    let (_dir, mut node) = must_start_dev().await;
     let c = node.client();
-    must_be_ready(&c, Duration::from_secs(30)).await;
 
     // (action, [expected in Enabled, Disabled, PendingDeletion]); None = success.
     let smf = Some("Rejected.StateModifiedFailed");
@@ -271,10 +267,8 @@ async fn state_table_and_lifecycle() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn list_keys_filters() {
-    let dir = tempfile::tempdir().unwrap();
-    let node = NodeProcess::dev(&dir.path().join("node"));
+    let (_dir, node) = must_start_dev().await;
     let c = node.client();
-    must_be_ready(&c, Duration::from_secs(30)).await;
     let mut not_enabled = std::collections::BTreeSet::new();
     for state in [
         State::Enabled,

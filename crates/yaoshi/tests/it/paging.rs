@@ -1,11 +1,10 @@
 //! Paging over 250 keys and 250 aliases returns each exactly once with the right TotalCount.
 
 use std::collections::BTreeSet;
-use std::time::Duration;
 
 use yaoshi_client::Client;
 
-use crate::support::{NodeProcess, must_be_ready, must_call, must_create_key};
+use crate::support::{must_call, must_create_key, must_start_dev};
 
 async fn walk(
     c: &Client,
@@ -32,10 +31,8 @@ async fn walk(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn paging_250_keys_and_aliases() {
-    let dir = tempfile::tempdir().unwrap();
-    let node = NodeProcess::dev(&dir.path().join("node"));
+    let (_dir, node) = must_start_dev().await;
     let c = node.client();
-    must_be_ready(&c, Duration::from_secs(30)).await;
     let mut keys = BTreeSet::new();
     let mut aliases = BTreeSet::new();
     for i in 0..250 {

@@ -131,6 +131,21 @@ impl Drop for NodeProcess {
     }
 }
 
+/// A fresh `serve --dev` node in its own temporary directory, ready for requests. Keep the
+/// directory alive as long as the node.
+pub(crate) async fn must_start_dev() -> (tempfile::TempDir, NodeProcess) {
+    let dir = tempfile::tempdir().unwrap();
+    let node = NodeProcess::dev(&dir.path().join("node"));
+    must_be_ready(&node.client(), Duration::from_secs(30)).await;
+    (dir, node)
+}
+
+/// Asserts an API error: HTTP status, code, and the RequestId and Message every error body has.
+pub(crate) fn assert_api_error(r: &yaoshi_client::Response, status: u16, code: &str) {
+    assert_eq!((r.status, r.code()), (status, Some(code)), "{:?}", r.body);
+    assert!(r.str("RequestId").is_some() && r.str("Message").is_some(), "{:?}", r.body);
+}
+
 /// Waits until `client` answers a signed ListKeys with 200 (credential replicated, leader known).
 pub(crate) async fn must_be_ready(client: &Client, timeout: Duration) {
     let deadline = Instant::now() + timeout;

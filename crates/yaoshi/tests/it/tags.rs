@@ -1,14 +1,8 @@
 //! Tags on keys, and the account/region actions.
 
-use std::time::Duration;
-
 use serde_json::Value;
 
-use crate::support::{NodeProcess, must_be_ready, must_call};
-
-fn assert_err(r: &yaoshi_client::Response, status: u16, code: &str) {
-    assert_eq!((r.status, r.code()), (status, Some(code)), "{:?}", r.body);
-}
+use crate::support::{assert_api_error, must_call, must_start_dev};
 
 fn tags_json(range: std::ops::Range<usize>) -> String {
     let items: Vec<Value> = range
@@ -32,10 +26,8 @@ async fn tag_keys(c: &yaoshi_client::Client, key: &str) -> Vec<(String, String)>
 
 #[tokio::test(flavor = "multi_thread")]
 async fn tags_and_account_actions() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut node = NodeProcess::dev(&dir.path().join("node"));
+    let (_dir, mut node) = must_start_dev().await;
     let c = node.client();
-    must_be_ready(&c, Duration::from_secs(30)).await;
 
     // Tags given at creation.
     let r = must_call(&c, "CreateKey", &[("Tags", &tags_json(0..2))]).await;
@@ -48,7 +40,7 @@ async fn tags_and_account_actions() {
     // Up to 10 per key; the 11th is refused and changes nothing.
     must_call(&c, "TagResource", &[("KeyId", &key), ("Tags", &tags_json(2..10))]).await;
     assert_eq!(tag_keys(&c, &key).await.len(), 10);
-    assert_err(
+    assert_api_error(
         &c.call("TagResource", &[("KeyId", &key), ("Tags", &tags_json(10..11))]).await.unwrap(),
         400,
         "Rejected.LimitExceeded",
@@ -62,7 +54,7 @@ async fn tags_and_account_actions() {
     )
     .await;
     assert_eq!(tag_keys(&c, &key).await[0], ("k00".into(), "changed".into()));
-    assert_err(
+    assert_api_error(
         &c.call("CreateKey", &[("Tags", &tags_json(0..11))]).await.unwrap(),
         400,
         "Rejected.LimitExceeded",
@@ -77,7 +69,7 @@ async fn tags_and_account_actions() {
         "not json",
         r#"{"TagKey":"a"}"#,
     ] {
-        assert_err(
+        assert_api_error(
             &c.call("TagResource", &[("KeyId", &key), ("Tags", bad)]).await.unwrap(),
             400,
             "InvalidParameter",
@@ -91,19 +83,19 @@ async fn tags_and_account_actions() {
     must_call(&c, "CreateAlias", &[("AliasName", "alias/tagged"), ("KeyId", &key)]).await;
     must_call(&c, "UntagResource", &[("KeyId", "alias/tagged"), ("TagKeys", r#"["k03"]"#)]).await;
     assert_eq!(tag_keys(&c, &key).await.len(), 7);
-    assert_err(
+    assert_api_error(
         &c.call("UntagResource", &[("KeyId", &key), ("TagKeys", "k1")]).await.unwrap(),
         400,
         "InvalidParameter",
     );
 
     // Resource selection.
-    assert_err(
+    assert_api_error(
         &c.call("TagResource", &[("Tags", &tags_json(0..1))]).await.unwrap(),
         400,
         "MissingParameter",
     );
-    assert_err(
+    assert_api_error(
         &c.call(
             "TagResource",
             &[("KeyId", &key), ("CertificateId", "c"), ("Tags", &tags_json(0..1))],
@@ -113,13 +105,13 @@ async fn tags_and_account_actions() {
         400,
         "InvalidParameter",
     );
-    assert_err(
+    assert_api_error(
         &c.call("TagResource", &[("SecretName", "s"), ("Tags", &tags_json(0..1))]).await.unwrap(),
         404,
         "Forbidden.ResourceNotFound",
     );
     let ghost = "00000000-0000-4000-8000-000000000000";
-    assert_err(
+    assert_api_error(
         &c.call("TagResource", &[("KeyId", ghost), ("Tags", &tags_json(0..1))]).await.unwrap(),
         404,
         "Forbidden.KeyNotFound",
@@ -127,12 +119,12 @@ async fn tags_and_account_actions() {
 
     // State table: PendingDeletion refuses tag changes but lists them.
     must_call(&c, "ScheduleKeyDeletion", &[("KeyId", &key)]).await;
-    assert_err(
+    assert_api_error(
         &c.call("TagResource", &[("KeyId", &key), ("Tags", &tags_json(0..1))]).await.unwrap(),
         409,
         "Rejected.PendingDeletion",
     );
-    assert_err(
+    assert_api_error(
         &c.call("UntagResource", &[("KeyId", &key), ("TagKeys", r#"["k00"]"#)]).await.unwrap(),
         409,
         "Rejected.PendingDeletion",
@@ -142,7 +134,7 @@ async fn tags_and_account_actions() {
     // Account and region actions.
     let r = must_call(&c, "DescribeRegions", &[]).await;
     assert_eq!(r.body["Regions"]["Region"][0]["RegionId"], "cn-hangzhou");
-    assert_err(&c.call("OpenKmsService", &[]).await.unwrap(), 400, "Forbidden.Opened");
+    assert_api_error(&c.call("OpenKmsService", &[]).await.unwrap(), 400, "Forbidden.Opened");
     let r = must_call(&c, "DescribeAccountKmsStatus", &[]).await;
     assert_eq!(r.str("AccountStatus"), Some("Enabled"));
     assert!(node.is_running());
