@@ -25,6 +25,24 @@ pub enum QueryError {
     Corrupt(#[from] DecodeError),
 }
 
+/// One page (`offset` items skipped, at most `limit` kept) of `items`, and how many there are.
+fn paginate<T>(
+    items: impl Iterator<Item = Result<T, QueryError>>,
+    offset: usize,
+    limit: usize,
+) -> Result<(Vec<T>, usize), QueryError> {
+    let mut page = Vec::new();
+    let mut total = 0usize;
+    for item in items {
+        let item = item?;
+        if total >= offset && page.len() < limit {
+            page.push(item);
+        }
+        total += 1;
+    }
+    Ok((page, total))
+}
+
 /// A cheap, clonable reader of one region's state.
 #[derive(Debug, Clone)]
 pub struct StateReader {
@@ -78,19 +96,8 @@ impl StateReader {
         limit: usize,
     ) -> Result<(Vec<KeyVersion>, usize), QueryError> {
         let prefix = version_key(key_id.as_str(), "");
-        let mut page = Vec::new();
-        let mut total = 0usize;
-        for item in self.db.db.prefix_iterator_cf(self.db.cf(CF_KEY_VERSIONS), &prefix) {
-            let (k, v) = item?;
-            if !k.starts_with(&prefix) {
-                break;
-            }
-            if total >= offset && page.len() < limit {
-                page.push(decode(&v)?);
-            }
-            total += 1;
-        }
-        Ok((page, total))
+        let rows = self.prefix_values(CF_KEY_VERSIONS, &prefix);
+        paginate(rows.map(|v| Ok(decode(&v?)?)), offset, limit)
     }
 
     /// One page of the keys matching `filter` in key-id order (`offset` matches skipped), and the
@@ -105,22 +112,11 @@ impl StateReader {
         limit: usize,
         filter: impl Fn(&KeyMetadata) -> bool,
     ) -> Result<(Vec<KeyMetadata>, usize), QueryError> {
-        let mut page = Vec::new();
-        let mut total = 0usize;
         let mut opts = ReadOptions::default();
         opts.fill_cache(false);
-        for item in self.db.db.iterator_cf_opt(self.db.cf(CF_KEYS), opts, IteratorMode::Start) {
-            let (_, v) = item?;
-            let key: KeyMetadata = decode(&v)?;
-            if !filter(&key) {
-                continue;
-            }
-            if total >= offset && page.len() < limit {
-                page.push(key);
-            }
-            total += 1;
-        }
-        Ok((page, total))
+        let rows = self.db.db.iterator_cf_opt(self.db.cf(CF_KEYS), opts, IteratorMode::Start);
+        let keys = rows.map(|row| -> Result<KeyMetadata, QueryError> { Ok(decode(&row?.1)?) });
+        paginate(keys.filter(|k| k.as_ref().map_or(true, &filter)), offset, limit)
     }
 
     /// The alias with this name.
@@ -146,36 +142,40 @@ impl StateReader {
         offset: usize,
         limit: usize,
     ) -> Result<(Vec<Alias>, usize), QueryError> {
-        let mut page = Vec::new();
-        let mut total = 0usize;
         match key_id {
             None => {
-                for item in self.db.db.iterator_cf(self.db.cf(CF_ALIASES), IteratorMode::Start) {
-                    let (_, v) = item?;
-                    if total >= offset && page.len() < limit {
-                        page.push(decode(&v)?);
-                    }
-                    total += 1;
-                }
+                let rows = self.db.db.iterator_cf(self.db.cf(CF_ALIASES), IteratorMode::Start);
+                paginate(rows.map(|row| Ok(decode(&row?.1)?)), offset, limit)
             }
             Some(key_id) => {
+                // The index holds names; only the page's aliases are read.
                 let prefix = key_alias_key(key_id, "");
-                for item in self.db.db.prefix_iterator_cf(self.db.cf(CF_KEY_ALIASES), &prefix) {
-                    let (k, v) = item?;
-                    if !k.starts_with(&prefix) {
-                        break;
-                    }
-                    if total >= offset && page.len() < limit {
-                        let name: String = decode(&v)?;
-                        if let Some(alias) = self.alias(&name)? {
-                            page.push(alias);
-                        }
-                    }
-                    total += 1;
+                let rows = self.prefix_values(CF_KEY_ALIASES, &prefix);
+                let (names, total) = paginate(
+                    rows.map(|v| -> Result<String, QueryError> { Ok(decode(&v?)?) }),
+                    offset,
+                    limit,
+                )?;
+                let mut page = Vec::with_capacity(names.len());
+                for name in names {
+                    page.extend(self.alias(&name)?);
                 }
+                Ok((page, total))
             }
         }
-        Ok((page, total))
+    }
+
+    /// The values of the rows of `cf` whose keys start with `prefix`, in key order.
+    fn prefix_values<'a>(
+        &'a self,
+        cf: &str,
+        prefix: &'a [u8],
+    ) -> impl Iterator<Item = Result<Box<[u8]>, rocksdb::Error>> + 'a {
+        self.db
+            .db
+            .prefix_iterator_cf(self.db.cf(cf), prefix)
+            .take_while(move |row| row.as_ref().map_or(true, |(k, _)| k.starts_with(prefix)))
+            .map(|row| row.map(|(_, v)| v))
     }
 
     /// The tags of a resource, in key order.
