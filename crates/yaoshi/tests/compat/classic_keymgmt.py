@@ -18,11 +18,8 @@ sys.dont_write_bytecode = True  # keep __pycache__ out of the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import compat_util as cu  # noqa: E402
-from aliyunsdkcore.acs_exception.exceptions import ClientException, ServerException  # noqa: E402
-from aliyunsdkcore.client import AcsClient  # noqa: E402
 from aliyunsdkkms.request.v20160120.CancelKeyDeletionRequest import CancelKeyDeletionRequest  # noqa: E402
 from aliyunsdkkms.request.v20160120.CreateAliasRequest import CreateAliasRequest  # noqa: E402
-from aliyunsdkkms.request.v20160120.CreateKeyRequest import CreateKeyRequest  # noqa: E402
 from aliyunsdkkms.request.v20160120.DeleteAliasRequest import DeleteAliasRequest  # noqa: E402
 from aliyunsdkkms.request.v20160120.DescribeAccountKmsStatusRequest import DescribeAccountKmsStatusRequest  # noqa: E402
 from aliyunsdkkms.request.v20160120.DescribeKeyRequest import DescribeKeyRequest  # noqa: E402
@@ -46,55 +43,7 @@ from aliyunsdkkms.request.v20160120.UpdateKeyDescriptionRequest import UpdateKey
 
 SCRIPT = "classic-keymgmt"
 ENV = cu.Env()
-CLIENT = AcsClient(ENV.access_key_id, ENV.access_key_secret, ENV.region, connect_timeout=5, timeout=30)
-TAGS = '[{"TagKey":"team","TagValue":"a"}]'
-# "<digits>" account id, as the reference documents key ARNs.
-KEY_ARN = r"^acs:kms:%s:\d+:key/%s$"
-ALIAS_ARN = r"^acs:kms:%s:\d+:%s$"
-
-
-def request(cls, **params):
-    """A request object pointed at the test server, with `set_<Name>(value)` applied."""
-    req = cls()
-    req.set_endpoint(ENV.endpoint)
-    req.set_protocol_type("http")
-    req.set_accept_format("JSON")
-    for name, value in params.items():
-        getattr(req, "set_" + name)(value)
-    return req
-
-
-def call(req):
-    """do_action_with_exception + JSON decode; checks RequestId and the absence of Code."""
-    body = CLIENT.do_action_with_exception(req)
-    what = req.get_action_name()
-    try:
-        body = json.loads(body)
-    except ValueError:
-        cu.fail("%s response" % what, "a JSON body", body)
-    cu.check(isinstance(body, dict) and "Code" not in body, what + " body", "an object without 'Code'", body)
-    cu.expect_nonempty_str(what + ".RequestId", body.get("RequestId"))
-    return body
-
-
-def sdk_error(exc):
-    if isinstance(exc, ServerException):
-        return exc.get_error_code(), exc.get_http_status()
-    if isinstance(exc, ClientException):
-        return exc.get_error_code(), None
-    return None
-
-
-def expect_error(what, req, code, status):
-    return cu.expect_error(what, lambda: call(req), sdk_error, code, status)
-
-
-def create_key(description, **extra):
-    body = call(request(CreateKeyRequest, KeySpec="Aliyun_AES_256", Description=description, **extra))
-    md = body.get("KeyMetadata")
-    cu.check(isinstance(md, dict), "CreateKey.KeyMetadata", "an object", body)
-    cu.expect_nonempty_str("CreateKey.KeyMetadata.KeyId", md.get("KeyId"))
-    return md
+from classic_sdk import call, create_key, expect_error, request  # noqa: E402
 
 
 def describe(key_id, what="DescribeKey"):
@@ -144,15 +93,11 @@ def page_all(what, make_req, list_path, item_key, size=2):
     return items, total
 
 
-def rand_alias(tag):
-    return "alias/compat-%s-%s" % (tag, cu.random_key_id()[:8])
-
-
 # --- steps --------------------------------------------------------------------
 
 
 def step_create_with_tags(st):
-    md = create_key("compat keymgmt", Tags=TAGS)
+    md = create_key("compat keymgmt", Tags=cu.TAGS)["KeyMetadata"]
     cu.expect_eq("CreateKey.KeyMetadata.Description", "compat keymgmt", md.get("Description"))
     cu.expect_eq("CreateKey.KeyMetadata.KeyState", "Enabled", md.get("KeyState"))
     tags, count = tags_of(md["KeyId"])
@@ -166,7 +111,7 @@ def step_describe_fields(st):
     md = describe(key_id)
     cu.expect_eq("DescribeKey.KeyId", key_id, md.get("KeyId"))
     arn = md.get("Arn")
-    cu.check(isinstance(arn, str) and re.match(KEY_ARN % (re.escape(ENV.region), re.escape(key_id)), arn),
+    cu.check(isinstance(arn, str) and re.match(cu.KEY_ARN % (re.escape(ENV.region), re.escape(key_id)), arn),
              "DescribeKey.Arn", "acs:kms:%s:<digits>:key/%s" % (ENV.region, key_id), arn)
     for field, expected in (("KeyState", "Enabled"), ("KeySpec", "Aliyun_AES_256"), ("KeyUsage", "ENCRYPT/DECRYPT"),
                             ("Origin", "Aliyun_KMS"), ("ProtectionLevel", "SOFTWARE"),
@@ -265,7 +210,7 @@ def alias_names(items, key_id=None):
         name = a.get("AliasName")
         cu.expect_nonempty_str("alias entry AliasName", name)
         arn = a.get("AliasArn")
-        cu.check(isinstance(arn, str) and re.match(ALIAS_ARN % (re.escape(ENV.region), re.escape(name)), arn),
+        cu.check(isinstance(arn, str) and re.match(cu.ALIAS_ARN % (re.escape(ENV.region), re.escape(name)), arn),
                  "alias entry AliasArn", "acs:kms:%s:<digits>:%s" % (ENV.region, name), arn)
         if key_id is not None:
             cu.expect_eq("alias entry KeyId (%s)" % name, key_id, a.get("KeyId"))
@@ -281,8 +226,8 @@ def by_key(key_id):
 
 def step_aliases(st):
     key_id = st["key"]["KeyId"]
-    key2 = create_key("compat keymgmt alias target")["KeyId"]
-    alias = rand_alias("a")
+    key2 = create_key("compat keymgmt alias target")["KeyMetadata"]["KeyId"]
+    alias = cu.rand_alias("a")
     call(request(CreateAliasRequest, AliasName=alias, KeyId=key_id))
     cu.expect_eq("DescribeKey(%s).KeyId" % alias, key_id, describe(alias).get("KeyId"))
     cu.expect_eq("Encrypt(KeyId=%s).KeyId" % alias, key_id, encrypt(alias).get("KeyId"))
@@ -297,7 +242,7 @@ def step_aliases(st):
     cu.expect_eq("ListAliasesByKeyId(key1) after UpdateAlias", set(), by_key(key_id))
     created = {alias: key2}
     for i in range(5):
-        name = rand_alias("p%d" % i)
+        name = cu.rand_alias("p%d" % i)
         target = key_id if i % 2 else key2
         call(request(CreateAliasRequest, AliasName=name, KeyId=target))
         created[name] = target
@@ -344,7 +289,7 @@ def step_tags(st):
 def step_list_keys_filters(st):
     disabled = set()
     for i in range(2):
-        key_id = create_key("compat keymgmt disabled %d" % i)["KeyId"]
+        key_id = create_key("compat keymgmt disabled %d" % i)["KeyMetadata"]["KeyId"]
         call(request(DisableKeyRequest, KeyId=key_id))
         disabled.add(key_id)
     create_key("compat keymgmt stays enabled")

@@ -15,8 +15,7 @@ sys.dont_write_bytecode = True  # keep __pycache__ out of the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import compat_util as cu  # noqa: E402
-from aliyunsdkcore.acs_exception.exceptions import ClientException, ServerException  # noqa: E402
-from aliyunsdkcore.client import AcsClient  # noqa: E402
+from aliyunsdkcore.acs_exception.exceptions import ServerException  # noqa: E402
 from aliyunsdkkms.request.v20160120.CreateKeyRequest import CreateKeyRequest  # noqa: E402
 from aliyunsdkkms.request.v20160120.DecryptRequest import DecryptRequest  # noqa: E402
 from aliyunsdkkms.request.v20160120.DescribeKeyRequest import DescribeKeyRequest  # noqa: E402
@@ -27,61 +26,7 @@ SCRIPT = "classic"
 ENV = cu.Env()
 CONTEXT = {"purpose": "test", "k": "v"}
 
-
-def make_client(access_key_id=None, secret=None):
-    return AcsClient(
-        access_key_id or ENV.access_key_id,
-        secret or ENV.access_key_secret,
-        ENV.region,
-        connect_timeout=5,
-        timeout=30,
-    )
-
-
-CLIENT = make_client()
-
-
-def request(cls, **params):
-    """A request object pointed at the test server (WIRE.md §9), with `set_<Name>(value)` applied."""
-    req = cls()
-    req.set_endpoint(ENV.endpoint)
-    req.set_protocol_type("http")
-    req.set_accept_format("JSON")
-    for name, value in params.items():
-        getattr(req, "set_" + name)(value)
-    return req
-
-
-def call(req, client=None):
-    """do_action_with_exception + JSON decode; returns the body dict."""
-    body = (client or CLIENT).do_action_with_exception(req)
-    try:
-        return json.loads(body)
-    except ValueError:
-        cu.fail("%s response" % req.get_action_name(), "a JSON body", body)
-
-
-def sdk_error(exc):
-    if isinstance(exc, ServerException):
-        return exc.get_error_code(), exc.get_http_status()
-    if isinstance(exc, ClientException):
-        return exc.get_error_code(), None
-    return None
-
-
-def expect_error(what, req, code, status, client=None):
-    return cu.expect_error(what, lambda: call(req, client), sdk_error, code, status)
-
-
-def create_key(description, **extra):
-    body = call(request(CreateKeyRequest, KeySpec="Aliyun_AES_256", Description=description, **extra))
-    md = body.get("KeyMetadata")
-    cu.check(isinstance(md, dict), "CreateKey.KeyMetadata", "an object", body)
-    cu.expect_nonempty_str("CreateKey.KeyMetadata.KeyId", md.get("KeyId"))
-    return body
-
-
-# --- steps --------------------------------------------------------------------
+from classic_sdk import CLIENT, call, create_key, expect_error, make_client, request  # noqa: E402
 
 
 def step_create_key(st):

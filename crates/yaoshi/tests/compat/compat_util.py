@@ -51,6 +51,17 @@ class Env:
         self.region = os.environ["YAOSHI_REGION"]
 
 
+# Tags used by the key-management scripts.
+TAGS = '[{"TagKey":"team","TagValue":"a"}]'
+# "<digits>" account id, as the reference documents key ARNs.
+KEY_ARN = r"^acs:kms:%s:\d+:key/%s$"
+ALIAS_ARN = r"^acs:kms:%s:\d+:%s$"
+
+
+def rand_alias(tag):
+    return "alias/compat-%s-%s" % (tag, random_key_id()[:8])
+
+
 # --- checks -----------------------------------------------------------------
 
 

@@ -20,59 +20,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import compat_util as cu  # noqa: E402
 from alibabacloud_kms20160120 import models as kms  # noqa: E402
-from alibabacloud_kms20160120.client import Client  # noqa: E402
-from alibabacloud_tea_openapi.exceptions import AlibabaCloudException  # noqa: E402
-from alibabacloud_tea_openapi.models import Config  # noqa: E402
 
 SCRIPT = "tea-keymgmt"
 ENV = cu.Env()
-TAGS = '[{"TagKey":"team","TagValue":"a"}]'
-# "<digits>" account id, as the reference documents key ARNs.
-KEY_ARN = r"^acs:kms:%s:\d+:key/%s$"
-ALIAS_ARN = r"^acs:kms:%s:\d+:%s$"
-
-# label -> Config.signature_algorithm (None = SDK default, ACS3-HMAC-SHA256)
-SIGNATURES = [("acs3", None), ("v2", "v2")]
-
-
-def make_client(signature_algorithm):
-    config = Config(
-        access_key_id=ENV.access_key_id,
-        access_key_secret=ENV.access_key_secret,
-        endpoint=ENV.endpoint,
-        protocol="http",
-        region_id=ENV.region,
-        connect_timeout=5000,  # milliseconds
-        read_timeout=30000,
-    )
-    if signature_algorithm is not None:
-        config.signature_algorithm = signature_algorithm
-    return Client(config)
-
-
-def sdk_error(exc):
-    # alibabacloud_tea_openapi: AlibabaCloudException subclasses carry .code and .status_code.
-    if isinstance(exc, AlibabaCloudException):
-        return exc.code, exc.status_code
-    return None
-
-
-def ok(what, resp):
-    cu.expect_eq(what + " HTTP status", 200, resp.status_code)
-    cu.check(resp.body is not None, what + " body", "a parsed body", resp.body)
-    cu.expect_nonempty_str(what + ".RequestId", resp.body.request_id)
-    return resp.body
-
-
-def expect_error(what, call, code, status):
-    exc = cu.expect_error(what, call, sdk_error, code, status)
-    if isinstance(getattr(exc, "data", None), dict):
-        cu.expect_eq(what + " error body RequestId present", True, bool(exc.data.get("RequestId")))
-    return exc
-
-
-def rand_alias(tag):
-    return "alias/compat-%s-%s" % (tag, cu.random_key_id()[:8])
+from tea_sdk import SIGNATURES, expect_error, make_client, ok  # noqa: E402
 
 
 def steps_for(label, signature_algorithm):
@@ -138,7 +89,7 @@ def steps_for(label, signature_algorithm):
         for a in entries:
             cu.expect_nonempty_str(p + "alias entry AliasName", a.alias_name)
             cu.check(isinstance(a.alias_arn, str)
-                     and re.match(ALIAS_ARN % (re.escape(ENV.region), re.escape(a.alias_name)), a.alias_arn),
+                     and re.match(cu.ALIAS_ARN % (re.escape(ENV.region), re.escape(a.alias_name)), a.alias_arn),
                      p + "alias entry AliasArn", "acs:kms:%s:<digits>:%s" % (ENV.region, a.alias_name), a.alias_arn)
             if key_id is not None:
                 cu.expect_eq(p + "alias entry KeyId (%s)" % a.alias_name, key_id, a.key_id)
@@ -152,7 +103,7 @@ def steps_for(label, signature_algorithm):
     # --- steps ----------------------------------------------------------------
 
     def step_create_with_tags(st):
-        md = create_key("compat keymgmt " + label, tags=TAGS)
+        md = create_key("compat keymgmt " + label, tags=cu.TAGS)
         cu.expect_eq(p + "CreateKey.KeyMetadata.Description", "compat keymgmt " + label, md.description)
         cu.expect_eq(p + "CreateKey.KeyMetadata.KeyState", "Enabled", md.key_state)
         tags, count = tags_of(md.key_id)
@@ -165,7 +116,7 @@ def steps_for(label, signature_algorithm):
         key_id = created.key_id
         md = describe(key_id)
         cu.expect_eq(p + "DescribeKey.KeyId", key_id, md.key_id)
-        cu.check(isinstance(md.arn, str) and re.match(KEY_ARN % (re.escape(ENV.region), re.escape(key_id)), md.arn),
+        cu.check(isinstance(md.arn, str) and re.match(cu.KEY_ARN % (re.escape(ENV.region), re.escape(key_id)), md.arn),
                  p + "DescribeKey.Arn", "acs:kms:%s:<digits>:key/%s" % (ENV.region, key_id), md.arn)
         for field, expected in (("key_state", "Enabled"), ("key_spec", "Aliyun_AES_256"),
                                 ("key_usage", "ENCRYPT/DECRYPT"), ("origin", "Aliyun_KMS"),
@@ -265,7 +216,7 @@ def steps_for(label, signature_algorithm):
     def step_aliases(st):
         key_id = st[label]["key"].key_id
         key2 = create_key("compat keymgmt alias target " + label).key_id
-        alias = rand_alias(label)
+        alias = cu.rand_alias(label)
 
         def create_alias(name, target):
             ok(p + "CreateAlias", client.create_alias(kms.CreateAliasRequest(alias_name=name, key_id=target)))
@@ -284,7 +235,7 @@ def steps_for(label, signature_algorithm):
         cu.expect_eq(p + "ListAliasesByKeyId(key1) after UpdateAlias", set(), by_key(key_id))
         created = {alias: key2}
         for i in range(5):
-            name = rand_alias("%s-p%d" % (label, i))
+            name = cu.rand_alias("%s-p%d" % (label, i))
             target = key_id if i % 2 else key2
             create_alias(name, target)
             created[name] = target
@@ -343,7 +294,7 @@ def steps_for(label, signature_algorithm):
             kms.ListKeysRequest(filters=flt, page_number=n, page_size=s)), "keys", "key", "key_id")
         for e in entries:
             cu.check(isinstance(e.key_arn, str)
-                     and re.match(KEY_ARN % (re.escape(ENV.region), re.escape(e.key_id)), e.key_arn),
+                     and re.match(cu.KEY_ARN % (re.escape(ENV.region), re.escape(e.key_id)), e.key_arn),
                      p + "ListKeys entry KeyArn", "acs:kms:%s:<digits>:key/%s" % (ENV.region, e.key_id), e.key_arn)
         cu.expect_eq(p + "ListKeys(Filters=KeyState:Disabled) KeyIds", disabled, {e.key_id for e in entries})
         cu.expect_int(p + "ListKeys(Filters=KeyState:Disabled).TotalCount", len(disabled), total)
