@@ -49,12 +49,11 @@ pub(crate) fn apply_command(
     match &env.command {
         Command::CreateKey { metadata, version, tags } => {
             let keys = db.cf(CF_KEYS);
-            if db.db.get_pinned_cf(keys, metadata.key_id.as_str())?.is_some() {
+            if let Some(raw) = db.db.get_pinned_cf(keys, metadata.key_id.as_str())? {
                 // Ids are fresh UUIDs chosen by the proposer; a second command for the same id is a
                 // duplicate and must not overwrite the first.
-                let existing = read_key(db, metadata.key_id.as_str())?;
-                return Ok(match existing {
-                    Some(k) if k == *metadata => Ok(CommandOutput::Key(k)),
+                return Ok(match decode::<KeyMetadata>(&raw) {
+                    Ok(k) if k == *metadata => Ok(CommandOutput::Key(k)),
                     _ => Err(ApiError::new(ErrorCode::ResourceExist)),
                 });
             }

@@ -71,9 +71,8 @@ impl RocksStateMachine {
             EntryPayload::Normal(env) => {
                 let response = apply_command(&self.db, &mut batch, &env)
                     .map_err(|e| StorageIOError::apply(entry.log_id, &e))?;
-                let (prev_index, prev_hash): (u64, [u8; 32]) =
+                let (_, prev_hash): (u64, [u8; 32]) =
                     self.read_meta(META_AUDIT_HEAD)?.unwrap_or((0, [0; 32]));
-                let _ = prev_index;
                 let event = AuditEvent {
                     log_index: entry.log_id.index,
                     request_id: env.meta.request_id.clone(),
