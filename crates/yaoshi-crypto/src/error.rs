@@ -44,4 +44,13 @@ pub enum CryptoError {
     /// Wrapped key material is truncated or starts with an unknown version byte.
     #[error("malformed wrapped key material")]
     MalformedWrapped,
+    /// Key generation failed.
+    #[error("key generation failed")]
+    KeyGeneration,
+    /// Stored key material is not a valid key of the expected type.
+    #[error("invalid key material")]
+    InvalidKeyMaterial,
+    /// The operation needs an asymmetric key.
+    #[error("not an asymmetric key")]
+    NotAsymmetric,
 }

@@ -10,6 +10,8 @@
 //! - [`seal_blob`], [`parse_blob_header`] and [`open_blob`] produce and consume the
 //!   self-describing ciphertext blobs returned by Encrypt and GenerateDataKey; the byte layout is
 //!   documented in the [`blob`] module.
+//! - [`generate_key`] makes key material for every key spec; [`public_key_pem`] gives the
+//!   public key of asymmetric material.
 //! - [`encryption_context_aad`] turns an encryption context into canonical AAD bytes.
 
 pub mod blob;
@@ -17,6 +19,7 @@ mod context;
 mod error;
 mod gcm;
 mod key;
+mod keygen;
 mod random;
 
 pub use blob::{
@@ -26,6 +29,7 @@ pub use blob::{
 pub use context::encryption_context_aad;
 pub use error::CryptoError;
 pub use key::{DomainKey, KEY_LEN, KeyMaterial, WRAP_VERSION_V1};
+pub use keygen::{KeyType, generate_key, public_key_pem};
 pub use random::random_bytes;
 
 #[cfg(test)]
@@ -36,3 +40,5 @@ mod context_test;
 mod gcm_test;
 #[cfg(test)]
 mod key_test;
+#[cfg(test)]
+mod keygen_test;

@@ -25,3 +25,13 @@ pub fn random_bytes(len: usize) -> Zeroizing<Vec<u8>> {
     }
     buf
 }
+
+/// A cryptographically secure random number generator over the same OS source, for the
+/// algorithms (RSA key generation, randomized padding and signatures) that take one.
+///
+/// # Panics
+///
+/// Using it panics if the operating system cannot provide randomness, as [`random_bytes`] does.
+pub(crate) fn os_rng() -> rand_core::UnwrapErr<getrandom::SysRng> {
+    rand_core::UnwrapErr(getrandom::SysRng)
+}
