@@ -16,5 +16,5 @@ mod render;
 mod server;
 
 pub use actions::ACTIONS;
-pub use clock::{Clock, SystemClock};
+pub use clock::{Clock, SystemClock, TestClock};
 pub use server::{ApiState, router};

@@ -7,13 +7,13 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, Uri, header};
 use axum::response::Response;
-use axum::routing::any;
+use axum::routing::{any, post};
 use yaoshi_crypto::DomainKey;
 use yaoshi_model::{ApiError, ErrorCode};
 use yaoshi_raft::RegionNode;
 
 use crate::auth::{NonceCache, authenticate};
-use crate::clock::Clock;
+use crate::clock::{Clock, TestClock};
 use crate::context::RequestContext;
 use crate::params::Params;
 use crate::render::{self, Format};
@@ -30,6 +30,8 @@ pub struct ApiState {
     pub domain_key: DomainKey,
     /// The time source.
     pub clock: Arc<dyn Clock>,
+    /// The controllable clock of test mode, `None` in production.
+    pub(crate) test_clock: Option<Arc<TestClock>>,
     pub(crate) nonces: NonceCache,
 }
 
@@ -40,7 +42,29 @@ impl ApiState {
         domain_key: DomainKey,
         clock: Arc<dyn Clock>,
     ) -> Arc<ApiState> {
-        Arc::new(ApiState { node, domain_key, clock, nonces: NonceCache::default() })
+        Arc::new(ApiState {
+            node,
+            domain_key,
+            clock,
+            test_clock: None,
+            nonces: NonceCache::default(),
+        })
+    }
+
+    /// Test mode: the shared state with a [`TestClock`] as KMS time, and the
+    /// `POST /_test/clock?AdvanceMs=N` route that moves it forward.
+    pub fn with_test_clock(
+        node: Arc<RegionNode>,
+        domain_key: DomainKey,
+        clock: Arc<TestClock>,
+    ) -> Arc<ApiState> {
+        Arc::new(ApiState {
+            node,
+            domain_key,
+            clock: clock.clone(),
+            test_clock: Some(clock),
+            nonces: NonceCache::default(),
+        })
     }
 
     /// The region this API serves.
@@ -51,7 +75,31 @@ impl ApiState {
 
 /// The HTTP router of the Alibaba RPC protocol: every request goes to `/`.
 pub fn router(state: Arc<ApiState>) -> Router {
-    Router::new().route("/", any(handle)).fallback(not_found).with_state(state)
+    let mut router = Router::new().route("/", any(handle));
+    if state.test_clock.is_some() {
+        router = router.route("/_test/clock", post(advance_test_clock));
+    }
+    router.fallback(not_found).with_state(state)
+}
+
+/// Test mode only: advances KMS time by `AdvanceMs` and answers the new `NowMs`.
+async fn advance_test_clock(State(api): State<Arc<ApiState>>, uri: Uri) -> Response {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let params = Params::parse(uri.query(), None);
+    let Some(clock) = &api.test_clock else {
+        return render::error(Format::Json, &request_id, "", &ApiError::invalid("Path"));
+    };
+    match params.int_in("AdvanceMs", 0, i64::MAX / 4, 0) {
+        Ok(ms) => {
+            let offset = clock.advance(ms);
+            tracing::warn!(advance_ms = ms, offset_ms = offset, "test clock advanced");
+            let mut fields = serde_json::Map::new();
+            fields.insert("NowMs".into(), clock.now_ms().into());
+            fields.insert("OffsetMs".into(), offset.into());
+            render::success(Format::Json, &request_id, fields)
+        }
+        Err(e) => render::error(Format::Json, &request_id, "", &e),
+    }
 }
 
 async fn not_found(State(api): State<Arc<ApiState>>) -> Response {
@@ -112,7 +160,7 @@ async fn process(
         return Err(ApiError::new(ErrorCode::UnsupportedHttpMethod));
     }
     let now_ms = api.clock.now_ms();
-    let auth = authenticate(api, method.as_str(), headers, params, body, now_ms)?;
+    let auth = authenticate(api, method.as_str(), headers, params, body, api.clock.wall_ms())?;
     let action = auth.action.ok_or_else(|| ApiError::missing("Action"))?;
     match auth.version.as_deref() {
         None => return Err(ApiError::missing("Version")),

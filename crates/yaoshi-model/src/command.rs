@@ -24,6 +24,10 @@ pub struct CommandMeta {
 }
 
 /// A state change.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "a command is built once per request and applied once; boxing buys nothing"
+)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Command {
     /// Creates a key with its first version (material already wrapped).
@@ -111,6 +115,12 @@ pub enum Command {
         /// The tag keys.
         tag_keys: Vec<String>,
     },
+    /// Adds a new primary version to an Enabled asymmetric key, at least
+    /// [`crate::MIN_KEY_VERSION_INTERVAL_MS`] after the previous one (by the proposer's clock).
+    CreateKeyVersion {
+        /// The new version (material generated and wrapped by the proposer).
+        version: KeyVersion,
+    },
 }
 
 impl Command {
@@ -131,6 +141,7 @@ impl Command {
             Command::UpdateRotationPolicy { .. } => "UpdateRotationPolicy",
             Command::TagResource { .. } => "TagResource",
             Command::UntagResource { .. } => "UntagResource",
+            Command::CreateKeyVersion { .. } => "CreateKeyVersion",
         }
     }
 
@@ -150,6 +161,7 @@ impl Command {
     pub fn key_id(&self) -> Option<&KeyId> {
         match self {
             Command::CreateKey { metadata, .. } => Some(&metadata.key_id),
+            Command::CreateKeyVersion { version } => Some(&version.key_id),
             Command::BootstrapCredential { .. } | Command::DeleteAlias { .. } => None,
             Command::CreateAlias { alias } => Some(&alias.key_id),
             Command::UpdateAlias { key_id, .. } => Some(key_id),
@@ -179,7 +191,7 @@ pub struct CommandEnvelope {
 pub enum CommandOutput {
     /// Nothing to return (also blank and membership entries).
     None,
-    /// The key as created.
+    /// The key as created or changed.
     Key(KeyMetadata),
     /// The command's precondition no longer held; it was recorded and changed nothing.
     NoOp,

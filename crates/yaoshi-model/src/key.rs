@@ -43,10 +43,26 @@ wire_enum!(
 );
 
 wire_enum!(
-    /// Key specs implemented so far (more arrive with the crypto data plane).
+    /// The key specs of the API. (Persisted by position: add new specs at the end.)
     KeySpec {
         /// AES-256 in GCM mode.
         Aes256 => "Aliyun_AES_256",
+        /// AES-128 in GCM mode.
+        Aes128 => "Aliyun_AES_128",
+        /// AES-192 in GCM mode.
+        Aes192 => "Aliyun_AES_192",
+        /// SM4 in GCM mode.
+        Sm4 => "Aliyun_SM4",
+        /// RSA, 2048-bit modulus.
+        Rsa2048 => "RSA_2048",
+        /// RSA, 3072-bit modulus.
+        Rsa3072 => "RSA_3072",
+        /// ECDSA over NIST P-256.
+        EcP256 => "EC_P256",
+        /// ECDSA over secp256k1.
+        EcP256k => "EC_P256K",
+        /// SM2 (GB/T 32918).
+        EcSm2 => "EC_SM2",
     }
 );
 
@@ -81,10 +97,18 @@ wire_enum!(
 );
 
 impl KeySpec {
-    /// Length in bytes of the symmetric key material of this spec.
-    pub fn material_len(self) -> usize {
+    /// Whether keys of this spec are symmetric (`Aliyun_*`).
+    pub fn is_symmetric(self) -> bool {
+        matches!(self, KeySpec::Aes256 | KeySpec::Aes128 | KeySpec::Aes192 | KeySpec::Sm4)
+    }
+
+    /// The usages a key of this spec may have (reference §8.1): symmetric keys encrypt, EC_P256
+    /// and EC_P256K sign, RSA and SM2 keys do either (one per key).
+    pub fn allows_usage(self, usage: KeyUsage) -> bool {
         match self {
-            KeySpec::Aes256 => 32,
+            KeySpec::EcP256 | KeySpec::EcP256k => usage == KeyUsage::SignVerify,
+            KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::EcSm2 => true,
+            _ => usage == KeyUsage::EncryptDecrypt,
         }
     }
 }
@@ -120,6 +144,8 @@ pub struct KeyMetadata {
     pub rotation_interval_s: Option<u64>,
     /// When the primary version was last created (creation time for a new key), Unix ms.
     pub last_rotation_ms: i64,
+    /// When imported material expires, Unix ms (`None`: not imported, or never expires).
+    pub material_expire_ms: Option<i64>,
 }
 
 impl KeyMetadata {
@@ -129,6 +155,9 @@ impl KeyMetadata {
         Some(self.last_rotation_ms.saturating_add(interval.saturating_mul(1000)))
     }
 }
+
+/// Shortest time between two versions made by CreateKeyVersion: 7 days, in milliseconds.
+pub const MIN_KEY_VERSION_INTERVAL_MS: i64 = 7 * 86_400 * 1000;
 
 /// Shortest automatic rotation period: 7 days.
 pub const MIN_ROTATION_INTERVAL_S: u64 = 7 * 86_400;
@@ -181,7 +210,8 @@ pub struct KeyVersion {
     pub version_id: KeyVersionId,
     /// Creation time, Unix milliseconds.
     pub creation_ms: i64,
-    /// Key material wrapped under the domain key, AAD = [`KeyVersion::wrap_aad`].
+    /// Key material wrapped under the domain key, AAD = [`KeyVersion::wrap_aad`]; empty while an
+    /// EXTERNAL key waits for its material.
     pub wrapped_material: Vec<u8>,
 }
 

@@ -18,7 +18,8 @@ pub use error_code::{ApiError, ErrorCode};
 pub use ids::{AccessKeyId, KeyId, KeyVersionId, RegionId};
 pub use key::{
     Alias, KeyMetadata, KeyOrigin, KeySpec, KeyState, KeyUsage, KeyVersion,
-    MAX_ROTATION_INTERVAL_S, MIN_ROTATION_INTERVAL_S, ProtectionLevel, parse_rotation_interval,
+    MAX_ROTATION_INTERVAL_S, MIN_KEY_VERSION_INTERVAL_MS, MIN_ROTATION_INTERVAL_S, ProtectionLevel,
+    parse_rotation_interval,
 };
 pub use tag::{MAX_TAGS_PER_RESOURCE, ResourceRef, Tag};
 

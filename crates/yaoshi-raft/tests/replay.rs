@@ -40,6 +40,7 @@ fn create_key(i: u64) -> Command {
             deletion_protection: None,
             rotation_interval_s: None,
             last_rotation_ms: 1_700_000_000_000,
+            material_expire_ms: None,
         },
         version: KeyVersion {
             key_id,

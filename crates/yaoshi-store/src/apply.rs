@@ -4,7 +4,8 @@
 use rocksdb::{Direction, IteratorMode, WriteBatch};
 use yaoshi_model::{
     Alias, ApiError, Command, CommandEnvelope, CommandOutput, CommandResponse, ErrorCode, KeyId,
-    KeyMetadata, KeyState, MAX_TAGS_PER_RESOURCE, REPLAY_WINDOW_MS, ResourceRef, Tag,
+    KeyMetadata, KeyOrigin, KeyState, KeyVersion, MAX_TAGS_PER_RESOURCE,
+    MIN_KEY_VERSION_INTERVAL_MS, REPLAY_WINDOW_MS, ResourceRef, Tag,
 };
 
 use crate::codec::{decode, encode};
@@ -109,23 +110,58 @@ pub(crate) fn apply_command(
                 }
             })
         }
-        Command::CancelKeyDeletion { key_id } => update_key(db, batch, key_id, |k| match k.state {
-            KeyState::PendingDeletion => {
-                k.state = KeyState::Enabled;
-                k.delete_ms = None;
-                Ok(())
-            }
-            _ => Err(ErrorCode::StateModifiedFailed),
-        }),
-        Command::UpdateRotationPolicy { key_id, interval_s } => {
+        Command::CancelKeyDeletion { key_id } => {
+            // A key whose material was never imported (or was deleted) goes back to waiting for it.
+            let has_material = match read_key(db, key_id.as_str())? {
+                Some(k) => read_version(db, &k)?.is_some_and(|v| !v.wrapped_material.is_empty()),
+                None => false,
+            };
             update_key(db, batch, key_id, |k| match k.state {
-                KeyState::Enabled => {
-                    k.rotation_interval_s = *interval_s;
+                KeyState::PendingDeletion => {
+                    k.state =
+                        if has_material { KeyState::Enabled } else { KeyState::PendingImport };
+                    k.delete_ms = None;
                     Ok(())
                 }
-                KeyState::Disabled => Err(ErrorCode::RejectedDisabled),
-                KeyState::PendingDeletion => Err(ErrorCode::RejectedPendingDeletion),
-                KeyState::PendingImport => Err(ErrorCode::RejectedPendingImport),
+                _ => Err(ErrorCode::StateModifiedFailed),
+            })
+        }
+        Command::CreateKeyVersion { version } => {
+            let versions = db.cf(CF_KEY_VERSIONS);
+            let storage_key = version_key(version.key_id.as_str(), version.version_id.as_str());
+            if db.db.get_pinned_cf(versions, &storage_key)?.is_some() {
+                return Ok(Err(ApiError::new(ErrorCode::ResourceExist)));
+            }
+            let at_ms = env.meta.at_ms;
+            let response = update_key(db, batch, &version.key_id, |k| {
+                if k.spec.is_symmetric() {
+                    return Err(ErrorCode::UnsupportedOperation);
+                }
+                require_enabled(k.state)?;
+                if at_ms.saturating_sub(k.last_rotation_ms) < MIN_KEY_VERSION_INTERVAL_MS {
+                    return Err(ErrorCode::LimitExceeded);
+                }
+                k.primary_version = version.version_id.clone();
+                k.last_rotation_ms = at_ms;
+                Ok(())
+            })?;
+            if response.is_ok() {
+                batch.put_cf(versions, storage_key, encode(version));
+            }
+            Ok(response)
+        }
+        Command::UpdateRotationPolicy { key_id, interval_s } => {
+            update_key(db, batch, key_id, |k| {
+                require_enabled(k.state)?;
+                // Only KMS-generated symmetric keys rotate automatically; turning it off is always
+                // allowed.
+                if interval_s.is_some()
+                    && (!k.spec.is_symmetric() || k.origin != KeyOrigin::AliyunKms)
+                {
+                    return Err(ErrorCode::UnsupportedOperation);
+                }
+                k.rotation_interval_s = *interval_s;
+                Ok(())
             })
         }
         Command::SetDeletionProtection { key_id, protection } => {
@@ -276,6 +312,23 @@ fn update_key(
     }
     batch.put_cf(db.cf(CF_KEYS), key_id.as_str(), encode(&key));
     Ok(Ok(CommandOutput::Key(key)))
+}
+
+/// Operations that need an Enabled key reject the other states with their own code.
+fn require_enabled(state: KeyState) -> Result<(), ErrorCode> {
+    match state {
+        KeyState::Enabled => Ok(()),
+        KeyState::Disabled => Err(ErrorCode::RejectedDisabled),
+        KeyState::PendingDeletion => Err(ErrorCode::RejectedPendingDeletion),
+        KeyState::PendingImport => Err(ErrorCode::RejectedPendingImport),
+    }
+}
+
+/// The primary version of a key.
+fn read_version(db: &RegionDb, key: &KeyMetadata) -> Result<Option<KeyVersion>, rocksdb::Error> {
+    let storage_key = version_key(key.key_id.as_str(), key.primary_version.as_str());
+    let raw = db.db.get_pinned_cf(db.cf(CF_KEY_VERSIONS), storage_key)?;
+    Ok(raw.and_then(|b| decode(&b).ok()))
 }
 
 fn read_key(db: &RegionDb, key_id: &str) -> Result<Option<KeyMetadata>, rocksdb::Error> {

@@ -84,7 +84,8 @@ impl StateReader {
         }
     }
 
-    /// One page of a key's versions in version-id order, and their total.
+    /// One page of a key's versions in version-id order (creation order, as version ids are
+    /// UUIDv7), and their total.
     ///
     /// # Errors
     ///

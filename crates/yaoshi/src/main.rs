@@ -37,6 +37,11 @@ pub(crate) struct ServeArgs {
     /// Overrides the HTTP listen address (dev default 127.0.0.1:8080).
     #[arg(long, value_name = "ADDR")]
     pub(crate) listen: Option<String>,
+    /// TESTS ONLY: KMS time becomes controllable through an unauthenticated
+    /// `POST /_test/clock?AdvanceMs=N` route. A command-line flag only, so no configuration file
+    /// can turn it on; never use it in production.
+    #[arg(long)]
+    pub(crate) test_clock: bool,
 }
 
 fn main() -> anyhow::Result<()> {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use yaoshi_api::{ApiState, SystemClock};
+use yaoshi_api::{ApiState, SystemClock, TestClock};
 use yaoshi_crypto::{DomainKey, KeyMaterial};
 use yaoshi_model::{
     AccessKeyId, Command, CommandEnvelope, CommandMeta, CommandOutput, Credential, RegionId,
@@ -80,7 +80,12 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         dev,
     ));
 
-    let api = ApiState::new(node.clone(), domain_key, Arc::new(SystemClock));
+    let api = if args.test_clock {
+        tracing::warn!("TEST CLOCK ENABLED: KMS time can be advanced without authentication");
+        ApiState::with_test_clock(node.clone(), domain_key, Arc::new(TestClock::default()))
+    } else {
+        ApiState::new(node.clone(), domain_key, Arc::new(SystemClock))
+    };
     let listener = tokio::net::TcpListener::bind(&cfg.listen)
         .await
         .with_context(|| format!("binding HTTP listener {}", cfg.listen))?;

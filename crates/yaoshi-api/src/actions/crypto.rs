@@ -48,7 +48,7 @@ pub(super) async fn encrypt(api: &ApiState, p: &Params) -> Result<Fields, ApiErr
     }
     let context = p.string_map("EncryptionContext")?;
     require_enabled(&meta)?;
-    if meta.usage != KeyUsage::EncryptDecrypt {
+    if meta.usage != KeyUsage::EncryptDecrypt || !meta.spec.is_symmetric() {
         return Err(ApiError::new(ErrorCode::UnsupportedOperation));
     }
     let version = api

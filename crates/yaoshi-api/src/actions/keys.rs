@@ -1,7 +1,7 @@
-//! Key management actions: CreateKey, DescribeKey, ListKeys.
+//! Key management actions: keys, their versions, deletion, protection and rotation policy.
 
 use serde_json::{Value, json};
-use yaoshi_crypto::KeyMaterial;
+use yaoshi_crypto::{KeyType, generate_key};
 use yaoshi_model::{
     ApiError, Command, CommandOutput, ErrorCode, KeyId, KeyMetadata, KeyOrigin, KeySpec, KeyState,
     KeyUsage, KeyVersion, KeyVersionId, ProtectionLevel, parse_rotation_interval,
@@ -36,7 +36,7 @@ fn metadata_json(region: &str, meta: &KeyMetadata) -> Value {
         "DeletionProtection": if meta.deletion_protection.is_some() { "Enabled" } else { "Disabled" },
         "AutomaticRotation": if meta.rotation_interval_s.is_some() { "Enabled" } else { "Disabled" },
         "LastRotationDate": format_time(meta.last_rotation_ms),
-        "MaterialExpireTime": "",
+        "MaterialExpireTime": meta.material_expire_ms.map(format_time).unwrap_or_default(),
     });
     if let (Some(interval), Some(next)) = (meta.rotation_interval_s, meta.next_rotation_ms()) {
         v["RotationInterval"] = Value::String(format!("{interval}s"));
@@ -55,6 +55,41 @@ pub(super) fn fields(pairs: Vec<(&str, Value)>) -> Fields {
     pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
 }
 
+/// A new key version id: a UUIDv7, so a key's versions list in creation order.
+fn new_version_id() -> KeyVersionId {
+    KeyVersionId::new(uuid::Uuid::now_v7().to_string())
+}
+
+/// The crypto crate's key type of a key spec.
+pub(crate) fn key_type(spec: KeySpec) -> KeyType {
+    match spec {
+        KeySpec::Aes256 => KeyType::Aes256,
+        KeySpec::Aes128 => KeyType::Aes128,
+        KeySpec::Aes192 => KeyType::Aes192,
+        KeySpec::Sm4 => KeyType::Sm4,
+        KeySpec::Rsa2048 => KeyType::Rsa2048,
+        KeySpec::Rsa3072 => KeyType::Rsa3072,
+        KeySpec::EcP256 => KeyType::EcP256,
+        KeySpec::EcP256k => KeyType::EcP256k,
+        KeySpec::EcSm2 => KeyType::EcSm2,
+    }
+}
+
+/// Generates material for `spec` off the async threads (RSA-3072 can take a second) and wraps it
+/// under the domain key for `key_id`/`version_id`.
+async fn generate_wrapped(
+    api: &ApiState,
+    spec: KeySpec,
+    key_id: &KeyId,
+    version_id: &KeyVersionId,
+) -> Result<Vec<u8>, ApiError> {
+    let material = tokio::task::spawn_blocking(move || generate_key(key_type(spec)))
+        .await
+        .map_err(internal)?
+        .map_err(internal)?;
+    Ok(api.domain_key.wrap(&KeyVersion::wrap_aad(key_id, version_id), &material))
+}
+
 pub(super) async fn create_key(
     api: &ApiState,
     ctx: &RequestContext,
@@ -66,19 +101,18 @@ pub(super) async fn create_key(
     };
     let usage = match p.optional("KeyUsage") {
         None => KeyUsage::EncryptDecrypt,
-        Some(s) => match KeyUsage::parse(s) {
-            Some(KeyUsage::EncryptDecrypt) => KeyUsage::EncryptDecrypt,
-            _ => return Err(ApiError::invalid("KeyUsage")),
-        },
+        Some(s) => KeyUsage::parse(s).ok_or_else(|| ApiError::invalid("KeyUsage"))?,
     };
-    match p
-        .optional("Origin")
-        .map(|o| KeyOrigin::parse(o).ok_or_else(|| ApiError::invalid("Origin")))
-        .transpose()?
-    {
-        None | Some(KeyOrigin::AliyunKms) => {}
-        // BYOK arrives with the crypto data plane.
-        Some(KeyOrigin::External) => return Err(ApiError::new(ErrorCode::UnsupportedOrigin)),
+    if !spec.allows_usage(usage) {
+        return Err(ApiError::invalid("KeyUsage"));
+    }
+    let origin = match p.optional("Origin") {
+        None => KeyOrigin::AliyunKms,
+        Some(o) => KeyOrigin::parse(o).ok_or_else(|| ApiError::invalid("Origin"))?,
+    };
+    // Only symmetric keys can be imported (reference §8.1).
+    if origin == KeyOrigin::External && !spec.is_symmetric() {
+        return Err(ApiError::new(ErrorCode::UnsupportedOrigin));
     }
     match p
         .optional("ProtectionLevel")
@@ -86,6 +120,7 @@ pub(super) async fn create_key(
         .transpose()?
     {
         None | Some(ProtectionLevel::Software) => {}
+        // There is no HSM behind this service; claiming HSM protection would be a lie.
         Some(ProtectionLevel::Hsm) => {
             return Err(ApiError::new(ErrorCode::UnsupportedProtectionLevel));
         }
@@ -93,19 +128,27 @@ pub(super) async fn create_key(
     let description = p.get("Description").unwrap_or_default();
     check_description(description)?;
     let rotation_interval_s = rotation_policy(p)?;
+    // Automatic rotation is for KMS-generated symmetric keys only (reference §8.1).
+    if rotation_interval_s.is_some() && (origin == KeyOrigin::External || !spec.is_symmetric()) {
+        return Err(ApiError::new(ErrorCode::UnsupportedOperation));
+    }
     let tags = super::tags::parse_tags(p)?;
 
     let key_id = KeyId::new(uuid::Uuid::new_v4().to_string());
-    let version_id = KeyVersionId::new(uuid::Uuid::new_v4().to_string());
-    let material = KeyMaterial::generate(spec.material_len());
-    let wrapped = api.domain_key.wrap(&KeyVersion::wrap_aad(&key_id, &version_id), &material);
-    drop(material);
+    let version_id = new_version_id();
+    // An EXTERNAL key starts without material, waiting for ImportKeyMaterial.
+    let (state, wrapped) = match origin {
+        KeyOrigin::AliyunKms => {
+            (KeyState::Enabled, generate_wrapped(api, spec, &key_id, &version_id).await?)
+        }
+        KeyOrigin::External => (KeyState::PendingImport, Vec::new()),
+    };
     let metadata = KeyMetadata {
         key_id: key_id.clone(),
-        state: KeyState::Enabled,
+        state,
         spec,
         usage,
-        origin: KeyOrigin::AliyunKms,
+        origin,
         protection_level: ProtectionLevel::Software,
         description: description.to_string(),
         creation_ms: ctx.now_ms,
@@ -115,6 +158,7 @@ pub(super) async fn create_key(
         deletion_protection: None,
         rotation_interval_s,
         last_rotation_ms: ctx.now_ms,
+        material_expire_ms: None,
     };
     let version =
         KeyVersion { key_id, version_id, creation_ms: ctx.now_ms, wrapped_material: wrapped };
@@ -127,6 +171,37 @@ pub(super) async fn create_key(
             Err(ApiError::new(ErrorCode::InternalFailure))
         }
     }
+}
+
+/// CreateKeyVersion: a new primary version for an Enabled asymmetric key, at most one per 7 days
+/// (checked in apply against the proposer's clock).
+pub(super) async fn create_key_version(
+    api: &ApiState,
+    ctx: &RequestContext,
+    p: &Params,
+) -> Result<Fields, ApiError> {
+    let key_id = key_ref(api, p.required("KeyId")?, true).await?;
+    api.node.read_barrier().await.map_err(super::write_error)?;
+    let key = api
+        .node
+        .state
+        .key(key_id.as_str())
+        .map_err(internal)?
+        .ok_or_else(|| ApiError::new(ErrorCode::KeyNotFound))?;
+    if key.spec.is_symmetric() {
+        return Err(ApiError::new(ErrorCode::UnsupportedOperation));
+    }
+    let version_id = new_version_id();
+    let wrapped = generate_wrapped(api, key.spec, &key.key_id, &version_id).await?;
+    let version = KeyVersion {
+        key_id: key.key_id,
+        version_id,
+        creation_ms: ctx.now_ms,
+        wrapped_material: wrapped,
+    };
+    let response = version_json(&version);
+    propose(api, ctx, Command::CreateKeyVersion { version }).await?;
+    Ok(fields(vec![("KeyVersion", response)]))
 }
 
 pub(super) async fn describe_key(api: &ApiState, p: &Params) -> Result<Fields, ApiError> {

@@ -10,14 +10,43 @@ enum State {
     Enabled,
     Disabled,
     PendingDeletion,
+    PendingImport,
 }
 
+const STATES: [State; 4] =
+    [State::Enabled, State::Disabled, State::PendingDeletion, State::PendingImport];
+
+/// A blob naming `key_id` (a syntactically valid blob with junk crypto), for Decrypt on a key
+/// that has never encrypted anything: the state check comes before any cryptography.
+fn blob_naming(key_id: &str) -> String {
+    use base64::Engine;
+    let version = "01a20000-0000-7000-8000-000000000000";
+    let mut b = vec![1u8, key_id.len() as u8];
+    b.extend_from_slice(key_id.as_bytes());
+    b.push(version.len() as u8);
+    b.extend_from_slice(version.as_bytes());
+    b.extend_from_slice(&[7u8; 32 + 12 + 4 + 16]);
+    base64::engine::general_purpose::STANDARD.encode(b)
+}
+
+/// A fresh key in `state`, with an alias `alias/st-<id>` and a tag made while it was Enabled (or
+/// PendingImport), and a blob to Decrypt.
 async fn key_in(c: &Client, state: State) -> (String, String) {
-    let id = must_create_key(c).await;
-    let blob = must_call(c, "Encrypt", &[("KeyId", &id), ("Plaintext", "aGVsbG8=")]).await;
-    let blob = blob.str("CiphertextBlob").unwrap().to_string();
+    let origin = if matches!(state, State::PendingImport) { "EXTERNAL" } else { "Aliyun_KMS" };
+    let r = must_call(c, "CreateKey", &[("Origin", origin)]).await;
+    let id = r.body["KeyMetadata"]["KeyId"].as_str().unwrap().to_string();
+    must_call(c, "CreateAlias", &[("KeyId", &id), ("AliasName", &format!("alias/st-{id}"))]).await;
+    must_call(c, "TagResource", &[("KeyId", &id), ("Tags", r#"[{"TagKey":"k","TagValue":"v"}]"#)])
+        .await;
+    let blob = match state {
+        State::PendingImport => blob_naming(&id),
+        _ => {
+            let r = must_call(c, "Encrypt", &[("KeyId", &id), ("Plaintext", "aGVsbG8=")]).await;
+            r.str("CiphertextBlob").unwrap().to_string()
+        }
+    };
     match state {
-        State::Enabled => {}
+        State::Enabled | State::PendingImport => {}
         State::Disabled => {
             must_call(c, "DisableKey", &[("KeyId", &id)]).await;
         }
@@ -29,37 +58,52 @@ async fn key_in(c: &Client, state: State) -> (String, String) {
     (id, blob)
 }
 
+/// The reference's state table (chapter 2): every key-management action of this issue in every
+/// key state, through real HTTP. `None` = success.
 #[tokio::test(flavor = "multi_thread")]
-async fn state_table_and_lifecycle() {
-    let (_dir, mut node) = must_start_dev().await;
+async fn state_table() {
+    let (_dir, node) = must_start_dev().await;
     let c = node.client();
-
-    // (action, [expected in Enabled, Disabled, PendingDeletion]); None = success.
+    let other = must_create_key(&c).await;
     let smf = Some("Rejected.StateModifiedFailed");
-    let table: &[(&str, [Option<&str>; 3])] = &[
-        ("Encrypt", [None, Some("Rejected.Disabled"), Some("Rejected.PendingDeletion")]),
-        ("Decrypt", [None, Some("Rejected.Disabled"), Some("Rejected.PendingDeletion")]),
-        ("DescribeKey", [None, None, None]),
-        ("ListKeys", [None, None, None]),
-        ("UpdateKeyDescription", [None, None, Some("Rejected.PendingDeletion")]),
-        ("EnableKey", [None, None, smf]),
-        ("DisableKey", [None, None, smf]),
-        ("ScheduleKeyDeletion", [None, None, smf]),
-        ("CancelKeyDeletion", [smf, smf, None]),
+    let pd = Some("Rejected.PendingDeletion");
+    let table: &[(&str, [Option<&str>; 4])] = &[
+        ("CreateKey", [None, None, None, None]),
+        ("Encrypt", [None, Some("Rejected.Disabled"), pd, Some("Rejected.PendingImport")]),
+        ("Decrypt", [None, Some("Rejected.Disabled"), pd, Some("Rejected.PendingImport")]),
+        ("ListKeys", [None, None, None, None]),
+        ("DescribeKey", [None, None, None, None]),
+        ("UpdateKeyDescription", [None, None, pd, None]),
+        ("EnableKey", [None, None, smf, smf]),
+        ("DisableKey", [None, None, smf, smf]),
+        ("ScheduleKeyDeletion", [None, None, smf, None]),
+        ("CancelKeyDeletion", [smf, smf, None, smf]),
+        ("CreateAlias", [None, None, smf, None]),
+        ("DeleteAlias", [None, None, None, None]),
+        ("ListAliases", [None, None, None, None]),
+        ("ListAliasesByKeyId", [None, None, None, None]),
+        ("UpdateAlias", [None, None, pd, None]),
+        ("TagResource", [None, None, pd, None]),
+        ("UntagResource", [None, None, pd, None]),
+        ("ListResourceTags", [None, None, None, None]),
+        ("DescribeKeyVersion", [None, None, None, None]),
+        ("ListKeyVersions", [None, None, None, None]),
         (
             "UpdateRotationPolicy",
-            [None, Some("Rejected.Disabled"), Some("Rejected.PendingDeletion")],
+            [None, Some("Rejected.Disabled"), pd, Some("Rejected.PendingImport")],
         ),
     ];
     for (action, expected) in table {
-        for (i, state) in
-            [State::Enabled, State::Disabled, State::PendingDeletion].into_iter().enumerate()
-        {
+        for (i, state) in STATES.into_iter().enumerate() {
             let (id, blob) = key_in(&c, state).await;
+            let alias = format!("alias/st-{id}");
+            let fresh_alias = format!("alias/new-{id}");
+            let d = must_call(&c, "DescribeKey", &[("KeyId", &id)]).await;
+            let version = d.body["KeyMetadata"]["PrimaryKeyVersion"].as_str().unwrap().to_string();
             let params: Vec<(&str, &str)> = match *action {
+                "CreateKey" | "ListKeys" | "ListAliases" => vec![],
                 "Encrypt" => vec![("KeyId", &id), ("Plaintext", "aGk=")],
                 "Decrypt" => vec![("CiphertextBlob", &blob)],
-                "ListKeys" => vec![],
                 "UpdateKeyDescription" => vec![("KeyId", &id), ("Description", "new")],
                 "UpdateRotationPolicy" => {
                     vec![
@@ -68,22 +112,39 @@ async fn state_table_and_lifecycle() {
                         ("RotationInterval", "365d"),
                     ]
                 }
+                "CreateAlias" => vec![("KeyId", &id), ("AliasName", &fresh_alias)],
+                "DeleteAlias" => vec![("AliasName", &alias)],
+                // Only the target's state matters: move another key's alias onto this key.
+                "UpdateAlias" => {
+                    must_call(&c, "CreateAlias", &[("KeyId", &other), ("AliasName", &fresh_alias)])
+                        .await;
+                    vec![("AliasName", &fresh_alias), ("KeyId", &id)]
+                }
+                "TagResource" => {
+                    vec![("KeyId", &id), ("Tags", r#"[{"TagKey":"k2","TagValue":"v"}]"#)]
+                }
+                "UntagResource" => vec![("KeyId", &id), ("TagKeys", r#"["k"]"#)],
+                "DescribeKeyVersion" => vec![("KeyId", &id), ("KeyVersionId", &version)],
                 _ => vec![("KeyId", &id)],
             };
             let r = c.call(action, &params).await.unwrap();
             match expected[i] {
                 None => assert_eq!(r.status, 200, "{action} in {state:?}: {:?}", r.body),
-                Some(code) => {
-                    assert_eq!(
-                        (r.status, r.code()),
-                        (409, Some(code)),
-                        "{action} in {state:?}: {:?}",
-                        r.body
-                    )
-                }
+                Some(code) => assert_eq!(
+                    (r.status, r.code()),
+                    (409, Some(code)),
+                    "{action} in {state:?}: {:?}",
+                    r.body
+                ),
             }
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lifecycle() {
+    let (_dir, mut node) = must_start_dev().await;
+    let c = node.client();
 
     // Lifecycle details.
     let id = must_create_key(&c).await;
@@ -133,7 +194,7 @@ async fn state_table_and_lifecycle() {
     assert_eq!((r.status, r.code()), (400, Some("MissingParameter")));
 
     // Versions: readable in every state.
-    for state in [State::Enabled, State::Disabled, State::PendingDeletion] {
+    for state in STATES {
         let (key, _) = key_in(&c, state).await;
         let d = must_call(&c, "DescribeKey", &[("KeyId", &key)]).await;
         let primary = d.body["KeyMetadata"]["PrimaryKeyVersion"].as_str().unwrap().to_string();

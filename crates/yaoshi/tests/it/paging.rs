@@ -6,18 +6,21 @@ use yaoshi_client::Client;
 
 use crate::support::{must_call, must_create_key, must_start_dev};
 
-async fn walk(
+/// Walks every page of a list action (with `extra` parameters) and returns the `field` of each
+/// item in order, checking TotalCount = 250 on every page.
+pub(crate) async fn walk(
     c: &Client,
     action: &str,
-    list: &str,
-    item: &str,
-    field: &str,
+    extra: &[(&str, &str)],
+    (list, item, field): (&str, &str, &str),
     page_size: &str,
 ) -> Vec<String> {
     let mut out = Vec::new();
     for page in 1.. {
         let page = page.to_string();
-        let r = must_call(c, action, &[("PageSize", page_size), ("PageNumber", &page)]).await;
+        let mut params = vec![("PageSize", page_size), ("PageNumber", &page)];
+        params.extend_from_slice(extra);
+        let r = must_call(c, action, &params).await;
         assert_eq!(r.body["TotalCount"].as_u64(), Some(250), "{action}");
         assert_eq!(r.body["PageNumber"].to_string(), page);
         let items = r.body[list][item].as_array().unwrap().clone();
@@ -43,10 +46,10 @@ async fn paging_250_keys_and_aliases() {
         aliases.insert(alias);
     }
     for size in ["100", "7"] {
-        let seen = walk(&c, "ListKeys", "Keys", "Key", "KeyId", size).await;
+        let seen = walk(&c, "ListKeys", &[], ("Keys", "Key", "KeyId"), size).await;
         assert_eq!(seen.len(), 250, "page size {size}");
         assert_eq!(seen.into_iter().collect::<BTreeSet<_>>(), keys);
-        let seen = walk(&c, "ListAliases", "Aliases", "Alias", "AliasName", size).await;
+        let seen = walk(&c, "ListAliases", &[], ("Aliases", "Alias", "AliasName"), size).await;
         assert_eq!(seen.len(), 250, "page size {size}");
         assert_eq!(seen.into_iter().collect::<BTreeSet<_>>(), aliases);
     }

@@ -28,8 +28,13 @@ pub(crate) struct NodeProcess {
 impl NodeProcess {
     /// `yaoshi serve --dev` on a free port with the test credential.
     pub(crate) fn dev(data_dir: &Path) -> NodeProcess {
+        NodeProcess::dev_with(data_dir, &[])
+    }
+
+    /// `yaoshi serve --dev` with extra arguments (e.g. `--test-clock`).
+    pub(crate) fn dev_with(data_dir: &Path, extra: &[&str]) -> NodeProcess {
         let endpoint = format!("127.0.0.1:{}", free_port());
-        let args = vec![
+        let mut args = vec![
             "serve".into(),
             "--dev".into(),
             "--data-dir".into(),
@@ -37,6 +42,7 @@ impl NodeProcess {
             "--listen".into(),
             endpoint.clone(),
         ];
+        args.extend(extra.iter().map(|a| a.to_string()));
         NodeProcess::spawn(args, vec![], endpoint, data_dir)
     }
 
@@ -138,6 +144,21 @@ pub(crate) async fn must_start_dev() -> (tempfile::TempDir, NodeProcess) {
     let node = NodeProcess::dev(&dir.path().join("node"));
     must_be_ready(&node.client(), Duration::from_secs(30)).await;
     (dir, node)
+}
+
+/// A fresh `serve --dev --test-clock` node (KMS time can be advanced with [`advance_clock`]).
+pub(crate) async fn must_start_dev_test_clock() -> (tempfile::TempDir, NodeProcess) {
+    let dir = tempfile::tempdir().unwrap();
+    let node = NodeProcess::dev_with(&dir.path().join("node"), &["--test-clock"]);
+    must_be_ready(&node.client(), Duration::from_secs(30)).await;
+    (dir, node)
+}
+
+/// Moves a `--test-clock` node's KMS time forward by `ms`.
+pub(crate) async fn advance_clock(node: &NodeProcess, ms: i64) {
+    let url = format!("http://{}/_test/clock?AdvanceMs={ms}", node.endpoint);
+    let r = reqwest::Client::new().post(url).send().await.unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
 }
 
 /// Asserts an API error: HTTP status, code, and the RequestId and Message every error body has.
