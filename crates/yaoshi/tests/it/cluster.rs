@@ -51,6 +51,101 @@ async fn last_log_index(data_dir: &Path) -> (u64, u64) {
     (st.last_purged_log_id.map_or(0, |l| l.index), st.last_log_id.map_or(0, |l| l.index))
 }
 
+/// Reads `field` of DescribeKey on every node.
+async fn described_everywhere(nodes: &[NodeProcess], key: &str, field: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for n in nodes {
+        let d = must_call(&n.client(), "DescribeKey", &[("KeyId", key)]).await;
+        out.push(d.body["KeyMetadata"][field].as_str().unwrap_or("<absent>").to_string());
+    }
+    out
+}
+
+/// The `list.item[].field` values of a list action on every node.
+async fn listed_everywhere(
+    nodes: &[NodeProcess],
+    action: &str,
+    params: &[(&str, &str)],
+    (list, item, field): (&str, &str, &str),
+) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    for n in nodes {
+        let mut p = params.to_vec();
+        p.push(("PageSize", "100"));
+        let r = must_call(&n.client(), action, &p).await;
+        let items = r.body[list][item].as_array().cloned().unwrap_or_default();
+        out.push(items.iter().map(|i| i[field].as_str().unwrap_or("").to_string()).collect());
+    }
+    out
+}
+
+/// Acceptance: every key-management write acknowledged by any node is visible to DescribeKey and
+/// the List actions on every node immediately afterwards. Writes rotate over the nodes; reads go
+/// to all of them, with no waiting. Returns the keys it created.
+async fn every_write_visible_everywhere(nodes: &[NodeProcess], keys_before: usize) -> Vec<String> {
+    let all = |v: &str| vec![v.to_string(); nodes.len()];
+    let c = |i: usize| nodes[i % nodes.len()].client();
+    let r =
+        must_call(&c(0), "CreateKey", &[("KeySpec", "EC_P256"), ("KeyUsage", "SIGN/VERIFY")]).await;
+    let key = r.body["KeyMetadata"]["KeyId"].as_str().unwrap().to_string();
+    let other = must_create_key(&c(1)).await;
+    for n in nodes {
+        let r = must_call(&n.client(), "ListKeys", &[("PageSize", "100")]).await;
+        assert_eq!(r.body["TotalCount"].as_u64(), Some(keys_before as u64 + 2));
+    }
+    must_call(&c(1), "UpdateKeyDescription", &[("KeyId", &key), ("Description", "d1")]).await;
+    assert_eq!(described_everywhere(nodes, &key, "Description").await, all("d1"));
+
+    must_call(&c(2), "CreateAlias", &[("AliasName", "alias/vis"), ("KeyId", &key)]).await;
+    let by_key = ("Aliases", "Alias", "AliasName");
+    let listed = listed_everywhere(nodes, "ListAliasesByKeyId", &[("KeyId", &key)], by_key).await;
+    assert!(listed.iter().all(|l| l == &["alias/vis"]), "{listed:?}");
+    must_call(&c(0), "UpdateAlias", &[("AliasName", "alias/vis"), ("KeyId", &other)]).await;
+    assert_eq!(described_everywhere(nodes, "alias/vis", "KeyId").await, all(&other));
+    must_call(&c(1), "DeleteAlias", &[("AliasName", "alias/vis")]).await;
+    let listed = listed_everywhere(nodes, "ListAliases", &[], by_key).await;
+    assert!(listed.iter().all(|l| !l.contains(&"alias/vis".to_string())), "{listed:?}");
+
+    let tags = ("Tags", "Tag", "TagKey");
+    must_call(
+        &c(2),
+        "TagResource",
+        &[("KeyId", &key), ("Tags", r#"[{"TagKey":"t","TagValue":"v"}]"#)],
+    )
+    .await;
+    let listed = listed_everywhere(nodes, "ListResourceTags", &[("KeyId", &key)], tags).await;
+    assert!(listed.iter().all(|l| l == &["t"]), "{listed:?}");
+    must_call(&c(0), "UntagResource", &[("KeyId", &key), ("TagKeys", r#"["t"]"#)]).await;
+    let listed = listed_everywhere(nodes, "ListResourceTags", &[("KeyId", &key)], tags).await;
+    assert!(listed.iter().all(Vec::is_empty), "{listed:?}");
+
+    must_call(
+        &c(1),
+        "UpdateRotationPolicy",
+        &[("KeyId", &other), ("EnableAutomaticRotation", "true"), ("RotationInterval", "8d")],
+    )
+    .await;
+    assert_eq!(described_everywhere(nodes, &other, "RotationInterval").await, all("691200s"));
+    let arn = format!("acs:kms:cn-hangzhou:1000000000000000:key/{other}");
+    let protect = [("ProtectedResourceArn", arn.as_str()), ("EnableDeletionProtection", "true")];
+    must_call(&c(2), "SetDeletionProtection", &protect).await;
+    assert_eq!(described_everywhere(nodes, &other, "DeletionProtection").await, all("Enabled"));
+    must_call(&c(0), "ScheduleKeyDeletion", &[("KeyId", &key)]).await;
+    assert_eq!(described_everywhere(nodes, &key, "KeyState").await, all("PendingDeletion"));
+    must_call(&c(1), "CancelKeyDeletion", &[("KeyId", &key)]).await;
+    assert_eq!(described_everywhere(nodes, &key, "KeyState").await, all("Enabled"));
+
+    // A new key version (7 days of KMS time later on the node that takes the write).
+    crate::support::advance_clock(&nodes[2], 7 * 86_400 * 1000).await;
+    let r = must_call(&c(2), "CreateKeyVersion", &[("KeyId", &key)]).await;
+    let version = r.body["KeyVersion"]["KeyVersionId"].as_str().unwrap().to_string();
+    assert_eq!(described_everywhere(nodes, &key, "PrimaryKeyVersion").await, all(&version));
+    let versions = ("KeyVersions", "KeyVersion", "KeyVersionId");
+    let listed = listed_everywhere(nodes, "ListKeyVersions", &[("KeyId", &key)], versions).await;
+    assert!(listed.iter().all(|l| l.len() == 2 && l[1] == version), "{listed:?}");
+    vec![key, other]
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn three_nodes_failover_and_catch_up() {
     let dir = tempfile::tempdir().unwrap();
@@ -63,6 +158,7 @@ async fn three_nodes_failover_and_catch_up() {
                 &dir.path().join(format!("node{i}")),
                 &format!("127.0.0.1:808{i}"),
                 &domain_key.to_hex(),
+                &["--test-clock"],
             )
         })
         .collect();
@@ -103,6 +199,7 @@ async fn three_nodes_failover_and_catch_up() {
     }
     must_call(&fc, "EnableKey", &[("KeyId", "alias/cluster")]).await;
     must_call(&fc, "Encrypt", &[("KeyId", &keys[0]), ("Plaintext", "aGk=")]).await;
+    keys.extend(every_write_visible_everywhere(&nodes, keys.len()).await);
     for _ in 0..15 {
         keys.push(must_create_key(&nodes[other].client()).await);
     }

@@ -46,20 +46,22 @@ impl NodeProcess {
         NodeProcess::spawn(args, vec![], endpoint, data_dir)
     }
 
-    /// `yaoshi serve --config FILE --data-dir DIR`, HTTP on `endpoint`.
+    /// `yaoshi serve --config FILE --data-dir DIR` plus `extra` arguments, HTTP on `endpoint`.
     pub(crate) fn with_config(
         config: &Path,
         data_dir: &Path,
         endpoint: &str,
         domain_key_hex: &str,
+        extra: &[&str],
     ) -> NodeProcess {
-        let args = vec![
+        let mut args = vec![
             "serve".into(),
             "--config".into(),
             config.display().to_string(),
             "--data-dir".into(),
             data_dir.display().to_string(),
         ];
+        args.extend(extra.iter().map(|a| a.to_string()));
         NodeProcess::spawn(
             args,
             vec![("YAOSHI_DOMAIN_KEY".into(), domain_key_hex.into())],
