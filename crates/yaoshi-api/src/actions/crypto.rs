@@ -16,7 +16,7 @@ use crate::server::ApiState;
 const MAX_PLAINTEXT_BYTES: usize = 6 * 1024;
 
 /// Crypto operations need an Enabled key.
-fn require_enabled(meta: &KeyMetadata) -> Result<(), ApiError> {
+pub(super) fn require_enabled(meta: &KeyMetadata) -> Result<(), ApiError> {
     match meta.state {
         KeyState::Enabled => Ok(()),
         KeyState::Disabled => Err(ApiError::new(ErrorCode::RejectedDisabled)),
@@ -25,7 +25,10 @@ fn require_enabled(meta: &KeyMetadata) -> Result<(), ApiError> {
     }
 }
 
-fn unwrap_material(api: &ApiState, version: &KeyVersion) -> Result<KeyMaterial, ApiError> {
+pub(super) fn unwrap_material(
+    api: &ApiState,
+    version: &KeyVersion,
+) -> Result<KeyMaterial, ApiError> {
     api.domain_key
         .unwrap(&KeyVersion::wrap_aad(&version.key_id, &version.version_id), &version.wrapped_material)
         .map_err(|_| {
@@ -40,13 +43,13 @@ fn plaintext_len(plaintext: &str) -> usize {
     B64.decode(plaintext).map(|b| b.len()).unwrap_or(plaintext.len())
 }
 
-pub(super) async fn encrypt(api: &ApiState, p: &Params) -> Result<Fields, ApiError> {
-    let meta = resolve_key(api, p.required("KeyId")?).await?;
-    let plaintext = p.required("Plaintext")?;
-    if plaintext_len(plaintext) > MAX_PLAINTEXT_BYTES {
-        return Err(ApiError::invalid("Plaintext"));
-    }
-    let context = p.string_map("EncryptionContext")?;
+/// The key a symmetric operation (Encrypt, GenerateDataKey…) seals under: the `KeyId` parameter
+/// resolved, Enabled, an ENCRYPT/DECRYPT symmetric key, with its primary version's material.
+pub(super) async fn symmetric_primary(
+    api: &ApiState,
+    key_param: &str,
+) -> Result<(KeyMetadata, KeyVersion, KeyMaterial), ApiError> {
+    let meta = resolve_key(api, key_param).await?;
     require_enabled(&meta)?;
     if meta.usage != KeyUsage::EncryptDecrypt || !meta.spec.is_symmetric() {
         return Err(ApiError::new(ErrorCode::UnsupportedOperation));
@@ -58,15 +61,37 @@ pub(super) async fn encrypt(api: &ApiState, p: &Params) -> Result<Fields, ApiErr
         .map_err(internal)?
         .ok_or_else(|| ApiError::new(ErrorCode::InternalFailure))?;
     let material = unwrap_material(api, &version)?;
+    Ok((meta, version, material))
+}
+
+/// Seals `plaintext` under a key's version into a Base64 blob, with the encryption context as AAD.
+pub(super) fn seal_b64(
+    meta: &KeyMetadata,
+    version: &KeyVersion,
+    material: &KeyMaterial,
+    plaintext: &[u8],
+    context: &std::collections::BTreeMap<String, String>,
+) -> Result<String, ApiError> {
     let header = BlobHeader {
         key_id: meta.key_id.to_string(),
         key_version_id: version.version_id.to_string(),
     };
-    let blob =
-        seal_blob(&material, &header, plaintext.as_bytes(), &encryption_context_aad(&context))
-            .map_err(|_| ApiError::invalid("Plaintext"))?;
+    let blob = seal_blob(material, &header, plaintext, &encryption_context_aad(context))
+        .map_err(|_| ApiError::invalid("Plaintext"))?;
+    Ok(B64.encode(blob))
+}
+
+pub(super) async fn encrypt(api: &ApiState, p: &Params) -> Result<Fields, ApiError> {
+    let key_param = p.required("KeyId")?;
+    let plaintext = p.required("Plaintext")?;
+    if plaintext_len(plaintext) > MAX_PLAINTEXT_BYTES {
+        return Err(ApiError::invalid("Plaintext"));
+    }
+    let context = p.string_map("EncryptionContext")?;
+    let (meta, version, material) = symmetric_primary(api, key_param).await?;
+    let blob = seal_b64(&meta, &version, &material, plaintext.as_bytes(), &context)?;
     Ok(Fields::from_iter([
-        ("CiphertextBlob".to_string(), Value::String(B64.encode(blob))),
+        ("CiphertextBlob".to_string(), Value::String(blob)),
         ("KeyId".to_string(), json!(meta.key_id.as_str())),
         ("KeyVersionId".to_string(), json!(version.version_id.as_str())),
     ]))

@@ -2,7 +2,9 @@
 
 mod account;
 mod aliases;
+mod asymmetric;
 mod crypto;
+mod datakey;
 mod keys;
 mod tags;
 
@@ -58,6 +60,9 @@ pub const ACTIONS: &[(&str, Plane)] = &[
     ("DescribeAccountKmsStatus", Plane::Data),
     ("Encrypt", Plane::Data),
     ("Decrypt", Plane::Data),
+    ("GenerateDataKey", Plane::Data),
+    ("GenerateDataKeyWithoutPlaintext", Plane::Data),
+    ("GetPublicKey", Plane::Data),
 ];
 
 pub(crate) type Fields = Map<String, Value>;
@@ -102,6 +107,9 @@ pub(crate) async fn dispatch(
         "DescribeAccountKmsStatus" => Ok(account::describe_account_kms_status()),
         "Encrypt" => crypto::encrypt(api, params).await,
         "Decrypt" => crypto::decrypt(api, params),
+        "GenerateDataKey" => datakey::generate_data_key(api, params, true).await,
+        "GenerateDataKeyWithoutPlaintext" => datakey::generate_data_key(api, params, false).await,
+        "GetPublicKey" => asymmetric::get_public_key(api, params).await,
         _ => Err(ApiError::invalid("Action")),
     }
 }

@@ -71,6 +71,11 @@ async fn state_table() {
         ("CreateKey", [None, None, None, None]),
         ("Encrypt", [None, Some("Rejected.Disabled"), pd, Some("Rejected.PendingImport")]),
         ("Decrypt", [None, Some("Rejected.Disabled"), pd, Some("Rejected.PendingImport")]),
+        ("GenerateDataKey", [None, Some("Rejected.Disabled"), pd, Some("Rejected.PendingImport")]),
+        (
+            "GenerateDataKeyWithoutPlaintext",
+            [None, Some("Rejected.Disabled"), pd, Some("Rejected.PendingImport")],
+        ),
         ("ListKeys", [None, None, None, None]),
         ("DescribeKey", [None, None, None, None]),
         ("UpdateKeyDescription", [None, None, pd, None]),

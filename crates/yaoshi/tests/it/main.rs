@@ -5,6 +5,7 @@ mod aliases;
 mod bad_input;
 mod cluster;
 mod compat;
+mod datakeys;
 mod keyspecs;
 mod lifecycle;
 mod paging;
