@@ -1,4 +1,4 @@
-//! Data-plane actions on the local replica: Encrypt, Decrypt.
+//! Data-plane actions on the local replica: Encrypt, Decrypt, ReEncrypt.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -7,6 +7,7 @@ use yaoshi_crypto::{
     BlobHeader, KeyMaterial, encryption_context_aad, open_blob, parse_blob_header, seal_blob,
 };
 use yaoshi_model::{ApiError, ErrorCode, KeyMetadata, KeyState, KeyUsage, KeyVersion};
+use zeroize::Zeroizing;
 
 use super::{Fields, internal, resolve_key};
 use crate::params::Params;
@@ -97,11 +98,16 @@ pub(super) async fn encrypt(api: &ApiState, p: &Params) -> Result<Fields, ApiErr
     ]))
 }
 
-pub(super) fn decrypt(api: &ApiState, p: &Params) -> Result<Fields, ApiError> {
-    let blob_b64 = p.required("CiphertextBlob")?;
-    let invalid_blob = || ApiError::invalid("CiphertextBlob");
+/// Opens a symmetric blob (Base64) with its encryption context: the key it names must exist and be
+/// Enabled; anything wrong with the blob or the context is `InvalidParameter` on `param`.
+pub(super) fn open_symmetric(
+    api: &ApiState,
+    blob_b64: &str,
+    context: &std::collections::BTreeMap<String, String>,
+    param: &str,
+) -> Result<(KeyMetadata, KeyVersion, Zeroizing<Vec<u8>>), ApiError> {
+    let invalid_blob = || ApiError::invalid(param);
     let blob = B64.decode(blob_b64.trim()).map_err(|_| invalid_blob())?;
-    let context = p.string_map("EncryptionContext")?;
     let header = parse_blob_header(&blob).map_err(|_| invalid_blob())?;
     let meta = api
         .node
@@ -110,6 +116,9 @@ pub(super) fn decrypt(api: &ApiState, p: &Params) -> Result<Fields, ApiError> {
         .map_err(internal)?
         .ok_or_else(|| ApiError::new(ErrorCode::KeyNotFound))?;
     require_enabled(&meta)?;
+    if !meta.spec.is_symmetric() {
+        return Err(invalid_blob());
+    }
     let version = api
         .node
         .state
@@ -117,8 +126,15 @@ pub(super) fn decrypt(api: &ApiState, p: &Params) -> Result<Fields, ApiError> {
         .map_err(internal)?
         .ok_or_else(invalid_blob)?;
     let material = unwrap_material(api, &version)?;
-    let plaintext = open_blob(&material, &blob, &encryption_context_aad(&context))
+    let plaintext = open_blob(&material, &blob, &encryption_context_aad(context))
         .map_err(|_| invalid_blob())?;
+    Ok((meta, version, plaintext))
+}
+
+pub(super) fn decrypt(api: &ApiState, p: &Params) -> Result<Fields, ApiError> {
+    let blob_b64 = p.required("CiphertextBlob")?;
+    let context = p.string_map("EncryptionContext")?;
+    let (meta, version, plaintext) = open_symmetric(api, blob_b64, &context, "CiphertextBlob")?;
     let plaintext = match std::str::from_utf8(&plaintext) {
         Ok(s) => s.to_string(),
         Err(_) => B64.encode(&plaintext[..]),
@@ -127,5 +143,30 @@ pub(super) fn decrypt(api: &ApiState, p: &Params) -> Result<Fields, ApiError> {
         ("Plaintext".to_string(), Value::String(plaintext)),
         ("KeyId".to_string(), json!(meta.key_id.as_str())),
         ("KeyVersionId".to_string(), json!(version.version_id.as_str())),
+    ]))
+}
+
+/// ReEncrypt from a symmetric blob: open it under its own key and `SourceEncryptionContext`, seal
+/// the same plaintext under `DestinationKeyId`'s primary version and `DestinationEncryptionContext`.
+/// The plaintext never leaves the process.
+pub(super) async fn re_encrypt(api: &ApiState, p: &Params) -> Result<Fields, ApiError> {
+    let blob_b64 = p.required("CiphertextBlob")?;
+    let destination = p.required("DestinationKeyId")?;
+    let source_context = p.string_map("SourceEncryptionContext")?;
+    let destination_context = p.string_map("DestinationEncryptionContext")?;
+    if p.optional("SourceEncryptionAlgorithm").is_some() {
+        // Public-key ciphertext as the source arrives with the asymmetric data plane.
+        return Err(ApiError::invalid("SourceEncryptionAlgorithm"));
+    }
+    let (source, source_version, plaintext) =
+        open_symmetric(api, blob_b64, &source_context, "CiphertextBlob")?;
+    let (meta, version, material) = symmetric_primary(api, destination).await?;
+    let blob = seal_b64(&meta, &version, &material, &plaintext, &destination_context)?;
+    Ok(Fields::from_iter([
+        ("CiphertextBlob".to_string(), Value::String(blob)),
+        ("KeyId".to_string(), json!(meta.key_id.as_str())),
+        ("KeyVersionId".to_string(), json!(version.version_id.as_str())),
+        ("SourceKeyId".to_string(), json!(source.key_id.as_str())),
+        ("SourceKeyVersionId".to_string(), json!(source_version.version_id.as_str())),
     ]))
 }

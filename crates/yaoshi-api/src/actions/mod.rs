@@ -63,6 +63,7 @@ pub const ACTIONS: &[(&str, Plane)] = &[
     ("GenerateDataKey", Plane::Data),
     ("GenerateDataKeyWithoutPlaintext", Plane::Data),
     ("GetPublicKey", Plane::Data),
+    ("ReEncrypt", Plane::Data),
 ];
 
 pub(crate) type Fields = Map<String, Value>;
@@ -110,6 +111,7 @@ pub(crate) async fn dispatch(
         "GenerateDataKey" => datakey::generate_data_key(api, params, true).await,
         "GenerateDataKeyWithoutPlaintext" => datakey::generate_data_key(api, params, false).await,
         "GetPublicKey" => asymmetric::get_public_key(api, params).await,
+        "ReEncrypt" => crypto::re_encrypt(api, params).await,
         _ => Err(ApiError::invalid("Action")),
     }
 }

@@ -114,3 +114,56 @@ async fn public_keys() {
     let r = c.call("GetPublicKey", &[("KeyId", &aes), ("KeyVersionId", &v)]).await.unwrap();
     assert_api_error(&r, 400, "Unsupported.Operation");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn re_encrypt_symmetric() {
+    let (_dir, node) = must_start_dev().await;
+    let c = node.client();
+    let a = must_create_key(&c).await;
+    let r = must_call(&c, "CreateKey", &[("KeySpec", "Aliyun_AES_128")]).await;
+    let b = r.body["KeyMetadata"]["KeyId"].as_str().unwrap().to_string();
+    let (ctx_a, ctx_b) = (r#"{"from":"a"}"#, r#"{"to":"b"}"#);
+    let r = must_call(
+        &c,
+        "Encrypt",
+        &[("KeyId", &a), ("Plaintext", "c2VjcmV0"), ("EncryptionContext", ctx_a)],
+    )
+    .await;
+    let blob_a = r.str("CiphertextBlob").unwrap().to_string();
+    let params = [
+        ("CiphertextBlob", blob_a.as_str()),
+        ("DestinationKeyId", b.as_str()),
+        ("SourceEncryptionContext", ctx_a),
+        ("DestinationEncryptionContext", ctx_b),
+    ];
+    let r = must_call(&c, "ReEncrypt", &params).await;
+    assert_eq!((r.str("KeyId"), r.str("SourceKeyId")), (Some(b.as_str()), Some(a.as_str())));
+    assert!(r.str("KeyVersionId").is_some() && r.str("SourceKeyVersionId").is_some());
+    let blob_b = r.str("CiphertextBlob").unwrap().to_string();
+    let d = must_call(&c, "Decrypt", &[("CiphertextBlob", &blob_b), ("EncryptionContext", ctx_b)])
+        .await;
+    assert_eq!((d.str("Plaintext"), d.str("KeyId")), (Some("c2VjcmV0"), Some(b.as_str())));
+    let r = c.call("Decrypt", &[("CiphertextBlob", &blob_b), ("EncryptionContext", ctx_a)]).await;
+    assert_api_error(&r.unwrap(), 400, "InvalidParameter");
+
+    // Wrong source context; missing destination; destination or source not usable.
+    let r = c
+        .call("ReEncrypt", &[("CiphertextBlob", &blob_a), ("DestinationKeyId", &b)])
+        .await
+        .unwrap();
+    assert_api_error(&r, 400, "InvalidParameter");
+    let r = c.call("ReEncrypt", &[("CiphertextBlob", &blob_a)]).await.unwrap();
+    assert_api_error(&r, 400, "MissingParameter");
+    let r = must_call(&c, "CreateKey", &[("KeySpec", "EC_SM2")]).await;
+    let sm2 = r.body["KeyMetadata"]["KeyId"].as_str().unwrap().to_string();
+    let mut to_sm2 = params;
+    to_sm2[1] = ("DestinationKeyId", sm2.as_str());
+    assert_api_error(&c.call("ReEncrypt", &to_sm2).await.unwrap(), 400, "Unsupported.Operation");
+    must_call(&c, "DisableKey", &[("KeyId", &b)]).await;
+    assert_api_error(&c.call("ReEncrypt", &params).await.unwrap(), 409, "Rejected.Disabled");
+    must_call(&c, "EnableKey", &[("KeyId", &b)]).await;
+    must_call(&c, "ScheduleKeyDeletion", &[("KeyId", &a)]).await;
+    assert_api_error(&c.call("ReEncrypt", &params).await.unwrap(), 409, "Rejected.PendingDeletion");
+    must_call(&c, "CancelKeyDeletion", &[("KeyId", &a)]).await;
+    must_call(&c, "ReEncrypt", &params).await;
+}
