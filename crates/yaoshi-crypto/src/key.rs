@@ -14,6 +14,9 @@ pub const KEY_LEN: usize = 32;
 /// The version byte that starts wrapped key material produced by [`DomainKey::wrap`].
 pub const WRAP_VERSION_V1: u8 = 0x01;
 
+/// HKDF info of the key behind [`DomainKey::material_digest`].
+const MATERIAL_DIGEST_INFO: &[u8] = b"yaoshi-material-digest";
+
 /// Domain separation prefix for [`DomainKey::fingerprint`].
 const FINGERPRINT_PREFIX: &[u8] = b"yaoshi-domain-key-fingerprint";
 
@@ -133,6 +136,29 @@ impl DomainKey {
         let digest =
             Sha256::new().chain_update(FINGERPRINT_PREFIX).chain_update(&self.0[..]).finalize();
         hex::encode(&digest[..8])
+    }
+
+    /// A keyed digest of `material` that identifies it without revealing it:
+    /// HMAC-SHA256(key = HKDF-SHA256(domain key, info "yaoshi-material-digest"), `aad` ‖ material).
+    ///
+    /// Stored next to imported material so a re-import can be checked to be the same material
+    /// deterministically in apply; without the domain key the digest says nothing about the
+    /// material.
+    #[must_use]
+    pub fn material_digest(&self, aad: &[u8], material: &KeyMaterial) -> Vec<u8> {
+        use hmac::{KeyInit, Mac};
+        let mut digest_key = Zeroizing::new([0u8; 32]);
+        let hk = hkdf::Hkdf::<Sha256>::new(None, &self.0[..]);
+        if hk.expand(MATERIAL_DIGEST_INFO, &mut digest_key[..]).is_err() {
+            unreachable!("32 bytes is a valid HKDF-SHA256 output length");
+        }
+        let mut mac = match hmac::Hmac::<Sha256>::new_from_slice(&digest_key[..]) {
+            Ok(mac) => mac,
+            Err(_) => unreachable!("HMAC takes keys of any length"),
+        };
+        mac.update(aad);
+        mac.update(material.as_bytes());
+        mac.finalize().into_bytes().to_vec()
     }
 
     /// Wraps `material` with AES-256-GCM under the domain key, binding `aad` (the caller passes,

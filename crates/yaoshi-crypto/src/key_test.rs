@@ -167,3 +167,16 @@ fn unwrap_rejects_truncated_and_garbage_input() {
         assert!(key.unwrap(b"aad", &bytes).is_err());
     }
 }
+
+#[test]
+fn material_digest_is_keyed_and_deterministic() {
+    let dk = DomainKey::from_bytes(&[7u8; 32]).unwrap();
+    let other = DomainKey::from_bytes(&[8u8; 32]).unwrap();
+    let m = KeyMaterial::from_bytes(&[1u8; 32]);
+    let d = dk.material_digest(b"k", &m);
+    assert_eq!(d.len(), 32);
+    assert_eq!(d, dk.material_digest(b"k", &m));
+    assert_ne!(d, dk.material_digest(b"k", &KeyMaterial::from_bytes(&[2u8; 32])));
+    assert_ne!(d, dk.material_digest(b"j", &m));
+    assert_ne!(d, other.material_digest(b"k", &m));
+}

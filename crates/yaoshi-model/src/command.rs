@@ -6,7 +6,7 @@
 use crate::credential::Credential;
 use crate::error_code::ApiError;
 use crate::ids::{AccessKeyId, KeyId};
-use crate::key::{Alias, KeyMetadata, KeyVersion};
+use crate::key::{Alias, ImportToken, KeyMetadata, KeyVersion};
 use crate::tag::{ResourceRef, Tag};
 use serde::{Deserialize, Serialize};
 
@@ -121,6 +121,31 @@ pub enum Command {
         /// The new version (material generated and wrapped by the proposer).
         version: KeyVersion,
     },
+    /// Stores a BYOK import token for an EXTERNAL key (any state).
+    CreateImportToken {
+        /// The token with its wrapped private key.
+        token: ImportToken,
+    },
+    /// Imports material into an EXTERNAL key's primary version (not in PendingDeletion): the
+    /// token must belong to the key and be unexpired at the proposer's time, and a key that ever
+    /// had material only takes the same material again (same digest). PendingImport → Enabled.
+    ImportKeyMaterial {
+        /// The key.
+        key_id: KeyId,
+        /// The import token used.
+        token: String,
+        /// The material wrapped under the domain key for the primary version.
+        wrapped_material: Vec<u8>,
+        /// The material's keyed digest.
+        material_digest: Vec<u8>,
+        /// When the material expires, Unix ms (`None`: never).
+        expire_ms: Option<i64>,
+    },
+    /// Deletes an EXTERNAL key's material: → PendingImport (PendingDeletion stays).
+    DeleteKeyMaterial {
+        /// The key.
+        key_id: KeyId,
+    },
 }
 
 impl Command {
@@ -142,6 +167,9 @@ impl Command {
             Command::TagResource { .. } => "TagResource",
             Command::UntagResource { .. } => "UntagResource",
             Command::CreateKeyVersion { .. } => "CreateKeyVersion",
+            Command::CreateImportToken { .. } => "GetParametersForImport",
+            Command::ImportKeyMaterial { .. } => "ImportKeyMaterial",
+            Command::DeleteKeyMaterial { .. } => "DeleteKeyMaterial",
         }
     }
 
@@ -162,6 +190,10 @@ impl Command {
         match self {
             Command::CreateKey { metadata, .. } => Some(&metadata.key_id),
             Command::CreateKeyVersion { version } => Some(&version.key_id),
+            Command::CreateImportToken { token } => Some(&token.key_id),
+            Command::ImportKeyMaterial { key_id, .. } | Command::DeleteKeyMaterial { key_id } => {
+                Some(key_id)
+            }
             Command::BootstrapCredential { .. } | Command::DeleteAlias { .. } => None,
             Command::CreateAlias { alias } => Some(&alias.key_id),
             Command::UpdateAlias { key_id, .. } => Some(key_id),

@@ -213,6 +213,9 @@ pub struct KeyVersion {
     /// Key material wrapped under the domain key, AAD = [`KeyVersion::wrap_aad`]; empty while an
     /// EXTERNAL key waits for its material.
     pub wrapped_material: Vec<u8>,
+    /// Keyed digest of imported material (`DomainKey::material_digest`), kept after
+    /// DeleteKeyMaterial so a re-import must bring the same material; empty for generated keys.
+    pub material_digest: Vec<u8>,
 }
 
 impl KeyVersion {
@@ -247,5 +250,33 @@ impl Alias {
                         .bytes()
                         .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'/')
             })
+    }
+}
+
+/// A BYOK import token: a fresh wrapping key pair for one EXTERNAL key, valid 24 hours.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportToken {
+    /// The opaque token handed to the client.
+    pub token: String,
+    /// The key the material is for.
+    pub key_id: KeyId,
+    /// Spec of the wrapping key pair (`RSA_2048` or `EC_SM2`).
+    pub wrapping_spec: KeySpec,
+    /// The wrapping algorithm the client will use (`RSAES_PKCS1_V1_5`, `RSAES_OAEP_SHA_1`,
+    /// `RSAES_OAEP_SHA_256` or `SM2PKE`).
+    pub wrapping_algorithm: String,
+    /// The wrapping private key, wrapped under the domain key (AAD [`ImportToken::wrap_aad`]).
+    pub wrapped_private_key: Vec<u8>,
+    /// When the token expires, Unix ms.
+    pub expire_ms: i64,
+}
+
+impl ImportToken {
+    /// How long a token is valid: 24 hours.
+    pub const VALIDITY_MS: i64 = 24 * 3_600 * 1000;
+
+    /// The associated data binding a wrapped private key to its token and key.
+    pub fn wrap_aad(key_id: &KeyId, token: &str) -> Vec<u8> {
+        format!("yaoshi-import-token:{key_id}:{token}").into_bytes()
     }
 }

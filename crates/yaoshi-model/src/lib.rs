@@ -17,7 +17,7 @@ pub use credential::Credential;
 pub use error_code::{ApiError, ErrorCode};
 pub use ids::{AccessKeyId, KeyId, KeyVersionId, RegionId};
 pub use key::{
-    Alias, KeyMetadata, KeyOrigin, KeySpec, KeyState, KeyUsage, KeyVersion,
+    Alias, ImportToken, KeyMetadata, KeyOrigin, KeySpec, KeyState, KeyUsage, KeyVersion,
     MAX_ROTATION_INTERVAL_S, MIN_KEY_VERSION_INTERVAL_MS, MIN_ROTATION_INTERVAL_S, ProtectionLevel,
     parse_rotation_interval,
 };

@@ -47,6 +47,7 @@ fn create_key(i: u64) -> Command {
             version_id,
             creation_ms: 1_700_000_000_000,
             wrapped_material: vec![i as u8; 61],
+            material_digest: Vec::new(),
         },
         tags: vec![yaoshi_model::Tag { key: "team".into(), value: format!("t{i}") }],
     }

@@ -3,15 +3,15 @@
 
 use rocksdb::{Direction, IteratorMode, WriteBatch};
 use yaoshi_model::{
-    Alias, ApiError, Command, CommandEnvelope, CommandOutput, CommandResponse, ErrorCode, KeyId,
-    KeyMetadata, KeyOrigin, KeyState, KeyVersion, MAX_TAGS_PER_RESOURCE,
+    Alias, ApiError, Command, CommandEnvelope, CommandOutput, CommandResponse, ErrorCode,
+    ImportToken, KeyId, KeyMetadata, KeyOrigin, KeyState, KeyVersion, MAX_TAGS_PER_RESOURCE,
     MIN_KEY_VERSION_INTERVAL_MS, REPLAY_WINDOW_MS, ResourceRef, Tag,
 };
 
 use crate::codec::{decode, encode};
 use crate::db::{
-    CF_ALIASES, CF_CREDENTIALS, CF_KEY_ALIASES, CF_KEY_VERSIONS, CF_KEYS, CF_NONCE_EXPIRY,
-    CF_NONCES, CF_TAGS, RegionDb,
+    CF_ALIASES, CF_CREDENTIALS, CF_IMPORT_TOKENS, CF_KEY_ALIASES, CF_KEY_VERSIONS, CF_KEYS,
+    CF_NONCE_EXPIRY, CF_NONCES, CF_TAGS, RegionDb,
 };
 
 /// At most this many expired nonces are pruned per applied command, bounding apply time.
@@ -124,6 +124,91 @@ pub(crate) fn apply_command(
                     Ok(())
                 }
                 _ => Err(ErrorCode::StateModifiedFailed),
+            })
+        }
+        Command::CreateImportToken { token } => {
+            let Some(key) = read_key(db, token.key_id.as_str())? else {
+                return Ok(Err(ApiError::new(ErrorCode::KeyNotFound)));
+            };
+            if key.origin != KeyOrigin::External {
+                return Ok(Err(ApiError::new(ErrorCode::UnsupportedOrigin)));
+            }
+            let cf = db.cf(CF_IMPORT_TOKENS);
+            if db.db.get_pinned_cf(cf, &token.token)?.is_some() {
+                return Ok(Err(ApiError::new(ErrorCode::ResourceExist)));
+            }
+            batch.put_cf(cf, &token.token, encode(token));
+            Ok(Ok(CommandOutput::None))
+        }
+        Command::ImportKeyMaterial {
+            key_id,
+            token,
+            wrapped_material,
+            material_digest,
+            expire_ms,
+        } => {
+            let Some(key) = read_key(db, key_id.as_str())? else {
+                return Ok(Err(ApiError::new(ErrorCode::KeyNotFound)));
+            };
+            if key.origin != KeyOrigin::External {
+                return Ok(Err(ApiError::new(ErrorCode::UnsupportedOrigin)));
+            }
+            if key.state == KeyState::PendingDeletion {
+                return Ok(Err(ApiError::new(ErrorCode::StateModifiedFailed)));
+            }
+            let stored: Option<ImportToken> =
+                db.db.get_pinned_cf(db.cf(CF_IMPORT_TOKENS), token)?.and_then(|b| decode(&b).ok());
+            match stored {
+                Some(t) if t.key_id == *key_id => {
+                    if env.meta.at_ms >= t.expire_ms {
+                        return Ok(Err(ApiError::new(ErrorCode::ExpiredImportToken)));
+                    }
+                }
+                _ => return Ok(Err(ApiError::new(ErrorCode::InvalidImportToken))),
+            }
+            let Some(mut version) = read_version(db, &key)? else {
+                return Ok(Err(ApiError::new(ErrorCode::InternalFailure)));
+            };
+            // Once a key has had material, only the same material may come back.
+            if !version.material_digest.is_empty() && version.material_digest != *material_digest {
+                return Ok(Err(ApiError::new(ErrorCode::InvalidKeyMaterial)));
+            }
+            version.wrapped_material.clone_from(wrapped_material);
+            version.material_digest.clone_from(material_digest);
+            batch.put_cf(
+                db.cf(CF_KEY_VERSIONS),
+                version_key(key_id.as_str(), version.version_id.as_str()),
+                encode(&version),
+            );
+            update_key(db, batch, key_id, |k| {
+                if k.state == KeyState::PendingImport {
+                    k.state = KeyState::Enabled;
+                }
+                k.material_expire_ms = *expire_ms;
+                Ok(())
+            })
+        }
+        Command::DeleteKeyMaterial { key_id } => {
+            let Some(key) = read_key(db, key_id.as_str())? else {
+                return Ok(Err(ApiError::new(ErrorCode::KeyNotFound)));
+            };
+            if key.origin != KeyOrigin::External {
+                return Ok(Err(ApiError::new(ErrorCode::UnsupportedOrigin)));
+            }
+            if let Some(mut version) = read_version(db, &key)? {
+                version.wrapped_material.clear();
+                batch.put_cf(
+                    db.cf(CF_KEY_VERSIONS),
+                    version_key(key_id.as_str(), version.version_id.as_str()),
+                    encode(&version),
+                );
+            }
+            update_key(db, batch, key_id, |k| {
+                if k.state != KeyState::PendingDeletion {
+                    k.state = KeyState::PendingImport;
+                }
+                k.material_expire_ms = None;
+                Ok(())
             })
         }
         Command::CreateKeyVersion { version } => {

@@ -27,6 +27,8 @@ pub(crate) const CF_ALIASES: &str = "aliases";
 pub(crate) const CF_KEY_ALIASES: &str = "key_aliases";
 /// Tags by `<kind>\0<resource id>\0<tag key>` → value.
 pub(crate) const CF_TAGS: &str = "tags";
+/// BYOK import tokens by token.
+pub(crate) const CF_IMPORT_TOKENS: &str = "import_tokens";
 /// Hash-chained audit events by big-endian log index.
 pub(crate) const CF_AUDIT: &str = "audit";
 
@@ -42,6 +44,7 @@ pub const STATE_CFS: &[&str] = &[
     CF_ALIASES,
     CF_KEY_ALIASES,
     CF_TAGS,
+    CF_IMPORT_TOKENS,
 ];
 
 /// Column families of the Raft log, outside the replicated state.

@@ -4,14 +4,15 @@
 use rocksdb::{IteratorMode, ReadOptions};
 use sha2::{Digest, Sha256};
 use yaoshi_model::{
-    Alias, AuditEvent, Credential, KeyId, KeyMetadata, KeyVersion, KeyVersionId, ResourceRef, Tag,
+    Alias, AuditEvent, Credential, ImportToken, KeyId, KeyMetadata, KeyVersion, KeyVersionId,
+    ResourceRef, Tag,
 };
 
 use crate::apply::{key_alias_key, read_tags, version_key};
 use crate::codec::{DecodeError, decode};
 use crate::db::{
-    CF_ALIASES, CF_AUDIT, CF_CREDENTIALS, CF_KEY_ALIASES, CF_KEY_VERSIONS, CF_KEYS, RegionDb,
-    STATE_CFS,
+    CF_ALIASES, CF_AUDIT, CF_CREDENTIALS, CF_IMPORT_TOKENS, CF_KEY_ALIASES, CF_KEY_VERSIONS,
+    CF_KEYS, RegionDb, STATE_CFS,
 };
 
 /// A failed query of the local state.
@@ -79,6 +80,18 @@ impl StateReader {
     ) -> Result<Option<KeyVersion>, QueryError> {
         let k = version_key(key_id.as_str(), version_id.as_str());
         match self.db.db.get_pinned_cf(self.db.cf(CF_KEY_VERSIONS), k)? {
+            None => Ok(None),
+            Some(b) => Ok(Some(decode(&b)?)),
+        }
+    }
+
+    /// A BYOK import token.
+    ///
+    /// # Errors
+    ///
+    /// Fails on a storage error.
+    pub fn import_token(&self, token: &str) -> Result<Option<ImportToken>, QueryError> {
+        match self.db.db.get_pinned_cf(self.db.cf(CF_IMPORT_TOKENS), token)? {
             None => Ok(None),
             Some(b) => Ok(Some(decode(&b)?)),
         }

@@ -160,8 +160,13 @@ pub(super) async fn create_key(
         last_rotation_ms: ctx.now_ms,
         material_expire_ms: None,
     };
-    let version =
-        KeyVersion { key_id, version_id, creation_ms: ctx.now_ms, wrapped_material: wrapped };
+    let version = KeyVersion {
+        key_id,
+        version_id,
+        creation_ms: ctx.now_ms,
+        wrapped_material: wrapped,
+        material_digest: Vec::new(),
+    };
     match propose(api, ctx, Command::CreateKey { metadata, version, tags }).await? {
         CommandOutput::Key(meta) => {
             Ok(fields(vec![("KeyMetadata", metadata_json(api.region(), &meta))]))
@@ -198,6 +203,7 @@ pub(super) async fn create_key_version(
         version_id,
         creation_ms: ctx.now_ms,
         wrapped_material: wrapped,
+        material_digest: Vec::new(),
     };
     let response = version_json(&version);
     propose(api, ctx, Command::CreateKeyVersion { version }).await?;
