@@ -50,6 +50,10 @@ pub enum CryptoError {
     /// Stored key material is not a valid key of the expected type.
     #[error("invalid key material")]
     InvalidKeyMaterial,
+    /// Asymmetric decryption failed: one error for every cause (padding, length, key, encoding),
+    /// so callers cannot tell them apart.
+    #[error("decryption failed")]
+    DecryptionFailed,
     /// The operation needs an asymmetric key.
     #[error("not an asymmetric key")]
     NotAsymmetric,

@@ -18,6 +18,7 @@ pub mod blob;
 mod context;
 mod error;
 mod gcm;
+mod import;
 mod key;
 mod keygen;
 mod random;
@@ -28,6 +29,7 @@ pub use blob::{
 };
 pub use context::encryption_context_aad;
 pub use error::CryptoError;
+pub use import::unwrap_imported_material;
 pub use key::{DomainKey, KEY_LEN, KeyMaterial, WRAP_VERSION_V1};
 pub use keygen::{KeyType, generate_key, public_key_pem};
 pub use random::random_bytes;
@@ -38,6 +40,8 @@ mod blob_test;
 mod context_test;
 #[cfg(test)]
 mod gcm_test;
+#[cfg(test)]
+mod import_test;
 #[cfg(test)]
 mod key_test;
 #[cfg(test)]

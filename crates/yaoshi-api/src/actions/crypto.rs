@@ -26,6 +26,18 @@ pub(super) fn require_enabled(meta: &KeyMetadata) -> Result<(), ApiError> {
     }
 }
 
+/// Crypto operations need an Enabled key whose imported material (if any) has not expired; expired
+/// material counts as PendingImport until the scheduler records the transition.
+pub(super) fn require_usable(api: &ApiState, meta: &KeyMetadata) -> Result<(), ApiError> {
+    require_enabled(meta)?;
+    match meta.material_expire_ms {
+        Some(expire_ms) if api.clock.now_ms() >= expire_ms => {
+            Err(ApiError::new(ErrorCode::RejectedPendingImport))
+        }
+        _ => Ok(()),
+    }
+}
+
 pub(super) fn unwrap_material(
     api: &ApiState,
     version: &KeyVersion,
@@ -51,7 +63,7 @@ pub(super) async fn symmetric_primary(
     key_param: &str,
 ) -> Result<(KeyMetadata, KeyVersion, KeyMaterial), ApiError> {
     let meta = resolve_key(api, key_param).await?;
-    require_enabled(&meta)?;
+    require_usable(api, &meta)?;
     if meta.usage != KeyUsage::EncryptDecrypt || !meta.spec.is_symmetric() {
         return Err(ApiError::new(ErrorCode::UnsupportedOperation));
     }
@@ -115,7 +127,7 @@ pub(super) fn open_symmetric(
         .key(&header.key_id)
         .map_err(internal)?
         .ok_or_else(|| ApiError::new(ErrorCode::KeyNotFound))?;
-    require_enabled(&meta)?;
+    require_usable(api, &meta)?;
     if !meta.spec.is_symmetric() {
         return Err(invalid_blob());
     }

@@ -3,6 +3,7 @@
 mod account;
 mod aliases;
 mod asymmetric;
+mod byok;
 mod crypto;
 mod datakey;
 mod keys;
@@ -64,6 +65,9 @@ pub const ACTIONS: &[(&str, Plane)] = &[
     ("GenerateDataKeyWithoutPlaintext", Plane::Data),
     ("GetPublicKey", Plane::Data),
     ("ReEncrypt", Plane::Data),
+    ("GetParametersForImport", Plane::Write),
+    ("ImportKeyMaterial", Plane::Write),
+    ("DeleteKeyMaterial", Plane::Write),
 ];
 
 pub(crate) type Fields = Map<String, Value>;
@@ -112,6 +116,9 @@ pub(crate) async fn dispatch(
         "GenerateDataKeyWithoutPlaintext" => datakey::generate_data_key(api, params, false).await,
         "GetPublicKey" => asymmetric::get_public_key(api, params).await,
         "ReEncrypt" => crypto::re_encrypt(api, params).await,
+        "GetParametersForImport" => byok::get_parameters_for_import(api, ctx, params).await,
+        "ImportKeyMaterial" => byok::import_key_material(api, ctx, params).await,
+        "DeleteKeyMaterial" => byok::delete_key_material(api, ctx, params).await,
         _ => Err(ApiError::invalid("Action")),
     }
 }

@@ -3,6 +3,7 @@
 
 mod aliases;
 mod bad_input;
+mod byok;
 mod cluster;
 mod compat;
 mod datakeys;
