@@ -2,7 +2,9 @@
 (aliyun-python-sdk-core AcsClient + aliyun-python-sdk-kms request classes, RPC v1 HMAC-SHA1).
 """
 
+import importlib
 import json
+import warnings
 
 import compat_util as cu
 from aliyunsdkcore.acs_exception.exceptions import ClientException, ServerException
@@ -62,9 +64,44 @@ def expect_error(what, req, code, status, client=None):
 
 
 def create_key(description, **extra):
-    """CreateKey (Aliyun_AES_256); returns the whole body."""
-    body = call(request(CreateKeyRequest, KeySpec="Aliyun_AES_256", Description=description, **extra))
+    """CreateKey (KeySpec Aliyun_AES_256 unless given); returns the whole body."""
+    params = dict(KeySpec="Aliyun_AES_256", Description=description)
+    params.update(extra)
+    body = call(request(CreateKeyRequest, **params))
     md = body.get("KeyMetadata")
     cu.check(isinstance(md, dict), "CreateKey.KeyMetadata", "an object", body)
     cu.expect_nonempty_str("CreateKey.KeyMetadata.KeyId", md.get("KeyId"))
     return body
+
+
+def request_class(action):
+    """The SDK's request class for an action, e.g. CreateKeyVersionRequest."""
+    module = importlib.import_module("aliyunsdkkms.request.v20160120.%sRequest" % action)
+    return getattr(module, action + "Request")
+
+
+def fetch(req, fmt, client=None):
+    """The raw response in Format=fmt (JSON or XML): (HTTP status, Content-Type, body text), errors included.
+    do_action_with_exception would force JSON; get_response keeps the requested format."""
+    req.set_accept_format(fmt)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        status, headers, body = (client or CLIENT).get_response(req)
+    return status, headers.get("Content-Type"), body.decode("utf-8") if isinstance(body, bytes) else body
+
+
+class Api:
+    """The SDK-neutral face the shared flows (flow_*.py) drive: actions by name, parameters by their API
+    names (set_<Name> of the request class), responses as dicts of the JSON field names."""
+
+    label = "classic"
+    xml_errors = True  # get_response returns error bodies in the requested format
+
+    def call(self, action, **params):
+        return call(request(request_class(action), **params))
+
+    def error(self, what, action, code, status, **params):
+        return expect_error(what, request(request_class(action), **params), code, status)
+
+    def fetch(self, action, fmt, **params):
+        return fetch(request(request_class(action), **params), fmt)

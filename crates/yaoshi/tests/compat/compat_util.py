@@ -62,6 +62,74 @@ def rand_alias(tag):
     return "alias/compat-%s-%s" % (tag, random_key_id()[:8])
 
 
+# Key specs and usages of CreateKey (SPEC.md §4, reference §8.1).
+SPECS = ("Aliyun_AES_256", "Aliyun_AES_128", "Aliyun_AES_192", "Aliyun_SM4",
+         "RSA_2048", "RSA_3072", "EC_P256", "EC_P256K", "EC_SM2")
+USAGES = ("ENCRYPT/DECRYPT", "SIGN/VERIFY")
+
+
+def is_symmetric(spec):
+    return spec.startswith("Aliyun_")
+
+
+def spec_allows(spec, usage):
+    """The usages each spec allows: EC_P256(K) sign only, symmetric encrypt only, RSA and SM2 both."""
+    if spec in ("EC_P256", "EC_P256K"):
+        return usage == "SIGN/VERIFY"
+    if is_symmetric(spec):
+        return usage == "ENCRYPT/DECRYPT"
+    return True
+
+
+# The reference's state table (chapter 2) for the key-management actions, in the order of
+# STATES; None = Success, else the error code (always HTTP 409). GenerateDataKey* rows are
+# covered elsewhere.
+STATES = ("Enabled", "Disabled", "PendingDeletion", "PendingImport")
+_SMF, _PD = "Rejected.StateModifiedFailed", "Rejected.PendingDeletion"
+_CRYPTO = (None, "Rejected.Disabled", _PD, "Rejected.PendingImport")
+STATE_TABLE = (
+    ("CreateKey", (None, None, None, None)),
+    ("Encrypt", _CRYPTO),
+    ("Decrypt", _CRYPTO),
+    ("ListKeys", (None, None, None, None)),
+    ("DescribeKey", (None, None, None, None)),
+    ("UpdateKeyDescription", (None, None, _PD, None)),
+    ("EnableKey", (None, None, _SMF, _SMF)),
+    ("DisableKey", (None, None, _SMF, _SMF)),
+    ("ScheduleKeyDeletion", (None, None, _SMF, None)),
+    ("CancelKeyDeletion", (_SMF, _SMF, None, _SMF)),
+    ("CreateAlias", (None, None, _SMF, None)),
+    ("DeleteAlias", (None, None, None, None)),
+    ("ListAliases", (None, None, None, None)),
+    ("UpdateAlias", (None, None, _PD, None)),  # only the target key's state matters
+    ("TagResource", (None, None, _PD, None)),
+    ("UntagResource", (None, None, _PD, None)),
+    ("ListResourceTags", (None, None, None, None)),
+    ("DescribeKeyVersion", (None, None, None, None)),
+    ("ListKeyVersions", (None, None, None, None)),
+    ("UpdateRotationPolicy", _CRYPTO),
+)
+
+
+# --- KMS test clock (node started with --test-clock) ---------------------------
+
+WEEK_MS = 7 * 86400 * 1000
+
+
+def advance_clock(ms):
+    """Moves the node's KMS time forward (POST YAOSHI_TEST_CLOCK_URL?AdvanceMs=ms); signatures keep real time."""
+    import json
+    import urllib.request
+
+    url = os.environ.get("YAOSHI_TEST_CLOCK_URL")
+    if not url:
+        raise StepFailure("YAOSHI_TEST_CLOCK_URL is not set (the node must run with --test-clock)")
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(urllib.request.Request("%s?AdvanceMs=%d" % (url, ms), data=b"", method="POST"), timeout=10) as r:
+        expect_eq("POST %s status" % url, 200, r.status)
+        return json.loads(r.read())
+
+
 # --- checks -----------------------------------------------------------------
 
 
@@ -145,6 +213,40 @@ def tamper_blob(blob_b64):
     raw = bytearray(base64.b64decode(blob_b64))
     raw[-2] ^= 0x01
     return base64.b64encode(bytes(raw)).decode()
+
+
+def blob_naming(key_id, version_id):
+    """A syntactically valid ciphertext blob naming key_id/version_id with junk crypto (for Decrypt on a
+    key that never encrypted anything: the server checks the key state before any cryptography)."""
+    raw = bytes([1, len(key_id)]) + key_id.encode() + bytes([len(version_id)]) + version_id.encode() + b"\x07" * 76
+    return base64.b64encode(raw).decode()
+
+
+def xml_matches_json(what, elem, value):
+    """The XML element `elem` carries the same data as the JSON `value`: objects are child elements by
+    name, a JSON list under name N is repeated <N> children of the parent (WIRE.md §5: Keys.Key[] is
+    <Keys><Key/>...<Key/></Keys>), scalars are the element text (numbers in decimal, booleans true/false)."""
+    if isinstance(value, dict):
+        tags = [c.tag for c in elem]
+        expected = {k for k, v in value.items() if v != []}
+        check(set(tags) <= set(value) and expected <= set(tags), what + " child elements",
+              sorted(expected), sorted(set(tags)))
+        for name, sub in value.items():
+            found = elem.findall(name)
+            if isinstance(sub, list):
+                expect_eq("%s/%s count" % (what, name), len(sub), len(found))
+                for i, (e, v) in enumerate(zip(found, sub)):
+                    xml_matches_json("%s/%s[%d]" % (what, name, i), e, v)
+            else:
+                expect_eq("%s/%s occurrences" % (what, name), 1, len(found))
+                xml_matches_json("%s/%s" % (what, name), found[0], sub)
+    else:
+        text = elem.text or ""
+        if isinstance(value, bool):
+            expected = "true" if value else "false"
+        else:
+            expected = "" if value is None else str(value)
+        expect_eq(what, expected, text)
 
 
 # --- runner -----------------------------------------------------------------

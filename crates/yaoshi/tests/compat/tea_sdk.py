@@ -2,10 +2,14 @@
 (alibabacloud_kms20160120 Client on alibabacloud_tea_openapi).
 """
 
+import re
+
 import compat_util as cu
+from alibabacloud_kms20160120 import models as kms
 from alibabacloud_kms20160120.client import Client
 from alibabacloud_tea_openapi.exceptions import AlibabaCloudException
-from alibabacloud_tea_openapi.models import Config
+from alibabacloud_tea_openapi.models import Config, OpenApiRequest, Params
+from alibabacloud_tea_util.models import RuntimeOptions
 
 ENV = cu.Env()
 
@@ -49,3 +53,45 @@ def expect_error(what, call, code, status):
     if isinstance(getattr(exc, "data", None), dict):
         cu.expect_eq(what + " error body RequestId present", True, bool(exc.data.get("RequestId")))
     return exc
+
+
+def snake(name):
+    """API name -> Tea model/method name: CreateKeyVersion -> create_key_version, KeyVersionId -> key_version_id."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+class Api:
+    """The SDK-neutral face the shared flows (flow_*.py) drive, on one Tea client: actions by name
+    (client.<snake_case>(kms.<Action>Request(<snake_case>=...))), responses as the typed body's
+    to_map() (the JSON field names the Tea models know)."""
+
+    xml_errors = False  # see fetch()
+
+    def __init__(self, label, signature_algorithm):
+        self.label = label
+        self.client = make_client(signature_algorithm)
+
+    def _invoke(self, action, params):
+        method = getattr(self.client, snake(action))
+        model = getattr(kms, action + "Request", None)
+        if model is None:  # DescribeRegions, DescribeAccountKmsStatus, OpenKmsService take no request
+            cu.check(not params, action + " parameters", "none", params)
+            return method()
+        return method(model(**{snake(k): v for k, v in params.items()}))
+
+    def call(self, action, **params):
+        return ok(action, self._invoke(action, params)).to_map()
+
+    def error(self, what, action, code, status, **params):
+        return expect_error(what, lambda: self._invoke(action, params), code, status)
+
+    def fetch(self, action, fmt, **params):
+        """The raw success response in Format=fmt via the generic OpenApiClient.call_api (the typed
+        methods always parse JSON): (HTTP status, Content-Type, body text). Error responses raise: the
+        SDK parses error bodies as JSON (v2), or XML with root <Error> (ACS3), never the reference's <KMS>."""
+        query = {k: str(v) for k, v in params.items()}
+        query["Format"] = fmt
+        api = Params(action=action, version="2016-01-20", protocol="HTTP", pathname="/", method="POST",
+                     auth_type="AK", style="RPC", req_body_type="formData", body_type="string")
+        r = self.client.call_api(api, OpenApiRequest(query=query), RuntimeOptions())
+        return r["statusCode"], r["headers"].get("content-type"), r["body"]

@@ -1,7 +1,10 @@
 //! The official Alibaba Cloud SDKs (classic `aliyun-python-sdk-kms` and Tea `alibabacloud_kms20160120`)
 //! against a dev node: CreateKey → DescribeKey → Encrypt/Decrypt (with and without context), error
 //! paths, paging, XML, both signature schemes; and the key-management actions (lifecycle, deletion
-//! protection, versions, aliases, tags, filters, regions and account status).
+//! protection, versions, aliases, tags, filters, regions and account status); every KeySpec/KeyUsage/
+//! Origin/ProtectionLevel/rotation parameter of CreateKey, UpdateRotationPolicy and CreateKeyVersion;
+//! the reference state table (chapter 2) for every key-management action in every key state.
+//! Every node runs with `--test-clock` so a script can move KMS time forward (YAOSHI_TEST_CLOCK_URL).
 
 use std::path::Path;
 use std::process::Command;
@@ -11,10 +14,11 @@ use crate::support::{AK, NodeProcess, SK, must_be_ready, venv_python};
 
 async fn run_script(script: &str) {
     let dir = tempfile::tempdir().unwrap();
-    let mut node = NodeProcess::dev(&dir.path().join("node"));
+    let mut node = NodeProcess::dev_with(&dir.path().join("node"), &["--test-clock"]);
     must_be_ready(&node.client(), Duration::from_secs(30)).await;
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/compat").join(script);
     let endpoint = node.endpoint.clone();
+    let clock_url = format!("http://{endpoint}/_test/clock");
     let out = tokio::task::spawn_blocking(move || {
         Command::new(venv_python())
             .arg(path)
@@ -22,6 +26,7 @@ async fn run_script(script: &str) {
             .env("YAOSHI_ACCESS_KEY_ID", AK)
             .env("YAOSHI_ACCESS_KEY_SECRET", SK)
             .env("YAOSHI_REGION", "cn-hangzhou")
+            .env("YAOSHI_TEST_CLOCK_URL", clock_url)
             .output()
             .unwrap()
     })
@@ -56,4 +61,24 @@ async fn classic_sdk_key_management() {
 #[tokio::test(flavor = "multi_thread")]
 async fn tea_sdk_key_management_acs3_and_v2() {
     run_script("tea_keymgmt.py").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn classic_sdk_key_specs_rotation_versions() {
+    run_script("classic_keyspecs.py").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tea_sdk_key_specs_rotation_versions_acs3_and_v2() {
+    run_script("tea_keyspecs.py").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn classic_sdk_state_table() {
+    run_script("classic_state_table.py").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tea_sdk_state_table_acs3_and_v2() {
+    run_script("tea_state_table.py").await;
 }

@@ -1,0 +1,25 @@
+"""The reference's state table (chapter 2) for the key-management actions through the Tea / darabonba
+Alibaba Cloud Python SDK (alibabacloud_kms20160120 Client), once with the default ACS3-HMAC-SHA256
+Authorization header and once with signature_algorithm='v2' (RPC v1 HMAC-SHA1): every action against
+a fresh key in Enabled, Disabled, PendingDeletion and PendingImport. The steps are in flow_state_table.py.
+
+Env: YAOSHI_ENDPOINT (host:port, plain http), YAOSHI_ACCESS_KEY_ID, YAOSHI_ACCESS_KEY_SECRET, YAOSHI_REGION.
+"""
+
+import os
+import sys
+
+sys.dont_write_bytecode = True  # keep __pycache__ out of the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import compat_util as cu  # noqa: E402
+import flow_state_table  # noqa: E402
+from tea_sdk import SIGNATURES, Api  # noqa: E402
+
+SCRIPT = "tea-state-table"
+
+if __name__ == "__main__":
+    steps = []
+    for label, algorithm in SIGNATURES:
+        steps += flow_state_table.steps(Api(label, algorithm), "[%s] " % label)
+    cu.run(SCRIPT, steps)
