@@ -173,6 +173,10 @@ def steps(api, p=""):
                   400, KeyId=key_id, EnableAutomaticRotation=True)
         api.error(p + "UpdateRotationPolicy without KeyId", "UpdateRotationPolicy", "MissingParameter", 400,
                   EnableAutomaticRotation=False)
+        api.error(p + "UpdateRotationPolicy without EnableAutomaticRotation", "UpdateRotationPolicy",
+                  "MissingParameter", 400, KeyId=key_id)
+        api.error(p + "UpdateRotationPolicy(EnableAutomaticRotation=maybe)", "UpdateRotationPolicy", "InvalidParameter",
+                  400, KeyId=key_id, EnableAutomaticRotation="maybe", RotationInterval="30d")
         api.error(p + "UpdateRotationPolicy of an unknown key", "UpdateRotationPolicy", "Forbidden.KeyNotFound", 404,
                   KeyId=cu.random_key_id(), EnableAutomaticRotation=False)
         check_rotation("DescribeKey after refused UpdateRotationPolicy calls", describe(key_id), 604800)
@@ -201,6 +205,7 @@ def steps(api, p=""):
         api.error(p + "CreateKeyVersion of a symmetric key", "CreateKeyVersion", "Unsupported.Operation", 400, KeyId=aes)
         api.error(p + "CreateKeyVersion of an unknown key", "CreateKeyVersion", "Forbidden.KeyNotFound", 404,
                   KeyId=cu.random_key_id())
+        api.error(p + "CreateKeyVersion without KeyId", "CreateKeyVersion", "MissingParameter", 400)
         cu.advance_clock(cu.WEEK_MS)
         body = api.call("CreateKeyVersion", KeyId=alias)
         kv = body.get("KeyVersion")

@@ -3,7 +3,8 @@
 //! paths, paging, XML, both signature schemes; and the key-management actions (lifecycle, deletion
 //! protection, versions, aliases, tags, filters, regions and account status); every KeySpec/KeyUsage/
 //! Origin/ProtectionLevel/rotation parameter of CreateKey, UpdateRotationPolicy and CreateKeyVersion;
-//! the reference state table (chapter 2) for every key-management action in every key state.
+//! the reference state table (chapter 2) for every key-management action in every key state; and
+//! Format=XML responses against their JSON twins.
 //! Every node runs with `--test-clock` so a script can move KMS time forward (YAOSHI_TEST_CLOCK_URL).
 
 use std::path::Path;
@@ -81,4 +82,14 @@ async fn classic_sdk_state_table() {
 #[tokio::test(flavor = "multi_thread")]
 async fn tea_sdk_state_table_acs3_and_v2() {
     run_script("tea_state_table.py").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn classic_sdk_xml_responses() {
+    run_script("classic_xml.py").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tea_sdk_xml_responses_acs3_and_v2() {
+    run_script("tea_xml.py").await;
 }
