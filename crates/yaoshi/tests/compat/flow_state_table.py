@@ -61,8 +61,8 @@ def steps(api, p=""):
                 return entries, body.get("TotalCount")
             page += 1
 
-    # Per action: (parameters for the cell, check after Success, check after the refusal).
-    def params_for(action, cell, other):
+    # Per action: its parameters for a cell, the checks after Success, the checks after the refusal.
+    def params_for(action, cell):
         k = cell.key_id
         return {
             "CreateKey": {},
@@ -87,7 +87,7 @@ def steps(api, p=""):
             "UpdateRotationPolicy": {"KeyId": k, "EnableAutomaticRotation": True, "RotationInterval": "365d"},
         }[action]
 
-    def on_success(action, cell, body, counter, other):
+    def on_success(action, cell, body, counter):
         what = p + "%s in %s" % (action, cell.state)
         k = cell.key_id
         if action == "CreateKey":
@@ -172,11 +172,11 @@ def steps(api, p=""):
                              describe(cell.key_id).get("KeyState"))
                 if action == "UpdateAlias":  # only the target's state matters: move another key's alias here
                     api.call("CreateAlias", AliasName=cell.fresh_alias, KeyId=other)
-                params = params_for(action, cell, other)
+                params = params_for(action, cell)
                 what = p + "%s with a %s key" % (action, state)
                 if code is None:
                     body = api.call(action, **params)
-                    on_success(action, cell, body, counter, other)
+                    on_success(action, cell, body, counter)
                     after = NEXT_STATE.get(action, state)
                 else:
                     api.error(what, action, code, 409, **params)
