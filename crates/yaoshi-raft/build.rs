@@ -1,6 +1,9 @@
-//! Compiles proto/raft.proto into the tonic client and server.
+//! Compiles proto/raft.proto and proto/worker.proto into tonic clients and servers.
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    tonic_prost_build::configure().compile_protos(&["../../proto/raft.proto"], &["../../proto"])?;
+    tonic_prost_build::configure().compile_protos(
+        &["../../proto/raft.proto", "../../proto/worker.proto"],
+        &["../../proto"],
+    )?;
     Ok(())
 }

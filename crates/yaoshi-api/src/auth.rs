@@ -60,8 +60,7 @@ fn secret_of(
     access_key_id: &str,
 ) -> Result<(Credential, zeroize::Zeroizing<String>), ApiError> {
     let credential = api
-        .node
-        .state
+        .replica
         .credential(access_key_id)
         .map_err(|e| {
             tracing::error!(error = %e, "credential lookup failed");

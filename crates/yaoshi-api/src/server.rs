@@ -9,8 +9,10 @@ use axum::http::{HeaderMap, Method, Uri, header};
 use axum::response::Response;
 use axum::routing::{any, post};
 use yaoshi_crypto::DomainKey;
+use yaoshi_model::RegionId;
 use yaoshi_model::{ApiError, ErrorCode};
 use yaoshi_raft::RegionNode;
+use yaoshi_worker::{KeyCache, Replica};
 
 use crate::auth::{NonceCache, authenticate};
 use crate::clock::{Clock, TestClock};
@@ -24,8 +26,17 @@ pub(crate) const API_VERSION: &str = "2016-01-20";
 /// Everything request handlers share.
 #[derive(Debug)]
 pub struct ApiState {
-    /// The region node (Raft group member and local replica).
-    pub node: Arc<RegionNode>,
+    /// The region served.
+    pub region: RegionId,
+    /// The region node (Raft group member); `None` in a crypto worker.
+    node: Option<Arc<RegionNode>>,
+    /// Where the data plane and authentication read keys, aliases and credentials: the node's
+    /// replica, or a worker's cache.
+    pub replica: Arc<dyn Replica>,
+    /// A worker's cache, whose node takes every non-data-plane request.
+    worker: Option<Arc<KeyCache>>,
+    /// HTTP client for forwarding (workers).
+    forwarder: reqwest::Client,
     /// The region's domain key, which wraps key material and credential secrets.
     pub domain_key: DomainKey,
     /// The time source.
@@ -42,12 +53,56 @@ impl ApiState {
         domain_key: DomainKey,
         clock: Arc<dyn Clock>,
     ) -> Arc<ApiState> {
+        ApiState::build(node, domain_key, clock, None)
+    }
+
+    /// A crypto worker's shared state: data plane from `cache`, everything else forwarded to the
+    /// node that feeds it.
+    pub fn worker(
+        region: RegionId,
+        cache: Arc<KeyCache>,
+        domain_key: DomainKey,
+        clock: Arc<dyn Clock>,
+    ) -> Arc<ApiState> {
+        let replica: Arc<dyn Replica> = cache.clone();
         Arc::new(ApiState {
-            node,
+            region,
+            node: None,
+            replica,
+            worker: Some(cache),
+            forwarder: reqwest::Client::new(),
             domain_key,
             clock,
             test_clock: None,
             nonces: NonceCache::default(),
+        })
+    }
+
+    fn build(
+        node: Arc<RegionNode>,
+        domain_key: DomainKey,
+        clock: Arc<dyn Clock>,
+        test_clock: Option<Arc<TestClock>>,
+    ) -> Arc<ApiState> {
+        let replica: Arc<dyn Replica> = Arc::new(node.state.clone());
+        Arc::new(ApiState {
+            region: node.region.clone(),
+            node: Some(node),
+            replica,
+            worker: None,
+            forwarder: reqwest::Client::new(),
+            domain_key,
+            clock,
+            test_clock,
+            nonces: NonceCache::default(),
+        })
+    }
+
+    /// The region node, for control-plane handlers (a worker forwards those before dispatch).
+    pub(crate) fn node(&self) -> Result<&Arc<RegionNode>, ApiError> {
+        self.node.as_ref().ok_or_else(|| {
+            tracing::error!("control-plane handler reached on a worker");
+            ApiError::new(ErrorCode::InternalFailure)
         })
     }
 
@@ -58,18 +113,12 @@ impl ApiState {
         domain_key: DomainKey,
         clock: Arc<TestClock>,
     ) -> Arc<ApiState> {
-        Arc::new(ApiState {
-            node,
-            domain_key,
-            clock: clock.clone(),
-            test_clock: Some(clock),
-            nonces: NonceCache::default(),
-        })
+        ApiState::build(node, domain_key, clock.clone(), Some(clock))
     }
 
     /// The region this API serves.
     pub(crate) fn region(&self) -> &str {
-        self.node.region.as_str()
+        self.region.as_str()
     }
 }
 
@@ -135,6 +184,19 @@ async fn handle(
     let params = Params::parse(uri.query(), is_form(&headers, &body).then_some(&body[..]));
     let format = Format::from_param(params.get("Format"));
     let host = host_id(&api, &headers);
+    if let Some(cache) = &api.worker {
+        let data_plane = params
+            .get("Action")
+            .and_then(|a| crate::actions::ACTIONS.iter().find(|(name, _)| *name == a))
+            .is_some_and(|(_, plane)| *plane == crate::actions::Plane::Data);
+        if !data_plane {
+            return forward(&api, cache, &request_id, method, &uri, &headers, body).await;
+        }
+        if !cache.fresh() {
+            let err = ApiError::new(ErrorCode::ServiceUnavailableTemporary);
+            return render::error(format, &request_id, &host, &err);
+        }
+    }
     match process(&api, &request_id, &method, &headers, &params, &body).await {
         Ok(fields) => render::success(format, &request_id, fields),
         Err(err) => {
@@ -146,6 +208,47 @@ async fn handle(
             render::error(format, &request_id, &host, &err)
         }
     }
+}
+
+/// A worker hands a control-plane request to its node unchanged (the node authenticates it; the
+/// Host header is kept because ACS3 signs it) and relays the answer.
+async fn forward(
+    api: &ApiState,
+    cache: &KeyCache,
+    request_id: &str,
+    method: Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: Bytes,
+) -> Response {
+    let unavailable = || {
+        let err = ApiError::new(ErrorCode::ServiceUnavailableTemporary);
+        render::error(Format::Json, request_id, "", &err)
+    };
+    let Some(addr) = cache.http_addr() else { return unavailable() };
+    let path = uri.path_and_query().map_or("/", |p| p.as_str());
+    let mut req = api.forwarder.request(method, format!("http://{addr}{path}")).body(body);
+    for (name, value) in headers {
+        if !matches!(name.as_str(), "connection" | "content-length" | "transfer-encoding") {
+            req = req.header(name, value);
+        }
+    }
+    let answer = match req.timeout(std::time::Duration::from_secs(30)).send().await {
+        Ok(answer) => answer,
+        Err(e) => {
+            tracing::warn!(error = %e, "forwarding to the node failed");
+            return unavailable();
+        }
+    };
+    let status = answer.status();
+    let content_type = answer.headers().get(header::CONTENT_TYPE).cloned();
+    let Ok(bytes) = answer.bytes().await else { return unavailable() };
+    let mut response = Response::new(axum::body::Body::from(bytes));
+    *response.status_mut() = status;
+    if let Some(ct) = content_type {
+        response.headers_mut().insert(header::CONTENT_TYPE, ct);
+    }
+    response
 }
 
 async fn process(

@@ -1,11 +1,14 @@
 //! The Raft group of one Yaoshi region: openraft wired to the RocksDB store, a tonic gRPC transport
 //! (proto/raft.proto), forwarding of writes to the leader, and linearizable read barriers.
 //!
-//! Architecture invariant: only this crate knows prost/tonic types of the Raft protocol.
+//! It also serves the worker feed (proto/worker.proto, [`feed`]).
+//!
+//! Architecture invariant: only this crate knows prost/tonic types.
 
 // openraft prescribes its (large) error types at every trait and API boundary.
 #![allow(clippy::result_large_err)]
 
+pub mod feed;
 mod network;
 mod node;
 pub mod pb;

@@ -1,4 +1,5 @@
-//! The generated gRPC types of proto/raft.proto and the payloads carried in them.
+//! The generated gRPC types of proto/raft.proto and proto/worker.proto, and the payloads carried
+//! in them.
 
 use serde::{Deserialize, Serialize};
 use yaoshi_store::NodeId;
@@ -6,6 +7,12 @@ use yaoshi_store::NodeId;
 #[allow(missing_docs, unreachable_pub, clippy::all, clippy::pedantic)]
 mod generated {
     tonic::include_proto!("yaoshi.raft.v1");
+}
+
+/// The generated types of proto/worker.proto.
+#[allow(missing_docs, unreachable_pub, clippy::all, clippy::pedantic)]
+pub mod worker {
+    tonic::include_proto!("yaoshi.worker.v1");
 }
 
 pub use generated::raft_service_client::RaftServiceClient;

@@ -81,6 +81,8 @@ pub enum OpenStoreError {
 pub struct RegionDb {
     pub(crate) db: Arc<DB>,
     pub(crate) dir: PathBuf,
+    /// Announcements of applied entries (see `feed.rs`).
+    pub(crate) feed: tokio::sync::broadcast::Sender<crate::feed::Applied>,
 }
 
 impl std::fmt::Debug for RegionDb {
@@ -110,7 +112,8 @@ impl RegionDb {
         let path = dir.join("db");
         let db = DB::open_cf_descriptors(&opts, &path, cfs)
             .map_err(|source| OpenStoreError::Rocks { path: path.clone(), source })?;
-        Ok(RegionDb { db: Arc::new(db), dir: dir.to_path_buf() })
+        let (feed, _) = tokio::sync::broadcast::channel(crate::feed::FEED_CAPACITY);
+        Ok(RegionDb { db: Arc::new(db), dir: dir.to_path_buf(), feed })
     }
 
     /// The column family handle; every name used here is created at open.

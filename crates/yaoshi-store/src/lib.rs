@@ -14,6 +14,7 @@
 mod apply;
 pub mod codec;
 mod db;
+pub mod feed;
 mod log_store;
 mod query;
 mod snapshot;

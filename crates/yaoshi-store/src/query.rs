@@ -85,6 +85,26 @@ impl StateReader {
         }
     }
 
+    /// Subscribes to the announcements of applied entries (see [`crate::feed`]).
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<crate::feed::Applied> {
+        self.db.feed.subscribe()
+    }
+
+    /// Every key with all its versions, in key-id order (for filling a worker's cache).
+    ///
+    /// # Errors
+    ///
+    /// Fails on a storage error.
+    pub fn keys_with_versions(&self) -> Result<Vec<(KeyMetadata, Vec<KeyVersion>)>, QueryError> {
+        let (keys, _) = self.list_keys(0, usize::MAX, |_| true)?;
+        let mut out = Vec::with_capacity(keys.len());
+        for key in keys {
+            let (versions, _) = self.list_key_versions(&key.key_id, 0, usize::MAX)?;
+            out.push((key, versions));
+        }
+        Ok(out)
+    }
+
     /// A BYOK import token.
     ///
     /// # Errors

@@ -61,6 +61,7 @@ impl RocksStateMachine {
         let mut batch = WriteBatch::default();
         let meta_cf = self.db.cf(CF_SM_META);
         batch.put_cf(meta_cf, META_LAST_APPLIED, encode(&Some(entry.log_id)));
+        let mut changes = Vec::new();
         let response = match entry.payload {
             EntryPayload::Blank => Ok(CommandOutput::None),
             EntryPayload::Membership(membership) => {
@@ -69,6 +70,7 @@ impl RocksStateMachine {
                 Ok(CommandOutput::None)
             }
             EntryPayload::Normal(env) => {
+                changes = crate::feed::changes_of(&env.command);
                 let response = apply_command(&self.db, &mut batch, &env)
                     .map_err(|e| StorageIOError::apply(entry.log_id, &e))?;
                 let (_, prev_hash): (u64, [u8; 32]) =
@@ -96,6 +98,8 @@ impl RocksStateMachine {
             .db
             .write_opt(batch, &WriteOptions::default())
             .map_err(|e| StorageIOError::apply(entry.log_id, &e))?;
+        // No subscriber is fine: the feed is advisory, state is in RocksDB.
+        let _ = self.db.feed.send(crate::feed::Applied { index: entry.log_id.index, changes });
         Ok(response)
     }
 }
@@ -148,9 +152,14 @@ impl RaftStateMachine<TypeConfig> for RocksStateMachine {
         let db = self.db.clone();
         let meta = meta.clone();
         let data = snapshot.into_inner();
+        let index = meta.last_log_id.map_or(0, |l| l.index);
+        let feed = self.db.feed.clone();
         tokio::task::spawn_blocking(move || snapshot::install(&db, &meta, data)).await.map_err(
             |e| StorageIOError::write_state_machine(&std::io::Error::other(e.to_string())),
-        )?
+        )??;
+        let _ =
+            feed.send(crate::feed::Applied { index, changes: vec![crate::feed::Change::Reset] });
+        Ok(())
     }
 
     async fn get_current_snapshot(&mut self) -> StorageResult<Option<Snapshot<TypeConfig>>> {

@@ -1,8 +1,9 @@
 //! The `yaoshi` binary: `yaoshi serve --dev` (embedded single node) or `yaoshi serve --config FILE`
-//! (a member of a region's Raft group).
+//! (a member of a region's Raft group), and `yaoshi worker` (a stateless crypto worker).
 
 mod config;
 mod serve;
+mod worker;
 
 use std::path::PathBuf;
 
@@ -20,6 +21,8 @@ struct Cli {
 enum Cmd {
     /// Run a node.
     Serve(ServeArgs),
+    /// Run a stateless crypto worker in front of a cluster.
+    Worker(worker::WorkerArgs),
 }
 
 /// Arguments of `yaoshi serve`.
@@ -57,5 +60,6 @@ fn main() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     match cli.command {
         Cmd::Serve(args) => runtime.block_on(serve::run(args)),
+        Cmd::Worker(args) => runtime.block_on(worker::run(args)),
     }
 }

@@ -61,8 +61,9 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         let incoming = tonic::transport::server::TcpIncoming::bind(addr)
             .with_context(|| format!("binding raft gRPC listener {addr}"))?;
         let service = RaftGrpc::server(node.clone());
+        let feed = yaoshi_raft::feed::FeedGrpc::server(node.clone(), cfg.listen.clone());
         tokio::spawn(async move {
-            let server = tonic::transport::Server::builder().add_service(service);
+            let server = tonic::transport::Server::builder().add_service(service).add_service(feed);
             if let Err(e) = server.serve_with_incoming(incoming).await {
                 tracing::error!(error = %e, "raft gRPC server stopped");
             }

@@ -71,7 +71,7 @@ pub(super) async fn list_aliases(
     };
     let (offset, limit, page_number, page_size) = paging(p)?;
     let (page, total) = api
-        .node
+        .node()?
         .state
         .list_aliases(key_id.as_ref().map(KeyId::as_str), offset, limit)
         .map_err(internal)?;

@@ -22,8 +22,7 @@ async fn asymmetric_version(
         return Err(ApiError::new(ErrorCode::UnsupportedOperation));
     }
     let version = api
-        .node
-        .state
+        .replica
         .key_version(&meta.key_id, &version_id)
         .map_err(internal)?
         .ok_or_else(|| ApiError::new(ErrorCode::KeyVersionNotFound))?;

@@ -102,9 +102,9 @@ pub(super) async fn import_key_material(
     let encrypted = p.required("EncryptedKeyMaterial")?;
     let token = p.required("ImportToken")?;
     let expire_ms = material_expiry(p, ctx.now_ms)?;
-    api.node.read_barrier().await.map_err(super::write_error)?;
+    api.node()?.read_barrier().await.map_err(super::write_error)?;
     let key = api
-        .node
+        .node()?
         .state
         .key(key_id.as_str())
         .map_err(internal)?
@@ -112,7 +112,7 @@ pub(super) async fn import_key_material(
     if key.origin != KeyOrigin::External {
         return Err(ApiError::new(ErrorCode::UnsupportedOrigin));
     }
-    let record = match api.node.state.import_token(token).map_err(internal)? {
+    let record = match api.node()?.state.import_token(token).map_err(internal)? {
         Some(t) if t.key_id == key.key_id => t,
         _ => return Err(ApiError::new(ErrorCode::InvalidImportToken)),
     };

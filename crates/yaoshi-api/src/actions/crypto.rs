@@ -68,8 +68,7 @@ pub(super) async fn symmetric_primary(
         return Err(ApiError::new(ErrorCode::UnsupportedOperation));
     }
     let version = api
-        .node
-        .state
+        .replica
         .key_version(&meta.key_id, &meta.primary_version)
         .map_err(internal)?
         .ok_or_else(|| ApiError::new(ErrorCode::InternalFailure))?;
@@ -122,8 +121,7 @@ pub(super) fn open_symmetric(
     let blob = B64.decode(blob_b64.trim()).map_err(|_| invalid_blob())?;
     let header = parse_blob_header(&blob).map_err(|_| invalid_blob())?;
     let meta = api
-        .node
-        .state
+        .replica
         .key(&header.key_id)
         .map_err(internal)?
         .ok_or_else(|| ApiError::new(ErrorCode::KeyNotFound))?;
@@ -132,8 +130,7 @@ pub(super) fn open_symmetric(
         return Err(invalid_blob());
     }
     let version = api
-        .node
-        .state
+        .replica
         .key_version(&meta.key_id, &yaoshi_model::KeyVersionId::new(header.key_version_id.clone()))
         .map_err(internal)?
         .ok_or_else(invalid_blob)?;

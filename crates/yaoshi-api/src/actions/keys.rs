@@ -186,9 +186,9 @@ pub(super) async fn create_key_version(
     p: &Params,
 ) -> Result<Fields, ApiError> {
     let key_id = key_ref(api, p.required("KeyId")?, true).await?;
-    api.node.read_barrier().await.map_err(super::write_error)?;
+    api.node()?.read_barrier().await.map_err(super::write_error)?;
     let key = api
-        .node
+        .node()?
         .state
         .key(key_id.as_str())
         .map_err(internal)?
@@ -219,7 +219,7 @@ pub(super) fn list_keys(api: &ApiState, p: &Params) -> Result<Fields, ApiError> 
     let (offset, limit, page_number, page_size) = paging(p)?;
     let filters = parse_filters(p)?;
     let (page, total) = api
-        .node
+        .node()?
         .state
         .list_keys(offset, limit, |k| filters.iter().all(|f| f.matches(k)))
         .map_err(internal)?;
@@ -297,7 +297,7 @@ pub(super) async fn describe_key_version(api: &ApiState, p: &Params) -> Result<F
     let key = resolve_key(api, p.required("KeyId")?).await?;
     let version_id = KeyVersionId::new(p.required("KeyVersionId")?);
     let version = api
-        .node
+        .node()?
         .state
         .key_version(&key.key_id, &version_id)
         .map_err(internal)?
@@ -309,7 +309,7 @@ pub(super) async fn list_key_versions(api: &ApiState, p: &Params) -> Result<Fiel
     let key = resolve_key(api, p.required("KeyId")?).await?;
     let (offset, limit, page_number, page_size) = paging(p)?;
     let (page, total) =
-        api.node.state.list_key_versions(&key.key_id, offset, limit).map_err(internal)?;
+        api.node()?.state.list_key_versions(&key.key_id, offset, limit).map_err(internal)?;
     let versions: Vec<Value> = page.iter().map(version_json).collect();
     Ok(fields(vec![
         ("KeyVersions", json!({ "KeyVersion": versions })),

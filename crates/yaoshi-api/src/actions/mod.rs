@@ -83,7 +83,7 @@ pub(crate) async fn dispatch(
         return Err(ApiError::invalid("Action"));
     };
     if *plane == Plane::Read {
-        api.node.read_barrier().await.map_err(write_error)?;
+        api.node()?.read_barrier().await.map_err(write_error)?;
     }
     match action {
         "CreateKey" => keys::create_key(api, ctx, params).await,
@@ -136,7 +136,7 @@ async fn propose(
     command: yaoshi_model::Command,
 ) -> Result<CommandOutput, ApiError> {
     let env = CommandEnvelope { meta: ctx.command_meta(), command };
-    api.node.write(env).await.map_err(write_error)?
+    api.node()?.write(env).await.map_err(write_error)?
 }
 
 /// Reads local state, mapping storage failures to `InternalFailure`.
@@ -151,11 +151,10 @@ fn internal<E: std::fmt::Display>(e: E) -> ApiError {
 async fn key_ref(api: &ApiState, value: &str, fresh: bool) -> Result<KeyId, ApiError> {
     if value.starts_with(Alias::PREFIX) {
         if fresh {
-            api.node.read_barrier().await.map_err(write_error)?;
+            api.node()?.read_barrier().await.map_err(write_error)?;
         }
         return api
-            .node
-            .state
+            .replica
             .alias(value)
             .map_err(internal)?
             .map(|a| a.key_id)
@@ -181,8 +180,7 @@ async fn key_ref(api: &ApiState, value: &str, fresh: bool) -> Result<KeyId, ApiE
 /// Resolves a `KeyId` parameter to the key stored in the local replica.
 async fn resolve_key(api: &ApiState, value: &str) -> Result<KeyMetadata, ApiError> {
     let key_id = key_ref(api, value, false).await?;
-    api.node
-        .state
+    api.replica
         .key(key_id.as_str())
         .map_err(internal)?
         .ok_or_else(|| ApiError::new(ErrorCode::KeyNotFound))

@@ -83,7 +83,7 @@ pub(super) async fn untag_resource(
 
 pub(super) async fn list_resource_tags(api: &ApiState, p: &Params) -> Result<Fields, ApiError> {
     let key = resolve_key(api, p.required("KeyId")?).await?;
-    let tags = api.node.state.tags(&ResourceRef::Key(key.key_id.clone())).map_err(internal)?;
+    let tags = api.node()?.state.tags(&ResourceRef::Key(key.key_id.clone())).map_err(internal)?;
     let tags: Vec<Value> = tags
         .iter()
         .map(|t| json!({"TagKey": t.key, "TagValue": t.value, "KeyId": key.key_id.as_str()}))

@@ -200,6 +200,53 @@ async fn three_nodes_failover_and_catch_up() {
     must_call(&fc, "EnableKey", &[("KeyId", "alias/cluster")]).await;
     must_call(&fc, "Encrypt", &[("KeyId", &keys[0]), ("Plaintext", "aGk=")]).await;
     keys.extend(every_write_visible_everywhere(&nodes, keys.len()).await);
+
+    // A crypto worker fed by one node: the data plane works through it, control-plane requests
+    // are forwarded, and a DisableKey acknowledged by the cluster reaches it within its bound.
+    let feed_node = other;
+    let mut worker = NodeProcess::worker(
+        &format!("127.0.0.1:918{}", feed_node + 1),
+        &dir.path().join("worker"),
+        &domain_key.to_hex(),
+    );
+    let wc = worker.client();
+    let first_key = keys[0].clone();
+    let via_worker = [("KeyId", first_key.as_str()), ("Plaintext", "via worker")];
+    let r = must_succeed_eventually(&wc, "Encrypt", &via_worker, Duration::from_secs(20)).await;
+    let worker_blob = r.str("CiphertextBlob").unwrap().to_string();
+    let d =
+        must_call(&nodes[leader].client(), "Decrypt", &[("CiphertextBlob", &worker_blob)]).await;
+    assert_eq!(d.str("Plaintext"), Some("via worker"));
+    let d = must_call(&wc, "Decrypt", &[("CiphertextBlob", &blobs[0].0)]).await;
+    assert_eq!(d.str("Plaintext"), Some(blobs[0].1.as_str()));
+    let g = must_call(&wc, "GenerateDataKey", &[("KeyId", "alias/cluster")]).await;
+    let d =
+        must_call(&wc, "Decrypt", &[("CiphertextBlob", g.str("CiphertextBlob").unwrap())]).await;
+    assert_eq!(d.str("Plaintext"), g.str("Plaintext"));
+    // Control plane through the worker: forwarded, and visible on every node at once.
+    let created = must_create_key(&wc).await;
+    keys.push(created.clone());
+    for n in &nodes {
+        must_call(&n.client(), "DescribeKey", &[("KeyId", &created)]).await;
+    }
+    let r = must_call(&wc, "ListKeys", &[("PageSize", "100")]).await;
+    assert_eq!(r.body["TotalCount"].as_u64(), Some(keys.len() as u64));
+    must_call(&nodes[follower].client(), "DisableKey", &[("KeyId", &keys[0])]).await;
+    let acknowledged = Instant::now();
+    loop {
+        let r = wc.call("Encrypt", &via_worker).await.unwrap();
+        if r.code() == Some("Rejected.Disabled") {
+            break;
+        }
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        assert!(
+            acknowledged.elapsed() < Duration::from_millis(1000),
+            "worker still encrypts with a key disabled {:?} ago",
+            acknowledged.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    must_call(&nodes[leader].client(), "EnableKey", &[("KeyId", &keys[0])]).await;
     for _ in 0..15 {
         keys.push(must_create_key(&nodes[other].client()).await);
     }
@@ -259,6 +306,28 @@ async fn three_nodes_failover_and_catch_up() {
     for n in &nodes {
         let r = must_call(&n.client(), "ListKeys", &[("PageSize", "100")]).await;
         assert_eq!(r.body["TotalCount"].as_u64(), Some(keys.len() as u64));
+    }
+
+    // The worker fails closed once its feed has been silent longer than its bound, and killing
+    // it affects nothing else.
+    must_succeed_eventually(&wc, "Encrypt", &via_worker, Duration::from_secs(20)).await;
+    nodes[feed_node].kill();
+    let cut = Instant::now();
+    loop {
+        let r = wc.call("Encrypt", &via_worker).await.unwrap();
+        if r.status == 503 {
+            assert_eq!(r.code(), Some("ServiceUnavailableTemporary"));
+            break;
+        }
+        assert!(cut.elapsed() < Duration::from_secs(5), "worker kept serving: {:?}", r.body);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(worker.is_running());
+    worker.kill();
+    for i in (0..3).filter(|&i| i != feed_node) {
+        let c = nodes[i].client();
+        must_succeed_eventually(&c, "DescribeKey", &[("KeyId", &last)], Duration::from_secs(20))
+            .await;
     }
 
     // Stop everything and inspect the stores: the leader compacted its log past everything the

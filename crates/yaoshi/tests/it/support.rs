@@ -70,6 +70,23 @@ impl NodeProcess {
         )
     }
 
+    /// `yaoshi worker` fed by the node whose gRPC address is `cluster`, HTTP on a free port; its
+    /// log goes next to `log_dir`.
+    pub(crate) fn worker(cluster: &str, log_dir: &Path, domain_key_hex: &str) -> NodeProcess {
+        let endpoint = format!("127.0.0.1:{}", free_port());
+        let args = vec![
+            "worker".into(),
+            "--cluster".into(),
+            cluster.into(),
+            "--listen".into(),
+            endpoint.clone(),
+            "--staleness-ms".into(),
+            "1000".into(),
+        ];
+        let envs = vec![("YAOSHI_DOMAIN_KEY".into(), domain_key_hex.into())];
+        NodeProcess::spawn(args, envs, endpoint, log_dir)
+    }
+
     fn spawn(
         args: Vec<String>,
         envs: Vec<(String, String)>,

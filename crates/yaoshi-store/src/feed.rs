@@ -1,0 +1,50 @@
+//! The change feed: after each applied entry the state machine announces which records it may have
+//! changed, so caches (crypto workers) can re-read them instead of polling.
+
+use yaoshi_model::{AccessKeyId, Command, KeyId};
+
+/// A record an applied entry may have changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// A key (its metadata or versions).
+    Key(KeyId),
+    /// An alias, by name.
+    Alias(String),
+    /// A credential.
+    Credential(AccessKeyId),
+    /// The whole state was replaced (snapshot installed): re-read everything.
+    Reset,
+}
+
+/// One applied log entry and the records it may have changed (empty for blank and membership
+/// entries, which only advance `index`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    /// The log index applied.
+    pub index: u64,
+    /// What to re-read.
+    pub changes: Vec<Change>,
+}
+
+/// Buffered announcements per subscriber; a subscriber that falls further behind is told it
+/// lagged and must re-read everything.
+pub(crate) const FEED_CAPACITY: usize = 4096;
+
+/// The records `command` may change, whether or not apply accepted it.
+pub(crate) fn changes_of(command: &Command) -> Vec<Change> {
+    let mut out = Vec::new();
+    match command {
+        Command::BootstrapCredential { credential } => {
+            out.push(Change::Credential(credential.access_key_id.clone()));
+        }
+        Command::CreateAlias { alias } => out.push(Change::Alias(alias.name.clone())),
+        Command::UpdateAlias { name, .. } | Command::DeleteAlias { name } => {
+            out.push(Change::Alias(name.clone()));
+        }
+        _ => {}
+    }
+    if let Some(key_id) = command.key_id() {
+        out.push(Change::Key(key_id.clone()));
+    }
+    out
+}

@@ -1,0 +1,163 @@
+//! The worker's in-memory cache and the loop that feeds it.
+
+use std::collections::HashMap;
+use std::sync::RwLock;
+use std::time::{Duration, Instant};
+
+use tokio_stream::StreamExt;
+use yaoshi_model::{Alias, Credential, KeyId, KeyMetadata, KeyVersion, KeyVersionId};
+use yaoshi_raft::feed::{FeedEvent, KeyRecord, watch};
+
+use crate::{Replica, ReplicaError};
+
+#[derive(Debug, Default)]
+struct Records {
+    keys: HashMap<String, KeyRecord>,
+    aliases: HashMap<String, Alias>,
+    credentials: HashMap<String, Credential>,
+    /// The node's HTTP address (from Hello), for control-plane forwarding.
+    http_addr: Option<String>,
+    /// When the stream last delivered anything; `None` until a full state has arrived.
+    last_heard: Option<Instant>,
+    /// A full state being received (replaces `keys`… at StateEnd).
+    incoming: Option<(Vec<KeyRecord>, Vec<Alias>, Vec<Credential>)>,
+}
+
+/// Keys (with wrapped material), aliases and credentials of one region, as last streamed by a node.
+#[derive(Debug)]
+pub struct KeyCache {
+    records: RwLock<Records>,
+    staleness: Duration,
+}
+
+impl KeyCache {
+    /// An empty cache that counts as fresh for `staleness` after each message of the feed.
+    pub fn new(staleness: Duration) -> KeyCache {
+        KeyCache { records: RwLock::new(Records::default()), staleness }
+    }
+
+    /// The HTTP address of the node feeding the cache, once known.
+    pub fn http_addr(&self) -> Option<String> {
+        self.read().http_addr.clone()
+    }
+
+    /// Number of cached keys.
+    pub fn key_count(&self) -> usize {
+        self.read().keys.len()
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Records> {
+        self.records.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Records> {
+        self.records.write().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Applies one feed message.
+    fn apply(&self, event: FeedEvent) {
+        let mut r = self.write();
+        match event {
+            FeedEvent::Hello { http_addr } => {
+                r.http_addr = Some(http_addr);
+                r.incoming = Some(Default::default());
+            }
+            FeedEvent::State { keys, aliases, credentials } => {
+                let incoming = r.incoming.get_or_insert_with(Default::default);
+                incoming.0.extend(keys);
+                incoming.1.extend(aliases);
+                incoming.2.extend(credentials);
+            }
+            FeedEvent::StateEnd { .. } => {
+                let (keys, aliases, credentials) = r.incoming.take().unwrap_or_default();
+                r.keys = keys.into_iter().map(|k| (k.0.key_id.to_string(), k)).collect();
+                r.aliases = aliases.into_iter().map(|a| (a.name.clone(), a)).collect();
+                r.credentials =
+                    credentials.into_iter().map(|c| (c.access_key_id.to_string(), c)).collect();
+                r.last_heard = Some(Instant::now());
+            }
+            FeedEvent::Update { keys, aliases, credentials, .. } => {
+                for (id, record) in keys {
+                    match record {
+                        Some(record) => r.keys.insert(id.to_string(), record),
+                        None => r.keys.remove(id.as_str()),
+                    };
+                }
+                for (name, alias) in aliases {
+                    match alias {
+                        Some(alias) => r.aliases.insert(name, alias),
+                        None => r.aliases.remove(&name),
+                    };
+                }
+                for c in credentials {
+                    r.credentials.insert(c.access_key_id.to_string(), c);
+                }
+                if r.incoming.is_none() {
+                    r.last_heard = Some(Instant::now());
+                }
+            }
+            FeedEvent::Heartbeat => {
+                if r.incoming.is_none() && r.last_heard.is_some() {
+                    r.last_heard = Some(Instant::now());
+                }
+            }
+        }
+    }
+}
+
+impl Replica for KeyCache {
+    fn key(&self, key_id: &str) -> Result<Option<KeyMetadata>, ReplicaError> {
+        Ok(self.read().keys.get(key_id).map(|(meta, _)| meta.clone()))
+    }
+
+    fn key_version(
+        &self,
+        key_id: &KeyId,
+        version_id: &KeyVersionId,
+    ) -> Result<Option<KeyVersion>, ReplicaError> {
+        Ok(self
+            .read()
+            .keys
+            .get(key_id.as_str())
+            .and_then(|(_, versions)| versions.iter().find(|v| v.version_id == *version_id))
+            .cloned())
+    }
+
+    fn alias(&self, name: &str) -> Result<Option<Alias>, ReplicaError> {
+        Ok(self.read().aliases.get(name).cloned())
+    }
+
+    fn credential(&self, access_key_id: &str) -> Result<Option<Credential>, ReplicaError> {
+        Ok(self.read().credentials.get(access_key_id).cloned())
+    }
+
+    fn fresh(&self) -> bool {
+        self.read().last_heard.is_some_and(|t| t.elapsed() <= self.staleness)
+    }
+}
+
+/// Keeps `cache` fed from the node at `addr` (gRPC) for `region`, forever: on any stream error it
+/// reconnects (every 200 ms) and receives the full state again. While disconnected the cache goes
+/// stale after its bound.
+pub async fn run_feed(cache: std::sync::Arc<KeyCache>, addr: String, region: String) {
+    loop {
+        match watch(&addr, &region).await {
+            Ok(stream) => {
+                tracing::info!(%addr, "worker feed connected");
+                tokio::pin!(stream);
+                while let Some(item) = stream.next().await {
+                    match item {
+                        Ok(event) => cache.apply(event),
+                        Err(status) => {
+                            tracing::warn!(%addr, error = %status, "worker feed broke");
+                            break;
+                        }
+                    }
+                }
+                tracing::warn!(%addr, "worker feed ended; reconnecting");
+            }
+            Err(status) => tracing::debug!(%addr, error = %status, "worker feed unavailable"),
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}

@@ -1,0 +1,86 @@
+//! Where the data plane reads keys, aliases and credentials from.
+//!
+//! A node reads its own replica ([`StateReader`]); a crypto worker (`yaoshi worker`) reads a
+//! [`KeyCache`] that [`run_feed`] fills from a node's watch stream (proto/worker.proto) and keeps
+//! fresh. The API runs the same handlers over either, through the [`Replica`] trait.
+//!
+//! A cache that has not heard from its node for longer than its staleness bound reports itself
+//! stale, and the API then refuses data-plane requests (`ServiceUnavailableTemporary`): a worker
+//! fails closed rather than serve a key that may have been disabled meanwhile.
+
+mod cache;
+
+use yaoshi_model::{Alias, Credential, KeyId, KeyMetadata, KeyVersion, KeyVersionId};
+use yaoshi_store::StateReader;
+
+pub use cache::{KeyCache, run_feed};
+
+/// A failed read of the key source.
+#[derive(Debug, thiserror::Error)]
+#[error("key source read failed: {0}")]
+pub struct ReplicaError(String);
+
+/// Read access to the records the data plane and authentication need.
+pub trait Replica: Send + Sync + std::fmt::Debug {
+    /// A key by id.
+    ///
+    /// # Errors
+    ///
+    /// Fails on a storage error.
+    fn key(&self, key_id: &str) -> Result<Option<KeyMetadata>, ReplicaError>;
+    /// A key version.
+    ///
+    /// # Errors
+    ///
+    /// Fails on a storage error.
+    fn key_version(
+        &self,
+        key_id: &KeyId,
+        version_id: &KeyVersionId,
+    ) -> Result<Option<KeyVersion>, ReplicaError>;
+    /// An alias by name.
+    ///
+    /// # Errors
+    ///
+    /// Fails on a storage error.
+    fn alias(&self, name: &str) -> Result<Option<Alias>, ReplicaError>;
+    /// A credential by AccessKey id.
+    ///
+    /// # Errors
+    ///
+    /// Fails on a storage error.
+    fn credential(&self, access_key_id: &str) -> Result<Option<Credential>, ReplicaError>;
+    /// Whether the source is fresh enough to serve the data plane.
+    fn fresh(&self) -> bool;
+}
+
+fn err(e: impl std::fmt::Display) -> ReplicaError {
+    ReplicaError(e.to_string())
+}
+
+impl Replica for StateReader {
+    fn key(&self, key_id: &str) -> Result<Option<KeyMetadata>, ReplicaError> {
+        StateReader::key(self, key_id).map_err(err)
+    }
+
+    fn key_version(
+        &self,
+        key_id: &KeyId,
+        version_id: &KeyVersionId,
+    ) -> Result<Option<KeyVersion>, ReplicaError> {
+        StateReader::key_version(self, key_id, version_id).map_err(err)
+    }
+
+    fn alias(&self, name: &str) -> Result<Option<Alias>, ReplicaError> {
+        StateReader::alias(self, name).map_err(err)
+    }
+
+    fn credential(&self, access_key_id: &str) -> Result<Option<Credential>, ReplicaError> {
+        StateReader::credential(self, access_key_id).map_err(err)
+    }
+
+    /// The local replica is always usable: it is the node's own committed state.
+    fn fresh(&self) -> bool {
+        true
+    }
+}
