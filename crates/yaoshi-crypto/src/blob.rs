@@ -3,22 +3,29 @@
 //! A blob names the key and key version that sealed it, so Decrypt needs no KeyId. The
 //! encryption context is bound as AAD but never stored in the blob.
 //!
-//! # Format, version 1
+//! # Format, versions 1 and 2
+//!
+//! The version byte names both the layout (the same for both versions) and the block cipher:
+//!
+//! | version | cipher | key types | per-message key |
+//! |---|---|---|---|
+//! | `0x01` ([`BLOB_VERSION_V1`]) | AES-GCM | AES-128/192/256 | 16/24/32 bytes, as the material |
+//! | `0x02` ([`BLOB_VERSION_V2`]) | SM4-GCM (RFC 8998) | SM4 | 16 bytes |
 //!
 //! With `k` = length of the key id, `v` = length of the key version id and `n` = length of the
 //! plaintext, all in bytes:
 //!
 //! | offset | length | field |
 //! |---|---|---|
-//! | 0 | 1 | version, `0x01` ([`BLOB_VERSION_V1`]) |
+//! | 0 | 1 | version, `0x01` or `0x02` |
 //! | 1 | 1 | `k`, 0..=255 |
 //! | 2 | `k` | key id, UTF-8 |
 //! | 2 + k | 1 | `v`, 0..=255 |
 //! | 3 + k | `v` | key version id, UTF-8 |
 //! | 3 + k + v | 32 | random HKDF salt ([`BLOB_SALT_LEN`]) |
-//! | 35 + k + v | 12 | random AES-GCM nonce ([`BLOB_NONCE_LEN`]) |
-//! | 47 + k + v | `n` | AES-GCM ciphertext |
-//! | 47 + k + v + n | 16 | AES-GCM tag ([`BLOB_TAG_LEN`]) |
+//! | 35 + k + v | 12 | random GCM nonce ([`BLOB_NONCE_LEN`]) |
+//! | 47 + k + v | `n` | GCM ciphertext |
+//! | 47 + k + v + n | 16 | GCM tag ([`BLOB_TAG_LEN`]) |
 //!
 //! A blob is therefore `63 + k + v + n` bytes long; anything whose lengths do not add up (at
 //! least 16 bytes must follow the nonce) is rejected with [`CryptoError::MalformedBlob`].
@@ -29,28 +36,53 @@
 //! Each blob is sealed under its own data key, derived from the key version's material:
 //!
 //! ```text
-//! data_key = HKDF-SHA256(ikm = material, salt = salt, info = "yaoshi-blob-v1" || header)
+//! version 1:  data_key = HKDF-SHA256(ikm = material, salt = salt, info = "yaoshi-blob-v1" || header)
+//! version 2:  data_key = HKDF-SHA256(ikm = material, salt = salt, info = "yaoshi-blob-v2" || header)
 //! ```
 //!
-//! with output length equal to the material length, so 16-, 24- and 32-byte material gives
-//! AES-128-, AES-192- and AES-256-GCM. Because every message gets a fresh random 256-bit salt,
-//! random 96-bit nonces never wear out a key version, even though stateless workers cannot count
-//! how many encryptions they have done (the construction AWS KMS uses).
+//! For version 1 the output length equals the material length, so 16-, 24- and 32-byte material
+//! gives AES-128-, AES-192- and AES-256-GCM. For version 2 (SM4 material is 16 bytes) the output is
+//! 16 bytes, an SM4 key. The version byte is part of the header, so it is bound both into the
+//! derived key and into the AAD: a blob cannot be re-labelled to the other cipher.
 //!
 //! The GCM AAD is `header || context_aad`, where `context_aad` is
 //! [`encryption_context_aad`](crate::encryption_context_aad) of the encryption context. Changing
 //! any header byte (including the key ids), the ciphertext, the tag, or the encryption context makes
 //! authentication fail.
+//!
+//! # Nonce budget
+//!
+//! GCM with random 96-bit nonces must not encrypt more than about 2^32 messages under one key
+//! (NIST SP 800-38D §8.3), and stateless workers cannot count how many encryptions a key version
+//! has done. Here the GCM key is never the key version's material: every message derives a fresh
+//! data key from a fresh random 256-bit salt, and that data key encrypts exactly one message. A
+//! nonce can only repeat under the same data key if two messages also drew the same salt
+//! (probability about q² / 2^257 for q messages, negligible even for q = 2^64), so the per-key
+//! nonce limit never binds; the construction is the one AWS KMS uses. The argument is the same
+//! for SM4-GCM as for AES-GCM (both have 128-bit blocks; each data key encrypts one message of
+//! at most a few KiB, far below GCM's per-message limit and the 2^64-block birthday bound).
+//!
+//! # Which function to call
+//!
+//! [`seal_blob_for`] and [`open_blob_for`] take the [`KeyType`] of the key version and pick the
+//! cipher from it (SM4 keys → version 2, AES keys → version 1); [`open_blob_for`] rejects a blob
+//! whose version does not belong to the key type. They are the functions to use.
+//!
+//! [`seal_blob`] and [`open_blob`] are the older, key-type-less forms: [`seal_blob`] always
+//! produces version 1 (AES, size from the material length), so it must not be given SM4 material;
+//! [`open_blob`] follows the blob's version byte.
 
 use hkdf::Hkdf;
 use sha2::Sha256;
 use zeroize::{Zeroize, Zeroizing};
 
-use crate::gcm::{self, NONCE_LEN, TAG_LEN};
-use crate::{CryptoError, KeyMaterial, random_bytes};
+use crate::gcm::{self, BlockCipher, NONCE_LEN, TAG_LEN};
+use crate::{CryptoError, KeyMaterial, KeyType, random_bytes};
 
-/// The version byte that starts a version 1 blob.
+/// The version byte that starts a version 1 blob (AES-GCM).
 pub const BLOB_VERSION_V1: u8 = 0x01;
+/// The version byte that starts a version 2 blob (SM4-GCM).
+pub const BLOB_VERSION_V2: u8 = 0x02;
 /// Length of the random HKDF salt in a blob, in bytes.
 pub const BLOB_SALT_LEN: usize = 32;
 /// Length of the random AES-GCM nonce in a blob, in bytes.
@@ -58,8 +90,12 @@ pub const BLOB_NONCE_LEN: usize = NONCE_LEN;
 /// Length of the AES-GCM tag at the end of a blob, in bytes.
 pub const BLOB_TAG_LEN: usize = TAG_LEN;
 
-/// HKDF info prefix; the header bytes follow it.
-const HKDF_INFO_PREFIX: &[u8] = b"yaoshi-blob-v1";
+/// HKDF info prefix of version 1; the header bytes follow it.
+const HKDF_INFO_V1: &[u8] = b"yaoshi-blob-v1";
+/// HKDF info prefix of version 2; the header bytes follow it.
+const HKDF_INFO_V2: &[u8] = b"yaoshi-blob-v2";
+/// Length of an SM4 key, and of a version 2 data key, in bytes.
+const SM4_KEY_LEN: usize = 16;
 /// Longest key id or key version id the one-byte length prefix can describe.
 const MAX_ID_LEN: usize = u8::MAX as usize;
 
@@ -74,6 +110,7 @@ pub struct BlobHeader {
 
 /// The parts of a blob, borrowed from it.
 struct BlobParts<'a> {
+    version: u8,
     header: BlobHeader,
     /// Bytes from the version byte through the nonce.
     header_bytes: &'a [u8],
@@ -83,11 +120,39 @@ struct BlobParts<'a> {
     tag: &'a [u8; TAG_LEN],
 }
 
-/// Encrypts `plaintext` under a symmetric key version and returns a version 1 blob.
+/// Encrypts `plaintext` under a symmetric key version of type `kind` and returns a blob: version
+/// 2 (SM4-GCM) for [`KeyType::Sm4`], version 1 (AES-GCM) for the AES types.
 ///
-/// `material` is the key version's plain material (16, 24 or 32 bytes); `context_aad` is
+/// `material` is the key version's plain material; `context_aad` is
 /// [`encryption_context_aad`](crate::encryption_context_aad) of the request's encryption context
 /// (empty when there is none). The blob layout is described in the [module documentation](self).
+///
+/// # Errors
+///
+/// - [`CryptoError::UnsupportedAlgorithm`] if `kind` is not a symmetric key type.
+/// - [`CryptoError::InvalidKeyLength`] if `material` is not as long as keys of `kind` are.
+/// - [`CryptoError::HeaderFieldTooLong`] if an id in `header` is longer than 255 bytes.
+/// - [`CryptoError::MessageTooLong`] if `plaintext` exceeds the GCM limit (about 64 GiB).
+///
+/// # Panics
+///
+/// Panics if the operating system cannot provide randomness (see [`random_bytes`]).
+pub fn seal_blob_for(
+    kind: KeyType,
+    material: &KeyMaterial,
+    header: &BlobHeader,
+    plaintext: &[u8],
+    context_aad: &[u8],
+) -> Result<Vec<u8>, CryptoError> {
+    let version = version_for(kind, material)?;
+    seal_random(version, material, header, plaintext, context_aad)
+}
+
+/// Encrypts `plaintext` under AES key material and returns a version 1 blob.
+///
+/// The AES key size follows the material length (16, 24 or 32 bytes). This is the older form of
+/// [`seal_blob_for`] without a key type: it never uses SM4, so SM4 material must go through
+/// [`seal_blob_for`] instead.
 ///
 /// # Errors
 ///
@@ -104,18 +169,29 @@ pub fn seal_blob(
     plaintext: &[u8],
     context_aad: &[u8],
 ) -> Result<Vec<u8>, CryptoError> {
-    check_material(material)?;
+    check_material(BLOB_VERSION_V1, material)?;
+    seal_random(BLOB_VERSION_V1, material, header, plaintext, context_aad)
+}
+
+fn seal_random(
+    version: u8,
+    material: &KeyMaterial,
+    header: &BlobHeader,
+    plaintext: &[u8],
+    context_aad: &[u8],
+) -> Result<Vec<u8>, CryptoError> {
     let random = random_bytes(BLOB_SALT_LEN + NONCE_LEN);
     let (salt, nonce) = random.split_at(BLOB_SALT_LEN);
     let mut salt_arr = [0u8; BLOB_SALT_LEN];
     salt_arr.copy_from_slice(salt);
     let mut nonce_arr = [0u8; NONCE_LEN];
     nonce_arr.copy_from_slice(nonce);
-    seal_blob_with(material, header, plaintext, context_aad, &salt_arr, &nonce_arr)
+    seal_blob_with(version, material, header, plaintext, context_aad, &salt_arr, &nonce_arr)
 }
 
-/// [`seal_blob`] with a given salt and nonce, so tests can pin the output.
+/// Seals a blob of `version` with a given salt and nonce, so tests can pin the output.
 pub(crate) fn seal_blob_with(
+    version: u8,
     material: &KeyMaterial,
     header: &BlobHeader,
     plaintext: &[u8],
@@ -123,23 +199,24 @@ pub(crate) fn seal_blob_with(
     salt: &[u8; BLOB_SALT_LEN],
     nonce: &[u8; NONCE_LEN],
 ) -> Result<Vec<u8>, CryptoError> {
-    check_material(material)?;
+    check_material(version, material)?;
     let key_id = checked_id("key_id", &header.key_id)?;
     let version_id = checked_id("key_version_id", &header.key_version_id)?;
 
     let header_len = 1 + 1 + key_id.len() + 1 + version_id.len() + BLOB_SALT_LEN + NONCE_LEN;
     let mut out = Vec::with_capacity(header_len + plaintext.len() + TAG_LEN);
-    out.push(BLOB_VERSION_V1);
+    out.push(version);
     push_id(&mut out, key_id);
     push_id(&mut out, version_id);
     out.extend_from_slice(salt);
     out.extend_from_slice(nonce);
     debug_assert_eq!(out.len(), header_len);
 
-    let data_key = derive_data_key(material, salt, &out)?;
+    let data_key = derive_data_key(version, material, salt, &out)?;
     let aad = gcm_aad(&out, context_aad);
     out.extend_from_slice(plaintext);
-    match gcm::seal_in_place(&data_key, nonce, &aad, &mut out[header_len..]) {
+    match gcm::seal_with_cipher(cipher_of(version)?, &data_key, nonce, &aad, &mut out[header_len..])
+    {
         Ok(tag) => {
             out.extend_from_slice(&tag);
             Ok(out)
@@ -160,20 +237,51 @@ pub(crate) fn seal_blob_with(
 ///
 /// # Errors
 ///
-/// - [`CryptoError::UnsupportedBlobVersion`] if the first byte is not `0x01`.
+/// - [`CryptoError::UnsupportedBlobVersion`] if the first byte is not `0x01` or `0x02`.
 /// - [`CryptoError::MalformedBlob`] if the blob is empty, truncated, or its ids are not UTF-8.
 pub fn parse_blob_header(blob: &[u8]) -> Result<BlobHeader, CryptoError> {
     split_blob(blob).map(|parts| parts.header)
 }
 
-/// Decrypts a blob made by [`seal_blob`], given the material of the key version its header names
-/// and the same `context_aad` that was used to seal it.
+/// Decrypts a blob made by [`seal_blob_for`], given the key type and material of the key
+/// version its header names and the same `context_aad` that was used to seal it.
 ///
 /// # Errors
 ///
 /// - [`CryptoError::UnsupportedBlobVersion`] or [`CryptoError::MalformedBlob`] as for
 ///   [`parse_blob_header`].
-/// - [`CryptoError::InvalidKeyLength`] if `material` is not 16, 24 or 32 bytes.
+/// - [`CryptoError::UnsupportedAlgorithm`] if `kind` is not a symmetric key type.
+/// - [`CryptoError::InvalidKeyLength`] if `material` is not as long as keys of `kind` are.
+/// - [`CryptoError::AuthenticationFailed`] if the blob's version does not belong to `kind`
+///   (an AES blob for an SM4 key or the reverse), the material or the context is wrong, or any
+///   byte of the blob was changed.
+pub fn open_blob_for(
+    kind: KeyType,
+    material: &KeyMaterial,
+    blob: &[u8],
+    context_aad: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+    let parts = split_blob(blob)?;
+    let expected = version_for(kind, material)?;
+    if parts.version != expected {
+        return Err(CryptoError::AuthenticationFailed);
+    }
+    open_parts(&parts, material, context_aad)
+}
+
+/// Decrypts a blob, picking the cipher from its version byte (AES-GCM for version 1, with the
+/// key size from the material length; SM4-GCM for version 2), given the material of the key
+/// version its header names and the same `context_aad` that was used to seal it.
+///
+/// This is the older form of [`open_blob_for`] without a key type; prefer that one, which also
+/// checks that the blob's cipher belongs to the key.
+///
+/// # Errors
+///
+/// - [`CryptoError::UnsupportedBlobVersion`] or [`CryptoError::MalformedBlob`] as for
+///   [`parse_blob_header`].
+/// - [`CryptoError::InvalidKeyLength`] if `material` is not 16, 24 or 32 bytes (version 1) or
+///   not 16 bytes (version 2).
 /// - [`CryptoError::AuthenticationFailed`] if the material or the context is wrong, or any byte
 ///   of the blob was changed.
 pub fn open_blob(
@@ -182,18 +290,55 @@ pub fn open_blob(
     context_aad: &[u8],
 ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
     let parts = split_blob(blob)?;
-    check_material(material)?;
-    let data_key = derive_data_key(material, parts.salt, parts.header_bytes)?;
+    open_parts(&parts, material, context_aad)
+}
+
+fn open_parts(
+    parts: &BlobParts<'_>,
+    material: &KeyMaterial,
+    context_aad: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+    check_material(parts.version, material)?;
+    let data_key = derive_data_key(parts.version, material, parts.salt, parts.header_bytes)?;
     let aad = gcm_aad(parts.header_bytes, context_aad);
     let mut buf = Zeroizing::new(parts.ciphertext.to_vec());
-    gcm::open_in_place(&data_key, parts.nonce, &aad, &mut buf, parts.tag)?;
+    gcm::open_with_cipher(
+        cipher_of(parts.version)?,
+        &data_key,
+        parts.nonce,
+        &aad,
+        &mut buf,
+        parts.tag,
+    )?;
     Ok(buf)
 }
 
-fn check_material(material: &KeyMaterial) -> Result<(), CryptoError> {
-    match material.len() {
-        16 | 24 | 32 => Ok(()),
-        len => Err(CryptoError::InvalidKeyLength { len }),
+/// The blob version for a key type, after checking the material length.
+fn version_for(kind: KeyType, material: &KeyMaterial) -> Result<u8, CryptoError> {
+    let version = match kind {
+        KeyType::Aes128 | KeyType::Aes192 | KeyType::Aes256 => BLOB_VERSION_V1,
+        KeyType::Sm4 => BLOB_VERSION_V2,
+        _ => return Err(CryptoError::UnsupportedAlgorithm),
+    };
+    if kind.symmetric_len() != Some(material.len()) {
+        return Err(CryptoError::InvalidKeyLength { len: material.len() });
+    }
+    Ok(version)
+}
+
+fn cipher_of(version: u8) -> Result<BlockCipher, CryptoError> {
+    match version {
+        BLOB_VERSION_V1 => Ok(BlockCipher::Aes),
+        BLOB_VERSION_V2 => Ok(BlockCipher::Sm4),
+        version => Err(CryptoError::UnsupportedBlobVersion { version }),
+    }
+}
+
+fn check_material(version: u8, material: &KeyMaterial) -> Result<(), CryptoError> {
+    match (version, material.len()) {
+        (BLOB_VERSION_V1, 16 | 24 | 32) | (BLOB_VERSION_V2, SM4_KEY_LEN) => Ok(()),
+        (BLOB_VERSION_V1 | BLOB_VERSION_V2, len) => Err(CryptoError::InvalidKeyLength { len }),
+        (version, _) => Err(CryptoError::UnsupportedBlobVersion { version }),
     }
 }
 
@@ -211,16 +356,22 @@ fn push_id(out: &mut Vec<u8>, id: &[u8]) {
     out.extend_from_slice(id);
 }
 
-/// Derives the per-blob data key; it has the same length as `material`.
+/// Derives the per-blob data key: as long as `material` for version 1, 16 bytes for version 2.
 fn derive_data_key(
+    version: u8,
     material: &KeyMaterial,
     salt: &[u8],
     header_bytes: &[u8],
 ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
-    let mut key = Zeroizing::new(vec![0u8; material.len()]);
+    let (info, len) = match version {
+        BLOB_VERSION_V1 => (HKDF_INFO_V1, material.len()),
+        BLOB_VERSION_V2 => (HKDF_INFO_V2, SM4_KEY_LEN),
+        version => return Err(CryptoError::UnsupportedBlobVersion { version }),
+    };
+    let mut key = Zeroizing::new(vec![0u8; len]);
     Hkdf::<Sha256>::new(Some(salt), material.as_bytes())
-        .expand_multi_info(&[HKDF_INFO_PREFIX, header_bytes], &mut key)
-        // Only reachable for outputs over 8160 bytes; material is at most 32.
+        .expand_multi_info(&[info, header_bytes], &mut key)
+        // Only reachable for outputs over 8160 bytes; keys are at most 32.
         .map_err(|_| CryptoError::InvalidKeyLength { len: material.len() })?;
     Ok(key)
 }
@@ -236,7 +387,7 @@ fn gcm_aad(header_bytes: &[u8], context_aad: &[u8]) -> Vec<u8> {
 fn split_blob(blob: &[u8]) -> Result<BlobParts<'_>, CryptoError> {
     let mut reader = Reader { rest: blob };
     let version = reader.byte()?;
-    if version != BLOB_VERSION_V1 {
+    if version != BLOB_VERSION_V1 && version != BLOB_VERSION_V2 {
         return Err(CryptoError::UnsupportedBlobVersion { version });
     }
     let key_id = reader.id()?;
@@ -248,6 +399,7 @@ fn split_blob(blob: &[u8]) -> Result<BlobParts<'_>, CryptoError> {
     let ciphertext_len = body.len().checked_sub(TAG_LEN).ok_or(CryptoError::MalformedBlob)?;
     let (ciphertext, tag) = body.split_at(ciphertext_len);
     Ok(BlobParts {
+        version,
         header: BlobHeader { key_id, key_version_id },
         header_bytes: blob.get(..header_len).ok_or(CryptoError::MalformedBlob)?,
         salt,

@@ -6,9 +6,13 @@ use expect_test::expect;
 
 use crate::blob::seal_blob_with;
 use crate::{
-    BLOB_VERSION_V1, BlobHeader, CryptoError, KeyMaterial, encryption_context_aad, open_blob,
-    parse_blob_header, seal_blob,
+    BLOB_VERSION_V1, BLOB_VERSION_V2, BlobHeader, CryptoError, KeyMaterial, KeyType,
+    encryption_context_aad, open_blob, open_blob_for, parse_blob_header, seal_blob, seal_blob_for,
 };
+
+const SYMMETRIC: [KeyType; 4] = [KeyType::Aes128, KeyType::Aes192, KeyType::Aes256, KeyType::Sm4];
+const ASYMMETRIC: [KeyType; 5] =
+    [KeyType::Rsa2048, KeyType::Rsa3072, KeyType::EcP256, KeyType::EcP256k, KeyType::EcSm2];
 
 /// A small deterministic generator (xorshift64*), so "random input" tests are reproducible.
 pub(crate) struct TestRng(u64);
@@ -81,7 +85,16 @@ fn blob_matches_independent_implementation() {
     let nonce: [u8; 12] = core::array::from_fn(|i| 0xc0 + i as u8);
     let seal = |len| {
         hex::encode(
-            seal_blob_with(&material(len), &header(), b"hello", &ctx, &salt, &nonce).unwrap(),
+            seal_blob_with(
+                BLOB_VERSION_V1,
+                &material(len),
+                &header(),
+                b"hello",
+                &ctx,
+                &salt,
+                &nonce,
+            )
+            .unwrap(),
         )
     };
     expect![[r#"01086b65792d3031323306762d30303031808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9fc0c1c2c3c4c5c6c7c8c9cacb6c5cfa3f40cbcf049998eecf47e4e061cae09ecf5a"#]].assert_eq(&seal(16));
@@ -220,7 +233,7 @@ fn truncated_blobs_are_rejected() {
 fn unknown_versions_and_bad_utf8_are_rejected() {
     let m = material(32);
     let blob = seal_blob(&m, &header(), b"hello", b"").unwrap();
-    for version in [0x00, 0x02, 0xff] {
+    for version in [0x00, 0x03, 0xff] {
         let mut bad = blob.clone();
         bad[0] = version;
         assert_eq!(parse_blob_header(&bad), Err(CryptoError::UnsupportedBlobVersion { version }));
@@ -266,4 +279,170 @@ fn error_messages_reveal_nothing() {
     let text = err.to_string();
     assert_eq!(text, "authentication failed");
     assert!(!format!("{err:?}").contains("secret"));
+}
+
+fn material_for(kind: KeyType) -> KeyMaterial {
+    material(kind.symmetric_len().unwrap())
+}
+
+#[test]
+fn typed_round_trip_for_every_symmetric_key_type() {
+    let ctx = context(&[("purpose", "test")]);
+    for kind in SYMMETRIC {
+        let m = crate::generate_key(kind).unwrap();
+        for plaintext in [&b""[..], b"x", b"hello world", &[0xab; 6144]] {
+            let blob = seal_blob_for(kind, &m, &header(), plaintext, &ctx).unwrap();
+            assert_eq!(blob.len(), 63 + 8 + 6 + plaintext.len());
+            let version = if kind == KeyType::Sm4 { BLOB_VERSION_V2 } else { BLOB_VERSION_V1 };
+            assert_eq!(blob[0], version, "{kind:?}");
+            assert_eq!(parse_blob_header(&blob).unwrap(), header());
+            assert_eq!(&open_blob_for(kind, &m, &blob, &ctx).unwrap()[..], plaintext, "{kind:?}");
+            // The key-type-less form follows the version byte.
+            assert_eq!(&open_blob(&m, &blob, &ctx).unwrap()[..], plaintext, "{kind:?}");
+        }
+    }
+}
+
+#[test]
+fn typed_aes_blobs_are_version_1_blobs() {
+    // seal_blob_for on AES keys makes exactly what seal_blob makes, and each opens the other's.
+    for kind in [KeyType::Aes128, KeyType::Aes192, KeyType::Aes256] {
+        let m = material_for(kind);
+        let typed = seal_blob_for(kind, &m, &header(), b"p", b"").unwrap();
+        let legacy = seal_blob(&m, &header(), b"p", b"").unwrap();
+        assert_eq!(&open_blob(&m, &typed, b"").unwrap()[..], b"p");
+        assert_eq!(&open_blob_for(kind, &m, &legacy, b"").unwrap()[..], b"p");
+    }
+}
+
+#[test]
+fn sm4_blob_matches_independent_implementation() {
+    // Computed with Python `cryptography` (HKDF-SHA256 with info "yaoshi-blob-v2" || header, 16-byte
+    // output, and SM4 in GCM mode) from the format description: material bytes(range(0x10, 0x20)),
+    // salt bytes(range(0x80, 0xa0)), nonce bytes(range(0xc0, 0xcc)), plaintext b"hello", context
+    // {"a": "b", "purpose": "test"}.
+    let ctx = context(&[("purpose", "test"), ("a", "b")]);
+    let salt: [u8; 32] = core::array::from_fn(|i| 0x80 + i as u8);
+    let nonce: [u8; 12] = core::array::from_fn(|i| 0xc0 + i as u8);
+    let blob =
+        seal_blob_with(BLOB_VERSION_V2, &material(16), &header(), b"hello", &ctx, &salt, &nonce)
+            .unwrap();
+    expect![[r#"02086b65792d3031323306762d30303031808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9fc0c1c2c3c4c5c6c7c8c9cacb91289757efff6f0d8e19cc28274b936abc8847f739"#]].assert_eq(&hex::encode(&blob));
+    assert_eq!(&open_blob_for(KeyType::Sm4, &material(16), &blob, &ctx).unwrap()[..], b"hello");
+}
+
+#[test]
+fn blob_cipher_must_belong_to_the_key_type() {
+    let m = material(16);
+    let aes = seal_blob_for(KeyType::Aes128, &m, &header(), b"secret", b"").unwrap();
+    let sm4 = seal_blob_for(KeyType::Sm4, &m, &header(), b"secret", b"").unwrap();
+    let auth = Err(CryptoError::AuthenticationFailed);
+    // Same 16 bytes of material, other cipher: refused before any decryption.
+    assert_eq!(open_blob_for(KeyType::Sm4, &m, &aes, b""), auth);
+    assert_eq!(open_blob_for(KeyType::Aes128, &m, &sm4, b""), auth);
+    // Relabelling the version byte does not help either: it is bound into key and AAD.
+    let mut relabelled = aes.clone();
+    relabelled[0] = BLOB_VERSION_V2;
+    assert_eq!(open_blob_for(KeyType::Sm4, &m, &relabelled, b""), auth);
+    assert_eq!(open_blob(&m, &relabelled, b""), auth);
+    let mut relabelled = sm4.clone();
+    relabelled[0] = BLOB_VERSION_V1;
+    assert_eq!(open_blob_for(KeyType::Aes128, &m, &relabelled, b""), auth);
+}
+
+#[test]
+fn typed_blobs_need_symmetric_types_and_matching_material() {
+    for kind in ASYMMETRIC {
+        assert_eq!(
+            seal_blob_for(kind, &material(32), &header(), b"p", b""),
+            Err(CryptoError::UnsupportedAlgorithm)
+        );
+    }
+    let blob = seal_blob_for(KeyType::Sm4, &material(16), &header(), b"p", b"").unwrap();
+    for kind in ASYMMETRIC {
+        assert_eq!(
+            open_blob_for(kind, &material(16), &blob, b""),
+            Err(CryptoError::UnsupportedAlgorithm)
+        );
+    }
+    for kind in SYMMETRIC {
+        let expected = kind.symmetric_len().unwrap();
+        for len in [0, 15, 16, 17, 24, 32, 33] {
+            if len == expected {
+                continue;
+            }
+            let err = CryptoError::InvalidKeyLength { len };
+            assert_eq!(seal_blob_for(kind, &material(len), &header(), b"p", b""), Err(err.clone()));
+        }
+    }
+    // SM4 blobs need 16 bytes of material even through the key-type-less form.
+    assert_eq!(
+        open_blob(&material(32), &blob, b""),
+        Err(CryptoError::InvalidKeyLength { len: 32 })
+    );
+    assert_eq!(
+        open_blob_for(KeyType::Sm4, &material(32), &blob, b""),
+        Err(CryptoError::InvalidKeyLength { len: 32 })
+    );
+}
+
+#[test]
+fn every_modified_byte_of_an_sm4_blob_is_detected() {
+    let ctx = context(&[("k", "v")]);
+    let m = material(16);
+    let blob = seal_blob_for(KeyType::Sm4, &m, &header(), b"attack at dawn", &ctx).unwrap();
+    assert_eq!(&open_blob_for(KeyType::Sm4, &m, &blob, &ctx).unwrap()[..], b"attack at dawn");
+    for i in 0..blob.len() {
+        let mut bad = blob.clone();
+        bad[i] ^= 0x01;
+        let err = open_blob_for(KeyType::Sm4, &m, &bad, &ctx).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                CryptoError::AuthenticationFailed
+                    | CryptoError::MalformedBlob
+                    | CryptoError::UnsupportedBlobVersion { .. }
+            ),
+            "byte {i}: {err:?}"
+        );
+        if i >= 17 {
+            assert_eq!(err, CryptoError::AuthenticationFailed, "byte {i}");
+        }
+    }
+    assert_eq!(
+        open_blob_for(KeyType::Sm4, &KeyMaterial::generate(16), &blob, &ctx),
+        Err(CryptoError::AuthenticationFailed)
+    );
+    assert_eq!(open_blob_for(KeyType::Sm4, &m, &blob, b""), Err(CryptoError::AuthenticationFailed));
+}
+
+#[test]
+fn random_input_never_panics_for_any_key_type() {
+    let mut rng = TestRng::new(7);
+    for kind in SYMMETRIC {
+        let m = material_for(kind);
+        let valid = seal_blob_for(kind, &m, &header(), b"hello", b"ctx").unwrap();
+        for round in 0..3_000 {
+            let input = if round % 2 == 0 {
+                let len = rng.below(120);
+                let mut v = rng.bytes(len);
+                if let Some(first) = v.first_mut() {
+                    *first = [BLOB_VERSION_V1, BLOB_VERSION_V2][round % 4 / 2];
+                }
+                v
+            } else {
+                let mut v = valid.clone();
+                for _ in 0..=rng.below(4) {
+                    let i = rng.below(v.len());
+                    v[i] = rng.next_u64() as u8;
+                }
+                let keep = rng.below(v.len() + 1);
+                v.truncate(keep);
+                v
+            };
+            let _ = parse_blob_header(&input);
+            let _ = open_blob(&m, &input, b"ctx");
+            assert!(open_blob_for(kind, &m, &input, b"ctx").is_err() || input == valid);
+        }
+    }
 }

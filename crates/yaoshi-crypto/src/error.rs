@@ -57,4 +57,32 @@ pub enum CryptoError {
     /// The operation needs an asymmetric key.
     #[error("not an asymmetric key")]
     NotAsymmetric,
+    /// The algorithm does not apply to this key type or operation (for example `ECDSA_SHA_256`
+    /// with an RSA key, `SM2PKE` with an RSA key, or a blob for an asymmetric key type).
+    #[error("algorithm not supported for this key type")]
+    UnsupportedAlgorithm,
+    /// A digest to sign or verify is not 32 bytes long (SHA-256 or SM3 output).
+    #[error("invalid digest length: {len} bytes, expected 32")]
+    InvalidDigestLength {
+        /// The length that was given, in bytes.
+        len: usize,
+    },
+    /// The plaintext is longer than the algorithm can encrypt with this key.
+    #[error("plaintext too long: {len} bytes, at most {max}")]
+    PlaintextTooLong {
+        /// The length that was given, in bytes.
+        len: usize,
+        /// The largest plaintext the algorithm and key accept, in bytes.
+        max: usize,
+    },
+    /// The algorithm cannot encrypt an empty plaintext (SM2PKE).
+    #[error("plaintext is empty")]
+    EmptyPlaintext,
+    /// A public key (PEM `SubjectPublicKeyInfo`) could not be parsed, or is not a key the
+    /// algorithm works with.
+    #[error("invalid public key")]
+    InvalidPublicKey,
+    /// Signing or encryption failed inside the primitive (not expected with valid keys).
+    #[error("cryptographic operation failed")]
+    OperationFailed,
 }
