@@ -78,6 +78,8 @@ mod gcm_test;
 #[cfg(test)]
 mod import_test;
 #[cfg(test)]
+mod interop_test;
+#[cfg(test)]
 mod key_test;
 #[cfg(test)]
 mod keygen_test;
