@@ -23,9 +23,9 @@
 //! }
 //! ```
 //!
-//! This is what OpenSSL (`pkeyutl -encrypt` with an SM2 key), GmSSL, BouncyCastle's
-//! `SM2Cipher` DER helpers and Alibaba Cloud's own examples exchange, and what our BYOK import
-//! already accepted. Decryption also accepts the raw GB/T 32918.4-2016 byte string
+//! This is what OpenSSL (`pkeyutl -encrypt` with an SM2 key), GmSSL and BouncyCastle's
+//! `SM2Cipher` DER helpers exchange (`interop_test.rs` checks OpenSSL both ways), and what our
+//! BYOK import already accepted. The Alibaba reference documents do not name the encoding. Decryption also accepts the raw GB/T 32918.4-2016 byte string
 //! `04 ‖ x1 ‖ y1 ‖ C3 ‖ C2` (the `C1C3C2` order, uncompressed C1): Alibaba's documentation gives
 //! 6144 bytes as the largest SM2PKE ciphertext for the 6047-byte plaintext limit, which is
 //! exactly 65 + 32 + 6047, the size of that raw form, so clients working from that figure may

@@ -23,7 +23,7 @@
 //!   ([`EncryptAlgorithm`]: RSA-OAEP, SM2PKE, and PKCS#1 v1.5 decryption for BYOK);
 //!   [`encrypt_to_public_pem`] encrypts to a PEM public key (ExportDataKey). Encodings, limits
 //!   and side-channel measures are in the [`asymmetric`] module.
-//! - [`sm3`], [`sha256`], [`hmac_sm3`], [`hmac_sha256`] and the constant-time
+//! - [`sm3()`], [`sha256`], [`hmac_sm3`], [`hmac_sha256`] and the constant-time
 //!   [`verify_hmac_sm3`] / [`verify_hmac_sha256`] / [`constant_time_eq`].
 //!
 //! Plaintexts and private key material come back as [`zeroize::Zeroizing`] buffers or

@@ -36,8 +36,8 @@ use crate::{CryptoError, KeyMaterial, KeyType};
 /// Length of the digest every signature algorithm signs, in bytes.
 pub const SIGN_DIGEST_LEN: usize = 32;
 
-/// The distinguishing identifier used for SM2 signatures (GM/T 0009-2012 §10 default
-/// `1234567812345678`), as Alibaba Cloud KMS uses it.
+/// The distinguishing identifier used for SM2 signatures: the GM/T 0009-2012 default
+/// `1234567812345678`, which Alibaba Cloud KMS and OpenSSL (`distid`) use.
 pub const SM2_DEFAULT_ID: &str = "1234567812345678";
 
 /// RSASSA-PSS salt length, in bytes (the SHA-256 output length).
