@@ -2,7 +2,10 @@
 
 use std::collections::BTreeMap;
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
 use yaoshi_model::ApiError;
+use zeroize::Zeroizing;
 
 /// All parameters of a request, in arrival order (query first, then body).
 #[derive(Debug, Clone, Default)]
@@ -50,6 +53,15 @@ impl Params {
     /// The value of a required parameter.
     pub(crate) fn required(&self, name: &str) -> Result<&str, ApiError> {
         self.optional(name).ok_or_else(|| ApiError::missing(name))
+    }
+
+    /// A required standard-Base64 parameter (`Digest`, `Plaintext` of the asymmetric actions,
+    /// `CiphertextBlob`…), decoded. Base64 has no spaces, so a space is read as the `+` that a
+    /// client forgot to percent-encode. The bytes are wiped on drop: they may be plaintext.
+    pub(crate) fn base64(&self, name: &str) -> Result<Zeroizing<Vec<u8>>, ApiError> {
+        let text = self.required(name)?.replace(' ', "+");
+        let text = text.trim();
+        B64.decode(text).map(Zeroizing::new).map_err(|_| ApiError::invalid(name))
     }
 
     /// An optional integer in `min..=max`, `default` when absent.
@@ -130,6 +142,17 @@ mod tests {
         assert!(bad.string_map("EncryptionContext").is_err());
         let bad = Params::parse(Some("EncryptionContext=%7B%22a%22%3A1%7D"), None);
         assert!(bad.string_map("EncryptionContext").is_err());
+    }
+
+    #[test]
+    fn base64_values() {
+        let p = Params::parse(Some("A=aGk%3D&B=%2B%2F8%3D&C=+/8=&D=not*base64&E="), None);
+        assert_eq!(&p.base64("A").unwrap()[..], b"hi");
+        assert_eq!(&p.base64("B").unwrap()[..], &[0xfb, 0xff]);
+        // An unencoded `+` arrives as a space and still decodes.
+        assert_eq!(&p.base64("C").unwrap()[..], &[0xfb, 0xff]);
+        assert_eq!(p.base64("D").unwrap_err().code, yaoshi_model::ErrorCode::InvalidParameter);
+        assert_eq!(p.base64("E").unwrap_err().code, yaoshi_model::ErrorCode::MissingParameter);
     }
 
     #[test]

@@ -4,11 +4,14 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde_json::{Value, json};
 use yaoshi_crypto::{
-    BlobHeader, KeyMaterial, encryption_context_aad, open_blob, parse_blob_header, seal_blob,
+    BlobHeader, KeyMaterial, encryption_context_aad, open_blob_for, parse_blob_header,
+    seal_blob_for,
 };
 use yaoshi_model::{ApiError, ErrorCode, KeyMetadata, KeyState, KeyUsage, KeyVersion};
 use zeroize::Zeroizing;
 
+use super::asymmetric::{asymmetric_key, decrypt_with, encrypt_algorithm};
+use super::keys::key_type;
 use super::{Fields, internal, resolve_key};
 use crate::params::Params;
 use crate::server::ApiState;
@@ -88,8 +91,14 @@ pub(super) fn seal_b64(
         key_id: meta.key_id.to_string(),
         key_version_id: version.version_id.to_string(),
     };
-    let blob = seal_blob(material, &header, plaintext, &encryption_context_aad(context))
-        .map_err(|_| ApiError::invalid("Plaintext"))?;
+    let blob = seal_blob_for(
+        key_type(meta.spec),
+        material,
+        &header,
+        plaintext,
+        &encryption_context_aad(context),
+    )
+    .map_err(|_| ApiError::invalid("Plaintext"))?;
     Ok(B64.encode(blob))
 }
 
@@ -135,8 +144,9 @@ pub(super) fn open_symmetric(
         .map_err(internal)?
         .ok_or_else(invalid_blob)?;
     let material = unwrap_material(api, &version)?;
-    let plaintext = open_blob(&material, &blob, &encryption_context_aad(context))
-        .map_err(|_| invalid_blob())?;
+    let plaintext =
+        open_blob_for(key_type(meta.spec), &material, &blob, &encryption_context_aad(context))
+            .map_err(|_| invalid_blob())?;
     Ok((meta, version, plaintext))
 }
 
@@ -155,27 +165,46 @@ pub(super) fn decrypt(api: &ApiState, p: &Params) -> Result<Fields, ApiError> {
     ]))
 }
 
-/// ReEncrypt from a symmetric blob: open it under its own key and `SourceEncryptionContext`, seal
-/// the same plaintext under `DestinationKeyId`'s primary version and `DestinationEncryptionContext`.
-/// The plaintext never leaves the process.
+/// ReEncrypt: open the source ciphertext and seal the same plaintext under `DestinationKeyId`'s
+/// primary version and `DestinationEncryptionContext`. The plaintext never leaves the process.
+///
+/// The source is a symmetric blob (opened under its own key and `SourceEncryptionContext`), or,
+/// when `SourceEncryptionAlgorithm` is given, public-key ciphertext of the asymmetric key
+/// `SourceKeyId`/`SourceKeyVersionId` (AsymmetricEncrypt's output, or a local encryption to
+/// GetPublicKey's key). Public-key plaintext is sealed as its Base64 text, as data keys are, so
+/// Decrypt of the result returns the `Plaintext` AsymmetricDecrypt would.
 pub(super) async fn re_encrypt(api: &ApiState, p: &Params) -> Result<Fields, ApiError> {
-    let blob_b64 = p.required("CiphertextBlob")?;
     let destination = p.required("DestinationKeyId")?;
-    let source_context = p.string_map("SourceEncryptionContext")?;
     let destination_context = p.string_map("DestinationEncryptionContext")?;
-    if p.optional("SourceEncryptionAlgorithm").is_some() {
-        // Public-key ciphertext as the source arrives with the asymmetric data plane.
-        return Err(ApiError::invalid("SourceEncryptionAlgorithm"));
-    }
-    let (source, source_version, plaintext) =
-        open_symmetric(api, blob_b64, &source_context, "CiphertextBlob")?;
+    let (source_key, source_version, plaintext) =
+        if p.optional("SourceEncryptionAlgorithm").is_some() {
+            let algorithm = encrypt_algorithm(p, "SourceEncryptionAlgorithm")?;
+            let ciphertext = p.base64("CiphertextBlob")?;
+            let key = asymmetric_key(
+                api,
+                p.required("SourceKeyId")?,
+                p.required("SourceKeyVersionId")?,
+                Some(KeyUsage::EncryptDecrypt),
+                |kind| (!algorithm.can_encrypt(kind)).then_some("SourceEncryptionAlgorithm"),
+            )
+            .await?;
+            let raw = decrypt_with(&key, algorithm, &ciphertext, "CiphertextBlob")?;
+            let text = Zeroizing::new(B64.encode(&raw[..]).into_bytes());
+            (key.meta.key_id, key.version.version_id, text)
+        } else {
+            let blob_b64 = p.required("CiphertextBlob")?;
+            let source_context = p.string_map("SourceEncryptionContext")?;
+            let (source, version, plaintext) =
+                open_symmetric(api, blob_b64, &source_context, "CiphertextBlob")?;
+            (source.key_id, version.version_id, plaintext)
+        };
     let (meta, version, material) = symmetric_primary(api, destination).await?;
     let blob = seal_b64(&meta, &version, &material, &plaintext, &destination_context)?;
     Ok(Fields::from_iter([
         ("CiphertextBlob".to_string(), Value::String(blob)),
         ("KeyId".to_string(), json!(meta.key_id.as_str())),
         ("KeyVersionId".to_string(), json!(version.version_id.as_str())),
-        ("SourceKeyId".to_string(), json!(source.key_id.as_str())),
-        ("SourceKeyVersionId".to_string(), json!(source_version.version_id.as_str())),
+        ("SourceKeyId".to_string(), json!(source_key.as_str())),
+        ("SourceKeyVersionId".to_string(), json!(source_version.as_str())),
     ]))
 }

@@ -1,6 +1,9 @@
 //! CreateKey with every key spec, usage, origin and protection level of SPEC.md §4, and the
 //! rules that tie them together.
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+
 use crate::support::{assert_api_error, must_call, must_start_dev};
 
 const SPECS: &[&str] = &[
@@ -69,6 +72,9 @@ async fn every_key_spec_and_usage() {
         if spec.starts_with("Aliyun_") {
             assert_eq!(r.status, 200, "{spec}: {:?}", r.body);
             let blob = r.str("CiphertextBlob").unwrap().to_string();
+            // The blob's version byte names its cipher: SM4-GCM (0x02) for SM4 keys only.
+            let raw = B64.decode(&blob).unwrap();
+            assert_eq!(raw[0], if *spec == "Aliyun_SM4" { 2 } else { 1 }, "{spec}");
             let d = must_call(&c, "Decrypt", &[("CiphertextBlob", &blob)]).await;
             assert_eq!(d.str("Plaintext"), Some("aGVsbG8="), "{spec}");
         } else {
