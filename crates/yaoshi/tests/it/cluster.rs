@@ -146,6 +146,88 @@ async fn every_write_visible_everywhere(nodes: &[NodeProcess], keys_before: usiz
     vec![key, other]
 }
 
+/// Every data-plane action through `c` (a worker), on keys created through it (forwarded to the
+/// cluster) and waited for in its cache. Returns the keys created.
+async fn every_data_plane_action(c: &yaoshi_client::Client, cmk: &str) -> Vec<String> {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD as B64;
+    let wait = Duration::from_secs(20);
+    let mut created = Vec::new();
+    let mut new_key = async |spec: &str, usage: &str| {
+        let r = must_call(c, "CreateKey", &[("KeySpec", spec), ("KeyUsage", usage)]).await;
+        let m = &r.body["KeyMetadata"];
+        let (id, v) = (m["KeyId"].as_str().unwrap(), m["PrimaryKeyVersion"].as_str().unwrap());
+        created.push(id.to_string());
+        // The worker learns of the key from its feed.
+        let r =
+            must_succeed_eventually(c, "GetPublicKey", &[("KeyId", id), ("KeyVersionId", v)], wait)
+                .await;
+        (id.to_string(), v.to_string(), r.str("PublicKey").unwrap().to_string())
+    };
+    let (sk, sv, _) = new_key("EC_SM2", "SIGN/VERIFY").await;
+    let (ek, ev, epem) = new_key("RSA_2048", "ENCRYPT/DECRYPT").await;
+    let digest = B64.encode([9u8; 32]);
+    let sign = [
+        ("KeyId", sk.as_str()),
+        ("KeyVersionId", &sv),
+        ("Algorithm", "SM2DSA"),
+        ("Digest", &digest),
+    ];
+    let sig = must_call(c, "AsymmetricSign", &sign).await.str("Value").unwrap().to_string();
+    let mut verify = sign.to_vec();
+    verify.push(("Value", &sig));
+    assert_eq!(must_call(c, "AsymmetricVerify", &verify).await.body["Value"], true);
+    let enc = [("KeyId", ek.as_str()), ("KeyVersionId", &ev), ("Algorithm", "RSAES_OAEP_SHA_256")];
+    let mut p = enc.to_vec();
+    p.push(("Plaintext", "d29ya2Vy"));
+    let ct = must_call(c, "AsymmetricEncrypt", &p).await.str("CiphertextBlob").unwrap().to_string();
+    let mut p = enc.to_vec();
+    p.push(("CiphertextBlob", &ct));
+    assert_eq!(must_call(c, "AsymmetricDecrypt", &p).await.str("Plaintext"), Some("d29ya2Vy"));
+    let p = [
+        ("CiphertextBlob", ct.as_str()),
+        ("SourceKeyId", &ek),
+        ("SourceKeyVersionId", &ev),
+        ("SourceEncryptionAlgorithm", "RSAES_OAEP_SHA_256"),
+        ("DestinationKeyId", cmk),
+    ];
+    let blob = must_call(c, "ReEncrypt", &p).await.str("CiphertextBlob").unwrap().to_string();
+    assert_eq!(
+        must_call(c, "Decrypt", &[("CiphertextBlob", &blob)]).await.str("Plaintext"),
+        Some("d29ya2Vy")
+    );
+    let g = must_call(c, "GenerateDataKeyWithoutPlaintext", &[("KeyId", cmk)]).await;
+    let blob = g.str("CiphertextBlob").unwrap().to_string();
+    let re =
+        must_call(c, "ReEncrypt", &[("CiphertextBlob", &blob), ("DestinationKeyId", cmk)]).await;
+    let wrap = [
+        ("PublicKeyBlob", epem.as_str()),
+        ("WrappingAlgorithm", "RSAES_OAEP_SHA_1"),
+        ("WrappingKeySpec", "RSA_2048"),
+    ];
+    let mut p = vec![("CiphertextBlob", re.str("CiphertextBlob").unwrap())];
+    p.extend(wrap);
+    let exported =
+        must_call(c, "ExportDataKey", &p).await.str("ExportedDataKey").unwrap().to_string();
+    let dec = [
+        ("KeyId", ek.as_str()),
+        ("KeyVersionId", &ev),
+        ("Algorithm", "RSAES_OAEP_SHA_1"),
+        ("CiphertextBlob", &exported),
+    ];
+    let data_key =
+        must_call(c, "AsymmetricDecrypt", &dec).await.str("Plaintext").unwrap().to_string();
+    assert_eq!(
+        must_call(c, "Decrypt", &[("CiphertextBlob", &blob)]).await.str("Plaintext"),
+        Some(data_key.as_str())
+    );
+    let mut p = vec![("KeyId", cmk)];
+    p.extend(wrap);
+    let r = must_call(c, "GenerateAndExportDataKey", &p).await;
+    assert!(r.str("ExportedDataKey").is_some() && r.str("CiphertextBlob").is_some());
+    created
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn three_nodes_failover_and_catch_up() {
     let dir = tempfile::tempdir().unwrap();
@@ -229,6 +311,7 @@ async fn three_nodes_failover_and_catch_up() {
     for n in &nodes {
         must_call(&n.client(), "DescribeKey", &[("KeyId", &created)]).await;
     }
+    keys.extend(every_data_plane_action(&wc, &first_key).await);
     let r = must_call(&wc, "ListKeys", &[("PageSize", "100")]).await;
     assert_eq!(r.body["TotalCount"].as_u64(), Some(keys.len() as u64));
     must_call(&nodes[follower].client(), "DisableKey", &[("KeyId", &keys[0])]).await;

@@ -65,6 +65,19 @@ async fn state_table() {
     let (_dir, node) = must_start_dev().await;
     let c = node.client();
     let other = must_create_key(&c).await;
+    // A public key to export data keys to (ExportDataKey, GenerateAndExportDataKey).
+    let r = must_call(&c, "CreateKey", &[("KeySpec", "RSA_2048")]).await;
+    let (wk, wv) = (
+        r.body["KeyMetadata"]["KeyId"].clone(),
+        r.body["KeyMetadata"]["PrimaryKeyVersion"].clone(),
+    );
+    let r = must_call(
+        &c,
+        "GetPublicKey",
+        &[("KeyId", wk.as_str().unwrap()), ("KeyVersionId", wv.as_str().unwrap())],
+    )
+    .await;
+    let public = r.str("PublicKey").unwrap().to_string();
     let smf = Some("Rejected.StateModifiedFailed");
     let pd = Some("Rejected.PendingDeletion");
     let table: &[(&str, [Option<&str>; 4])] = &[
@@ -74,6 +87,12 @@ async fn state_table() {
         ("GenerateDataKey", [None, Some("Rejected.Disabled"), pd, Some("Rejected.PendingImport")]),
         (
             "GenerateDataKeyWithoutPlaintext",
+            [None, Some("Rejected.Disabled"), pd, Some("Rejected.PendingImport")],
+        ),
+        ("ReEncrypt", [None, Some("Rejected.Disabled"), pd, Some("Rejected.PendingImport")]),
+        ("ExportDataKey", [None, Some("Rejected.Disabled"), pd, Some("Rejected.PendingImport")]),
+        (
+            "GenerateAndExportDataKey",
             [None, Some("Rejected.Disabled"), pd, Some("Rejected.PendingImport")],
         ),
         ("ListKeys", [None, None, None, None]),
@@ -109,6 +128,18 @@ async fn state_table() {
                 "CreateKey" | "ListKeys" | "ListAliases" => vec![],
                 "Encrypt" => vec![("KeyId", &id), ("Plaintext", "aGk=")],
                 "Decrypt" => vec![("CiphertextBlob", &blob)],
+                // The source key's state decides; the destination is Enabled.
+                "ReEncrypt" => vec![("CiphertextBlob", &blob), ("DestinationKeyId", &other)],
+                "ExportDataKey" | "GenerateAndExportDataKey" => vec![
+                    if *action == "ExportDataKey" {
+                        ("CiphertextBlob", &blob)
+                    } else {
+                        ("KeyId", &id)
+                    },
+                    ("PublicKeyBlob", &public),
+                    ("WrappingAlgorithm", "RSAES_OAEP_SHA_256"),
+                    ("WrappingKeySpec", "RSA_2048"),
+                ],
                 "UpdateKeyDescription" => vec![("KeyId", &id), ("Description", "new")],
                 "UpdateRotationPolicy" => {
                     vec![

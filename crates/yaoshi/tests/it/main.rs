@@ -2,6 +2,7 @@
 //! real HTTP with real signatures, and the official Python SDKs.
 
 mod aliases;
+mod asymmetric;
 mod bad_input;
 mod byok;
 mod cluster;
