@@ -1,0 +1,307 @@
+//! The crypto data-plane table: Encrypt, Decrypt, GenerateDataKey and AsymmetricSign through a
+//! node and through a worker in front of it, next to two baselines measured in the same run:
+//! a bare axum endpoint answering a JSON body of the same size (for the symmetric actions) and the
+//! raw signing primitive in-process on every core (for AsymmetricSign).
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use yaoshi_client::Client;
+use yaoshi_crypto::{KeyType, SignAlgorithm, generate_key, sign_digest};
+
+use crate::load::{Report, Settings, Target, run_with};
+use crate::procs::{Proc, free_port, sibling_exe, until_ok};
+
+const ACCESS_KEY_ID: &str = "LTAIbenchmark0001";
+const ACCESS_KEY_SECRET: &str = "bench-secret-not-for-production";
+/// A fixed domain key: the benchmark's data directory is thrown away.
+const DOMAIN_KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+const BEGIN: &str = "<!-- crypto-table:begin -->";
+const END: &str = "<!-- crypto-table:end -->";
+
+/// One row: an action with its parameters, and which baseline it is compared with.
+struct Scenario {
+    name: String,
+    action: &'static str,
+    params: Vec<(String, String)>,
+    raw_sign: Option<(KeyType, SignAlgorithm)>,
+}
+
+/// Calls `action` and returns the body, failing on any non-200.
+async fn must(
+    c: &Client,
+    action: &str,
+    params: &[(&str, &str)],
+) -> anyhow::Result<serde_json::Value> {
+    let r = c.call(action, params).await?;
+    anyhow::ensure!(r.status == 200, "{action}: HTTP {} {:?}", r.status, r.body);
+    Ok(r.body)
+}
+
+fn field(body: &serde_json::Value, path: &[&str]) -> anyhow::Result<String> {
+    let mut v = body;
+    for p in path {
+        v = &v[*p];
+    }
+    v.as_str().map(str::to_string).with_context(|| format!("{path:?} missing in {body}"))
+}
+
+/// Signs on every core for `duration` with the raw primitive; returns signatures per second.
+fn raw_sign_rate(kind: KeyType, alg: SignAlgorithm, duration: Duration) -> anyhow::Result<f64> {
+    let material = Arc::new(generate_key(kind)?);
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let digest = [7u8; 32];
+    let handles: Vec<_> = (0..threads)
+        .map(|_| {
+            let material = material.clone();
+            std::thread::spawn(move || {
+                let end = Instant::now() + duration;
+                let mut n = 0u64;
+                while Instant::now() < end {
+                    if sign_digest(kind, alg, &material, &digest).is_ok() {
+                        n += 1;
+                    }
+                }
+                n
+            })
+        })
+        .collect();
+    let total: u64 = handles.into_iter().map(|h| h.join().unwrap_or(0)).sum();
+    Ok(total as f64 / duration.as_secs_f64())
+}
+
+/// The machine, for the table's caption.
+fn machine() -> String {
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let mem_gib = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .next()
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map(|kb| kb / 1024.0 / 1024.0)
+        .unwrap_or(0.0);
+    format!("{cores} cores ({cpu}), {mem_gib:.0} GiB RAM, {}", std::env::consts::OS)
+}
+
+fn cell(r: &Report) -> (String, String) {
+    let rps = if r.errors > 0 {
+        format!("{:.0} ({} errors: {})", r.rps, r.errors, r.first_error.clone().unwrap_or_default())
+    } else {
+        format!("{:.0}", r.rps)
+    };
+    (rps, format!("{:.2} / {:.2}", r.p50_ms, r.p99_ms))
+}
+
+/// Runs the suite and rewrites the table in `out`.
+pub(crate) async fn run(settings: Settings, out: &Path) -> anyhow::Result<()> {
+    let yaoshi = sibling_exe("yaoshi")?;
+    let dir = std::env::temp_dir().join(format!("yaoshi-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let (http, raft, worker_http, base_http) =
+        (free_port()?, free_port()?, free_port()?, free_port()?);
+    let config = dir.join("node.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "node_id = 1\nregion = \"cn-hangzhou\"\nlisten = \"127.0.0.1:{http}\"\nraft_listen = \"127.0.0.1:{raft}\"\n\
+             data_dir = \"{}\"\ndomain_key_env = \"YAOSHI_DOMAIN_KEY\"\n[[members]]\nid = 1\nraft_addr = \"127.0.0.1:{raft}\"\n",
+            dir.join("data").display()
+        ),
+    )?;
+    let envs = [
+        ("YAOSHI_DOMAIN_KEY", DOMAIN_KEY),
+        ("YAOSHI_ACCESS_KEY_ID", ACCESS_KEY_ID),
+        ("YAOSHI_ACCESS_KEY_SECRET", ACCESS_KEY_SECRET),
+        ("RUST_LOG", "warn"),
+    ];
+    let config_arg = config.display().to_string();
+    let _node =
+        Proc::spawn(&yaoshi, &["serve", "--config", &config_arg], &envs, &dir.join("node.log"))?;
+    let node = Client::new(&format!("127.0.0.1:{http}"), ACCESS_KEY_ID, ACCESS_KEY_SECRET);
+    until_ok("node ready", Duration::from_secs(60), || must(&node, "DescribeRegions", &[]))
+        .await
+        .with_context(|| format!("see {}", dir.join("node.log").display()))?;
+    let aes =
+        until_ok("first key", Duration::from_secs(30), || must(&node, "CreateKey", &[])).await?;
+    let aes = field(&aes, &["KeyMetadata", "KeyId"])?;
+    let plaintext = B64.encode([0x5au8; 32]);
+    let enc = must(&node, "Encrypt", &[("KeyId", &aes), ("Plaintext", &plaintext)]).await?;
+    let blob = field(&enc, &["CiphertextBlob"])?;
+    let encrypt_response_bytes = enc.to_string().len();
+
+    let mut scenarios = vec![
+        Scenario {
+            name: "Encrypt 32 B (AES-256)".into(),
+            action: "Encrypt",
+            params: vec![("KeyId".into(), aes.clone()), ("Plaintext".into(), plaintext.clone())],
+            raw_sign: None,
+        },
+        Scenario {
+            name: "Decrypt (AES-256)".into(),
+            action: "Decrypt",
+            params: vec![("CiphertextBlob".into(), blob)],
+            raw_sign: None,
+        },
+        Scenario {
+            name: "GenerateDataKey (AES_256)".into(),
+            action: "GenerateDataKey",
+            params: vec![("KeyId".into(), aes.clone())],
+            raw_sign: None,
+        },
+    ];
+    for (spec, alg, kind) in [
+        ("RSA_2048", SignAlgorithm::RsaPssSha256, KeyType::Rsa2048),
+        ("EC_P256", SignAlgorithm::EcdsaSha256, KeyType::EcP256),
+        ("EC_P256K", SignAlgorithm::EcdsaSha256, KeyType::EcP256k),
+        ("EC_SM2", SignAlgorithm::Sm2Dsa, KeyType::EcSm2),
+    ] {
+        let k = must(&node, "CreateKey", &[("KeySpec", spec), ("KeyUsage", "SIGN/VERIFY")]).await?;
+        scenarios.push(Scenario {
+            name: format!("AsymmetricSign {spec} ({})", alg.name()),
+            action: "AsymmetricSign",
+            params: vec![
+                ("KeyId".into(), field(&k, &["KeyMetadata", "KeyId"])?),
+                ("KeyVersionId".into(), field(&k, &["KeyMetadata", "PrimaryKeyVersion"])?),
+                ("Algorithm".into(), alg.name().into()),
+                ("Digest".into(), B64.encode([7u8; 32])),
+            ],
+            raw_sign: Some((kind, alg)),
+        });
+    }
+
+    let raft_addr = format!("127.0.0.1:{raft}");
+    let worker_addr = format!("127.0.0.1:{worker_http}");
+    let _worker = Proc::spawn(
+        &yaoshi,
+        &["worker", "--cluster", &raft_addr, "--listen", &worker_addr],
+        &envs,
+        &dir.join("worker.log"),
+    )?;
+    let worker = Client::new(&worker_addr, ACCESS_KEY_ID, ACCESS_KEY_SECRET);
+    let last = scenarios.last().map(|s| s.params.clone()).unwrap_or_default();
+    until_ok("worker ready", Duration::from_secs(30), || {
+        let refs: Vec<(&str, &str)> = last.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let worker = worker.clone();
+        async move { must(&worker, "AsymmetricSign", &refs).await }
+    })
+    .await
+    .with_context(|| format!("see {}", dir.join("worker.log").display()))?;
+
+    let me = std::env::current_exe()?;
+    let base_addr = format!("127.0.0.1:{base_http}");
+    let body_bytes = encrypt_response_bytes.to_string();
+    let _baseline = Proc::spawn(
+        &me,
+        &["baseline", "--listen", &base_addr, "--body-bytes", &body_bytes],
+        &[],
+        &dir.join("baseline.log"),
+    )?;
+    let base_url = format!("http://{base_addr}/");
+    let probe = reqwest::Client::new();
+    until_ok("baseline ready", Duration::from_secs(10), || {
+        let (probe, url) = (probe.clone(), base_url.clone());
+        async move { Ok(probe.get(url).send().await?.error_for_status()?) }
+    })
+    .await?;
+    eprintln!("bare axum baseline ({body_bytes} B body)…");
+    let baseline = run_with(Arc::new(Target::plain(&base_url)), settings).await;
+
+    let mut rows = String::new();
+    for s in &scenarios {
+        eprintln!("{}…", s.name);
+        let via_node =
+            run_with(Arc::new(Target::kms(node.clone(), s.action, s.params.clone())), settings)
+                .await;
+        let via_worker =
+            run_with(Arc::new(Target::kms(worker.clone(), s.action, s.params.clone())), settings)
+                .await;
+        let (base_name, base_rps) = match s.raw_sign {
+            Some((kind, alg)) => {
+                let rate = tokio::task::spawn_blocking(move || {
+                    raw_sign_rate(kind, alg, settings.duration)
+                })
+                .await??;
+                ("raw `sign_digest`, all cores, in-process".to_string(), rate)
+            }
+            None => (format!("bare axum, {body_bytes} B JSON"), baseline.rps),
+        };
+        let (n_rps, n_lat) = cell(&via_node);
+        let (w_rps, w_lat) = cell(&via_worker);
+        let _ = writeln!(
+            rows,
+            "| {} | {n_rps} | {n_lat} | {w_rps} | {w_lat} | {base_name}: {base_rps:.0} | {:.0}% |",
+            s.name,
+            100.0 * via_node.rps / base_rps.max(1e-9)
+        );
+    }
+    let date = yaoshi_client::timestamp_now();
+    let table = format!(
+        "{BEGIN}\n\
+         Measured {date} on {machine}; node, worker, baseline and load generator share the machine.\n\
+         Closed loop, {c} keep-alive connections, {w:.0} s warm-up, {d:.0} s measured per cell; every request \
+         signed with HMAC-SHA1 (fresh nonce and timestamp). Bare axum baseline: {brps:.0} req/s, p50/p99 \
+         {bp50:.2}/{bp99:.2} ms.\n\n\
+         | Scenario | Node req/s | Node p50 / p99 ms | Worker req/s | Worker p50 / p99 ms | Baseline req/s | Node ÷ baseline |\n\
+         |---|---|---|---|---|---|---|\n{rows}{END}",
+        machine = machine(),
+        c = settings.concurrency,
+        w = settings.warmup.as_secs_f64(),
+        d = settings.duration.as_secs_f64(),
+        brps = baseline.rps,
+        bp50 = baseline.p50_ms,
+        bp99 = baseline.p99_ms,
+    );
+    write_table(out, &table)?;
+    println!("{table}");
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+/// Replaces the text between the markers in `out` (appending it when absent).
+fn write_table(out: &Path, table: &str) -> anyhow::Result<()> {
+    let doc = std::fs::read_to_string(out).unwrap_or_else(|_| "# Benchmarks\n".into());
+    let doc = match (doc.find(BEGIN), doc.find(END)) {
+        (Some(b), Some(e)) if b < e => format!("{}{table}{}", &doc[..b], &doc[e + END.len()..]),
+        _ => format!("{}\n\n{table}\n", doc.trim_end()),
+    };
+    std::fs::write(out, doc).with_context(|| format!("writing {}", out.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_is_replaced_between_markers() {
+        let dir = std::env::temp_dir().join(format!("yaoshi-bench-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("B.md");
+        std::fs::write(&f, format!("# B\nintro\n{BEGIN}\nold\n{END}\ntail\n")).unwrap();
+        write_table(&f, &format!("{BEGIN}\nnew\n{END}")).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&f).unwrap(),
+            format!("# B\nintro\n{BEGIN}\nnew\n{END}\ntail\n")
+        );
+        std::fs::remove_file(&f).unwrap();
+        write_table(&f, "T").unwrap();
+        assert_eq!(std::fs::read_to_string(&f).unwrap(), "# Benchmarks\n\nT\n");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

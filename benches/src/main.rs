@@ -1,0 +1,140 @@
+//! `yaoshi-bench`: Yaoshi's load generator and benchmark suites.
+//!
+//! - `yaoshi-bench load …` drives one action (signed per request exactly as the classic SDK signs:
+//!   HMAC-SHA1 RPC v1, fresh nonce and timestamp) or a plain URL, closed-loop with C keep-alive
+//!   connections for T seconds after a warm-up, and prints requests/s and latency percentiles.
+//! - `yaoshi-bench baseline …` serves a bare axum endpoint returning a JSON body of a given size.
+//! - `yaoshi-bench crypto-table` starts a node, a worker and the baseline as real processes,
+//!   measures the data plane through each, and rewrites its table in docs/BENCHMARKS.md.
+
+mod baseline;
+mod crypto_table;
+mod load;
+mod procs;
+
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "yaoshi-bench", about = "Yaoshi load generator and benchmark suites")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Closed-loop load against one action or a plain URL; prints a JSON report.
+    Load {
+        /// `host:port` of a Yaoshi node or worker.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        endpoint: String,
+        /// AccessKeyId to sign with.
+        #[arg(long, env = "YAOSHI_ACCESS_KEY_ID", default_value = "")]
+        access_key_id: String,
+        /// AccessKeySecret to sign with.
+        #[arg(long, env = "YAOSHI_ACCESS_KEY_SECRET", default_value = "", hide_env_values = true)]
+        access_key_secret: String,
+        /// The action, e.g. `Encrypt`.
+        #[arg(long, default_value = "DescribeRegions")]
+        action: String,
+        /// An action parameter `Name=value` (repeatable).
+        #[arg(long = "param")]
+        params: Vec<String>,
+        /// Drive this plain URL instead (a baseline), unsigned.
+        #[arg(long)]
+        url: Option<String>,
+        /// Concurrent keep-alive connections.
+        #[arg(short = 'c', long, default_value_t = 32)]
+        concurrency: usize,
+        /// Measured seconds.
+        #[arg(short = 'd', long, default_value_t = 5.0)]
+        seconds: f64,
+        /// Warm-up seconds before measuring.
+        #[arg(long, default_value_t = 2.0)]
+        warmup: f64,
+    },
+    /// Serve a bare axum endpoint (`POST /` and `GET /`) answering a JSON body of the given size.
+    Baseline {
+        /// Listen address.
+        #[arg(long, default_value = "127.0.0.1:8090")]
+        listen: String,
+        /// Size of the JSON body, in bytes.
+        #[arg(long, default_value_t = 200)]
+        body_bytes: usize,
+    },
+    /// Measure Encrypt, Decrypt, GenerateDataKey and AsymmetricSign through a node and through a
+    /// worker, next to the bare axum baseline and the raw signing rate, and rewrite the table in
+    /// docs/BENCHMARKS.md. Needs the `yaoshi` binary next to this one (build both with
+    /// `cargo build --release -p yaoshi -p yaoshi-bench`).
+    CryptoTable {
+        /// Concurrent keep-alive connections per run.
+        #[arg(short = 'c', long, default_value_t = 32)]
+        concurrency: usize,
+        /// Measured seconds per run.
+        #[arg(short = 'd', long, default_value_t = 5.0)]
+        seconds: f64,
+        /// Warm-up seconds per run.
+        #[arg(long, default_value_t = 2.0)]
+        warmup: f64,
+        /// The Markdown file whose table is rewritten.
+        #[arg(long, default_value = "docs/BENCHMARKS.md")]
+        out: std::path::PathBuf,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let rt = tokio::runtime::Runtime::new()?;
+    match cli.command {
+        Command::Load {
+            endpoint,
+            access_key_id,
+            access_key_secret,
+            action,
+            params,
+            url,
+            concurrency,
+            seconds,
+            warmup,
+        } => {
+            let target = match url {
+                Some(url) => load::Target::plain(&url),
+                None => {
+                    let client =
+                        yaoshi_client::Client::new(&endpoint, &access_key_id, &access_key_secret);
+                    let params = params
+                        .iter()
+                        .map(|p| {
+                            let (k, v) = p.split_once('=').ok_or_else(|| {
+                                anyhow::anyhow!("--param {p}: expected Name=value")
+                            })?;
+                            Ok((k.to_string(), v.to_string()))
+                        })
+                        .collect::<anyhow::Result<Vec<_>>>()?;
+                    load::Target::kms(client, &action, params)
+                }
+            };
+            let report = rt.block_on(load::run(
+                target,
+                concurrency,
+                Duration::from_secs_f64(warmup),
+                Duration::from_secs_f64(seconds),
+            ));
+            println!("{}", report.to_json());
+            Ok(())
+        }
+        Command::Baseline { listen, body_bytes } => {
+            rt.block_on(baseline::serve(&listen, body_bytes))
+        }
+        Command::CryptoTable { concurrency, seconds, warmup, out } => {
+            let settings = load::Settings {
+                concurrency,
+                warmup: Duration::from_secs_f64(warmup),
+                duration: Duration::from_secs_f64(seconds),
+            };
+            rt.block_on(crypto_table::run(settings, &out))
+        }
+    }
+}
