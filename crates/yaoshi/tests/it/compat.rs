@@ -93,3 +93,13 @@ async fn classic_sdk_xml_responses() {
 async fn tea_sdk_xml_responses_acs3_and_v2() {
     run_script("tea_xml.py").await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn classic_sdk_crypto_interop() {
+    run_script("classic_crypto.py").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tea_sdk_crypto_interop_acs3_and_v2() {
+    run_script("tea_crypto.py").await;
+}
