@@ -15,7 +15,8 @@ pub struct AuditEvent {
     pub action: String,
     /// The resource acted on, e.g. a key id.
     pub target: Option<String>,
-    /// `None` on success, else the API error code string.
+    /// `None` on success, `"NoOp"` when the command's precondition no longer held (it changed
+    /// nothing), else the API error code string.
     pub error_code: Option<String>,
     /// When the command was proposed, Unix milliseconds (proposer's clock).
     pub at_ms: i64,

@@ -146,6 +146,45 @@ pub enum Command {
         /// The key.
         key_id: KeyId,
     },
+    /// Scheduled (leader only): deletes a key whose deletion window has passed, with its versions,
+    /// aliases and tags. Applies only if the key is still PendingDeletion with exactly this
+    /// DeleteDate and the proposer's time has reached it; otherwise a recorded no-op.
+    PurgeKey {
+        /// The key.
+        key_id: KeyId,
+        /// The DeleteDate the scheduler saw, Unix ms.
+        expected_delete_ms: i64,
+        /// The key's aliases the scheduler saw (announced to caches; apply deletes every alias
+        /// the key has).
+        aliases: Vec<String>,
+    },
+    /// Scheduled (leader only): automatic rotation. Applies only if the key is Enabled, rotates
+    /// automatically, its NextRotationDate is exactly `expected_next_rotation_ms` and the proposer's
+    /// time has reached it; the new version becomes primary and LastRotationDate moves to the
+    /// latest slot of the schedule (`expected + k × interval`) not after the proposer's time.
+    RotateKey {
+        /// The key.
+        key_id: KeyId,
+        /// The NextRotationDate the scheduler saw, Unix ms.
+        expected_next_rotation_ms: i64,
+        /// The new version (material generated and wrapped by the proposer).
+        version: KeyVersion,
+    },
+    /// Scheduled (leader only): imported material whose MaterialExpireTime has passed is deleted
+    /// and the key waits for an import (PendingDeletion stays). Applies only if the key still has
+    /// exactly this expiry and the proposer's time has reached it.
+    ExpireKeyMaterial {
+        /// The key.
+        key_id: KeyId,
+        /// The MaterialExpireTime the scheduler saw, Unix ms.
+        expected_expire_ms: i64,
+    },
+    /// Scheduled (leader only): forgets import tokens; each is deleted only if it exists and has
+    /// expired by the proposer's time.
+    PurgeImportTokens {
+        /// The tokens.
+        tokens: Vec<String>,
+    },
 }
 
 impl Command {
@@ -170,6 +209,10 @@ impl Command {
             Command::CreateImportToken { .. } => "GetParametersForImport",
             Command::ImportKeyMaterial { .. } => "ImportKeyMaterial",
             Command::DeleteKeyMaterial { .. } => "DeleteKeyMaterial",
+            Command::PurgeKey { .. } => "PurgeKey",
+            Command::RotateKey { .. } => "RotateKey",
+            Command::ExpireKeyMaterial { .. } => "ExpireKeyMaterial",
+            Command::PurgeImportTokens { .. } => "PurgeImportTokens",
         }
     }
 
@@ -194,7 +237,12 @@ impl Command {
             Command::ImportKeyMaterial { key_id, .. } | Command::DeleteKeyMaterial { key_id } => {
                 Some(key_id)
             }
-            Command::BootstrapCredential { .. } | Command::DeleteAlias { .. } => None,
+            Command::BootstrapCredential { .. }
+            | Command::DeleteAlias { .. }
+            | Command::PurgeImportTokens { .. } => None,
+            Command::PurgeKey { key_id, .. }
+            | Command::RotateKey { key_id, .. }
+            | Command::ExpireKeyMaterial { key_id, .. } => Some(key_id),
             Command::CreateAlias { alias } => Some(&alias.key_id),
             Command::UpdateAlias { key_id, .. } => Some(key_id),
             Command::TagResource { resource: ResourceRef::Key(key_id), .. }

@@ -311,6 +311,78 @@ pub(crate) fn apply_command(
             }
             Ok(Ok(CommandOutput::None))
         }
+        Command::PurgeKey { key_id, expected_delete_ms, .. } => {
+            let Some(key) = read_key(db, key_id.as_str())? else {
+                return Ok(Ok(CommandOutput::NoOp));
+            };
+            let due = key.state == KeyState::PendingDeletion
+                && key.delete_ms == Some(*expected_delete_ms)
+                && env.meta.at_ms >= *expected_delete_ms;
+            if !due {
+                return Ok(Ok(CommandOutput::NoOp));
+            }
+            purge_key(db, batch, key_id)?;
+            Ok(Ok(CommandOutput::None))
+        }
+        Command::RotateKey { key_id, expected_next_rotation_ms, version } => {
+            let Some(key) = read_key(db, key_id.as_str())? else {
+                return Ok(Ok(CommandOutput::NoOp));
+            };
+            let versions = db.cf(CF_KEY_VERSIONS);
+            let storage_key = version_key(key_id.as_str(), version.version_id.as_str());
+            let Some(last_rotation_ms) =
+                rotation_slot(&key, *expected_next_rotation_ms, env.meta.at_ms)
+            else {
+                return Ok(Ok(CommandOutput::NoOp));
+            };
+            if version.key_id != *key_id || db.db.get_pinned_cf(versions, &storage_key)?.is_some() {
+                return Ok(Ok(CommandOutput::NoOp));
+            }
+            batch.put_cf(versions, storage_key, encode(version));
+            update_key(db, batch, key_id, |k| {
+                k.primary_version = version.version_id.clone();
+                k.last_rotation_ms = last_rotation_ms;
+                Ok(())
+            })
+        }
+        Command::ExpireKeyMaterial { key_id, expected_expire_ms } => {
+            let Some(key) = read_key(db, key_id.as_str())? else {
+                return Ok(Ok(CommandOutput::NoOp));
+            };
+            if key.material_expire_ms != Some(*expected_expire_ms)
+                || env.meta.at_ms < *expected_expire_ms
+            {
+                return Ok(Ok(CommandOutput::NoOp));
+            }
+            if let Some(mut version) = read_version(db, &key)? {
+                version.wrapped_material.clear();
+                batch.put_cf(
+                    db.cf(CF_KEY_VERSIONS),
+                    version_key(key_id.as_str(), version.version_id.as_str()),
+                    encode(&version),
+                );
+            }
+            update_key(db, batch, key_id, |k| {
+                if k.state != KeyState::PendingDeletion {
+                    k.state = KeyState::PendingImport;
+                }
+                k.material_expire_ms = None;
+                Ok(())
+            })
+        }
+        Command::PurgeImportTokens { tokens } => {
+            let cf = db.cf(CF_IMPORT_TOKENS);
+            let mut purged = 0;
+            for token in tokens {
+                let stored: Option<ImportToken> =
+                    db.db.get_pinned_cf(cf, token)?.and_then(|b| decode(&b).ok());
+                if stored.is_some_and(|t| t.expire_ms <= env.meta.at_ms) {
+                    batch.delete_cf(cf, token);
+                    purged += 1;
+                }
+            }
+            Ok(Ok(if purged == 0 { CommandOutput::NoOp } else { CommandOutput::None }))
+        }
         Command::DeleteAlias { name } => {
             let Some(alias) = read_alias(db, name)? else {
                 return Ok(Err(ApiError::new(ErrorCode::AliasNotFound)));
@@ -320,6 +392,52 @@ pub(crate) fn apply_command(
             Ok(Ok(CommandOutput::None))
         }
     }
+}
+
+/// The LastRotationDate a rotation scheduled for `expected_ms` gives `key` when applied at
+/// `at_ms`: the latest slot `expected + k × interval` not after `at_ms` (so a late rotation stays
+/// on the schedule and a long outage does not produce a burst of versions). `None` when the
+/// rotation is not due: the key is not Enabled, does not rotate, or its NextRotationDate is not
+/// `expected_ms` (already rotated, policy changed), or `at_ms` is before it.
+pub(crate) fn rotation_slot(key: &KeyMetadata, expected_ms: i64, at_ms: i64) -> Option<i64> {
+    let interval_ms = i64::try_from(key.rotation_interval_s?).ok()?.checked_mul(1000)?;
+    if key.state != KeyState::Enabled
+        || key.origin != KeyOrigin::AliyunKms
+        || !key.spec.is_symmetric()
+        || interval_ms <= 0
+        || key.next_rotation_ms() != Some(expected_ms)
+        || at_ms < expected_ms
+    {
+        return None;
+    }
+    let missed = (at_ms - expected_ms) / interval_ms;
+    Some(expected_ms + missed * interval_ms)
+}
+
+/// Deletes a key and everything hanging off it: versions, aliases (both directions) and tags.
+fn purge_key(db: &RegionDb, batch: &mut WriteBatch, key_id: &KeyId) -> Result<(), rocksdb::Error> {
+    batch.delete_cf(db.cf(CF_KEYS), key_id.as_str());
+    for (cf, prefix) in [
+        (CF_KEY_VERSIONS, format!("{key_id}/").into_bytes()),
+        (CF_KEY_ALIASES, key_alias_key(key_id.as_str(), "")),
+        (CF_TAGS, ResourceRef::Key(key_id.clone()).tag_prefix()),
+    ] {
+        let handle = db.cf(cf);
+        let iter = db.db.iterator_cf(handle, IteratorMode::From(&prefix, Direction::Forward));
+        for item in iter {
+            let (k, v) = item?;
+            if !k.starts_with(&prefix) {
+                break;
+            }
+            if cf == CF_KEY_ALIASES
+                && let Ok(alias_name) = decode::<String>(&v)
+            {
+                batch.delete_cf(db.cf(CF_ALIASES), alias_name);
+            }
+            batch.delete_cf(handle, k);
+        }
+    }
+    Ok(())
 }
 
 /// The storage key of one tag of a resource.

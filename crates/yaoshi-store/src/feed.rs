@@ -41,6 +41,9 @@ pub(crate) fn changes_of(command: &Command) -> Vec<Change> {
         Command::UpdateAlias { name, .. } | Command::DeleteAlias { name } => {
             out.push(Change::Alias(name.clone()));
         }
+        Command::PurgeKey { aliases, .. } => {
+            out.extend(aliases.iter().cloned().map(Change::Alias));
+        }
         _ => {}
     }
     if let Some(key_id) = command.key_id() {

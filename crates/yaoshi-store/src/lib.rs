@@ -17,6 +17,8 @@ mod db;
 pub mod feed;
 mod log_store;
 mod query;
+#[cfg(test)]
+mod scheduled_test;
 mod snapshot;
 mod state_machine;
 
@@ -24,7 +26,7 @@ use std::io::Cursor;
 
 pub use db::{OpenStoreError, RegionDb, STATE_CFS};
 pub use log_store::RocksLogStore;
-pub use query::{QueryError, StateReader};
+pub use query::{DueWork, QueryError, StateReader};
 pub use state_machine::RocksStateMachine;
 
 /// Raft node id.

@@ -4,8 +4,8 @@
 use rocksdb::{IteratorMode, ReadOptions};
 use sha2::{Digest, Sha256};
 use yaoshi_model::{
-    Alias, AuditEvent, Credential, ImportToken, KeyId, KeyMetadata, KeyVersion, KeyVersionId,
-    ResourceRef, Tag,
+    Alias, AuditEvent, Credential, ImportToken, KeyId, KeyMetadata, KeyState, KeyVersion,
+    KeyVersionId, ResourceRef, Tag,
 };
 
 use crate::apply::{key_alias_key, read_tags, version_key};
@@ -44,6 +44,29 @@ fn paginate<T>(
     Ok((page, total))
 }
 
+/// Scheduled work that is due, found from state by [`StateReader::due_work`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DueWork {
+    /// Keys in PendingDeletion whose DeleteDate has passed: id, DeleteDate (ms), aliases.
+    pub purges: Vec<(KeyId, i64, Vec<String>)>,
+    /// Keys whose automatic rotation is due: the key and its NextRotationDate (ms).
+    pub rotations: Vec<(KeyMetadata, i64)>,
+    /// Keys whose imported material has expired: id and MaterialExpireTime (ms).
+    pub expiries: Vec<(KeyId, i64)>,
+    /// Import tokens past their expiry.
+    pub expired_tokens: Vec<String>,
+}
+
+impl DueWork {
+    /// Whether nothing is due.
+    pub fn is_empty(&self) -> bool {
+        self.purges.is_empty()
+            && self.rotations.is_empty()
+            && self.expiries.is_empty()
+            && self.expired_tokens.is_empty()
+    }
+}
+
 /// A cheap, clonable reader of one region's state.
 #[derive(Debug, Clone)]
 pub struct StateReader {
@@ -54,6 +77,59 @@ impl StateReader {
     /// A reader on `db`.
     pub fn new(db: RegionDb) -> StateReader {
         StateReader { db }
+    }
+
+    /// Every piece of scheduled work due at `now_ms` (at most `limit` of each kind), by a scan of
+    /// the keys and import tokens. Only the leader's scheduler calls it, once per tick.
+    ///
+    /// # Errors
+    ///
+    /// Fails on a storage error.
+    pub fn due_work(&self, now_ms: i64, limit: usize) -> Result<DueWork, QueryError> {
+        let mut due = DueWork::default();
+        for item in self.db.db.iterator_cf(self.db.cf(CF_KEYS), IteratorMode::Start) {
+            let key: KeyMetadata = decode(&item?.1)?;
+            if let (KeyState::PendingDeletion, Some(at)) = (key.state, key.delete_ms)
+                && at <= now_ms
+                && due.purges.len() < limit
+            {
+                let aliases = self.key_aliases(&key.key_id)?;
+                due.purges.push((key.key_id.clone(), at, aliases));
+            }
+            if let Some(next) = key.next_rotation_ms()
+                && crate::apply::rotation_slot(&key, next, now_ms).is_some()
+                && due.rotations.len() < limit
+            {
+                due.rotations.push((key.clone(), next));
+            }
+            if let Some(at) = key.material_expire_ms
+                && at <= now_ms
+                && due.expiries.len() < limit
+            {
+                due.expiries.push((key.key_id.clone(), at));
+            }
+        }
+        for item in self.db.db.iterator_cf(self.db.cf(CF_IMPORT_TOKENS), IteratorMode::Start) {
+            let token: ImportToken = decode(&item?.1)?;
+            if token.expire_ms <= now_ms && due.expired_tokens.len() < limit {
+                due.expired_tokens.push(token.token);
+            }
+        }
+        Ok(due)
+    }
+
+    /// The names of a key's aliases.
+    fn key_aliases(&self, key_id: &KeyId) -> Result<Vec<String>, QueryError> {
+        let prefix = key_alias_key(key_id.as_str(), "");
+        let mut out = Vec::new();
+        for item in self.db.db.prefix_iterator_cf(self.db.cf(CF_KEY_ALIASES), &prefix) {
+            let (k, v) = item?;
+            if !k.starts_with(&prefix) {
+                break;
+            }
+            out.push(decode(&v)?);
+        }
+        Ok(out)
     }
 
     /// The key with this id.

@@ -81,7 +81,13 @@ impl RocksStateMachine {
                     principal: env.meta.principal.as_ref().map(|p| p.to_string()),
                     action: env.command.name().to_string(),
                     target: env.command.target(),
-                    error_code: response.as_ref().err().map(|e| e.code.as_str().to_string()),
+                    // A refused precondition (a stale or duplicate scheduled command) is recorded
+                    // as "NoOp", so the trail shows every proposal and what became of it.
+                    error_code: match &response {
+                        Err(e) => Some(e.code.as_str().to_string()),
+                        Ok(CommandOutput::NoOp) => Some("NoOp".to_string()),
+                        Ok(_) => None,
+                    },
                     at_ms: env.meta.at_ms,
                     prev_hash,
                 };
