@@ -39,6 +39,24 @@ pub enum KeyType {
     EcSm2,
 }
 
+impl From<yaoshi_model::KeySpec> for KeyType {
+    /// The key type of an API key spec.
+    fn from(spec: yaoshi_model::KeySpec) -> KeyType {
+        use yaoshi_model::KeySpec;
+        match spec {
+            KeySpec::Aes256 => KeyType::Aes256,
+            KeySpec::Aes128 => KeyType::Aes128,
+            KeySpec::Aes192 => KeyType::Aes192,
+            KeySpec::Sm4 => KeyType::Sm4,
+            KeySpec::Rsa2048 => KeyType::Rsa2048,
+            KeySpec::Rsa3072 => KeyType::Rsa3072,
+            KeySpec::EcP256 => KeyType::EcP256,
+            KeySpec::EcP256k => KeyType::EcP256k,
+            KeySpec::EcSm2 => KeyType::EcSm2,
+        }
+    }
+}
+
 impl KeyType {
     /// Whether the material is a symmetric key.
     #[must_use]

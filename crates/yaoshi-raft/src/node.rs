@@ -181,6 +181,41 @@ impl RegionNode {
         }
     }
 
+    /// Whether this node is the region's leader right now (by its own metrics; a deposed leader may
+    /// still believe it for up to an election timeout, which is why scheduled commands carry
+    /// preconditions).
+    pub fn is_leader(&self) -> bool {
+        let m = self.raft.metrics().borrow().clone();
+        m.state == openraft::ServerState::Leader && m.current_leader == Some(self.id)
+    }
+
+    /// Replicates `env` only if this node is the leader, never forwarding: what the leader-only
+    /// scheduler proposes through.
+    ///
+    /// # Errors
+    ///
+    /// [`WriteError::NoLeader`] when this node is not (or stopped being) the leader before the
+    /// entry was appended; [`WriteError::Uncertain`] when the outcome is unknown.
+    pub async fn write_as_leader(
+        &self,
+        env: CommandEnvelope,
+    ) -> Result<CommandResponse, WriteError> {
+        if !self.is_leader() {
+            return Err(WriteError::NoLeader);
+        }
+        match tokio::time::timeout(self.request_timeout, self.raft.client_write(env)).await {
+            Err(_elapsed) => Err(WriteError::Uncertain),
+            Ok(Ok(resp)) => Ok(resp.data),
+            Ok(Err(RaftError::APIError(ClientWriteError::ForwardToLeader(_)))) => {
+                Err(WriteError::NoLeader)
+            }
+            Ok(Err(RaftError::APIError(ClientWriteError::ChangeMembershipError(_)))) => {
+                Err(WriteError::Uncertain)
+            }
+            Ok(Err(RaftError::Fatal(_))) => Err(WriteError::Stopped),
+        }
+    }
+
     /// The local log store (tests use it to replay the log).
     pub fn log_store(&self) -> &RocksLogStore {
         &self.log

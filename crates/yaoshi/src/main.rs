@@ -45,6 +45,17 @@ pub(crate) struct ServeArgs {
     /// can turn it on; never use it in production.
     #[arg(long)]
     pub(crate) test_clock: bool,
+    /// TESTS ONLY, with --test-clock: KMS time runs this many times faster than the wall clock
+    /// from --test-clock-epoch-ms (e.g. 20000: a 7-day window passes in 30 seconds).
+    #[arg(long, requires = "test_clock", default_value_t = 1.0)]
+    pub(crate) test_clock_scale: f64,
+    /// TESTS ONLY, with --test-clock: the Unix millisecond from which the scaled clock runs; give
+    /// every node of a cluster the same value so they agree on KMS time (default: now).
+    #[arg(long, requires = "test_clock")]
+    pub(crate) test_clock_epoch_ms: Option<i64>,
+    /// How often the scheduler looks for due work on the leader, in milliseconds.
+    #[arg(long, default_value_t = 1000)]
+    pub(crate) scheduler_tick_ms: u64,
 }
 
 fn main() -> anyhow::Result<()> {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use yaoshi_api::{ApiState, SystemClock, TestClock};
+use yaoshi_api::{ApiState, Clock, SystemClock, TestClock};
 use yaoshi_crypto::{DomainKey, KeyMaterial};
 use yaoshi_model::{
     AccessKeyId, Command, CommandEnvelope, CommandMeta, CommandOutput, Credential, RegionId,
@@ -81,12 +81,28 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         dev,
     ));
 
-    let api = if args.test_clock {
-        tracing::warn!("TEST CLOCK ENABLED: KMS time can be advanced without authentication");
-        ApiState::with_test_clock(node.clone(), domain_key, Arc::new(TestClock::default()))
+    let scheduler_key = domain_key.clone();
+    let (api, clock): (_, Arc<dyn Clock>) = if args.test_clock {
+        let epoch = args.test_clock_epoch_ms.unwrap_or_else(|| SystemClock.now_ms());
+        tracing::warn!(
+            scale = args.test_clock_scale,
+            epoch_ms = epoch,
+            "TEST CLOCK ENABLED: KMS time can be advanced without authentication"
+        );
+        let clock = Arc::new(TestClock::scaled(args.test_clock_scale, epoch));
+        (ApiState::with_test_clock(node.clone(), domain_key, clock.clone()), clock)
     } else {
-        ApiState::new(node.clone(), domain_key, Arc::new(SystemClock))
+        let clock = Arc::new(SystemClock);
+        (ApiState::new(node.clone(), domain_key, clock.clone()), clock)
     };
+    let now: yaoshi_scheduler::Now = Arc::new(move || clock.now_ms());
+    let scheduler = yaoshi_scheduler::Scheduler::new(
+        node.clone(),
+        scheduler_key,
+        now,
+        Duration::from_millis(args.scheduler_tick_ms.max(10)),
+    );
+    tokio::spawn(scheduler.run());
     let listener = tokio::net::TcpListener::bind(&cfg.listen)
         .await
         .with_context(|| format!("binding HTTP listener {}", cfg.listen))?;

@@ -62,17 +62,7 @@ fn new_version_id() -> KeyVersionId {
 
 /// The crypto crate's key type of a key spec.
 pub(crate) fn key_type(spec: KeySpec) -> KeyType {
-    match spec {
-        KeySpec::Aes256 => KeyType::Aes256,
-        KeySpec::Aes128 => KeyType::Aes128,
-        KeySpec::Aes192 => KeyType::Aes192,
-        KeySpec::Sm4 => KeyType::Sm4,
-        KeySpec::Rsa2048 => KeyType::Rsa2048,
-        KeySpec::Rsa3072 => KeyType::Rsa3072,
-        KeySpec::EcP256 => KeyType::EcP256,
-        KeySpec::EcP256k => KeyType::EcP256k,
-        KeySpec::EcSm2 => KeyType::EcSm2,
-    }
+    KeyType::from(spec)
 }
 
 /// Generates material for `spec` off the async threads (RSA-3072 can take a second) and wraps it
