@@ -13,7 +13,7 @@ use crate::support::{
 };
 
 /// GetParametersForImport for `key`; returns (token, public key).
-async fn parameters(c: &Client, key: &str, algorithm: &str) -> (String, RsaPublicKey) {
+pub(crate) async fn parameters(c: &Client, key: &str, algorithm: &str) -> (String, RsaPublicKey) {
     let r = must_call(
         c,
         "GetParametersForImport",
@@ -26,7 +26,7 @@ async fn parameters(c: &Client, key: &str, algorithm: &str) -> (String, RsaPubli
     (r.str("ImportToken").unwrap().to_string(), RsaPublicKey::from_public_key_der(&der).unwrap())
 }
 
-fn wrap(public: &RsaPublicKey, algorithm: &str, material: &[u8]) -> String {
+pub(crate) fn wrap(public: &RsaPublicKey, algorithm: &str, material: &[u8]) -> String {
     let mut rng = rand_rng();
     let ct = match algorithm {
         "RSAES_PKCS1_V1_5" => public.encrypt(&mut rng, Pkcs1v15Encrypt, material),

@@ -12,6 +12,7 @@ mod keyspecs;
 mod lifecycle;
 mod paging;
 mod restart;
+mod scheduled;
 mod support;
 mod tags;
 mod versions;
