@@ -24,10 +24,6 @@ pub struct CommandMeta {
 }
 
 /// A state change.
-#[expect(
-    clippy::large_enum_variant,
-    reason = "a command is built once per request and applied once; boxing buys nothing"
-)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Command {
     /// Creates a key with its first version (material already wrapped).
