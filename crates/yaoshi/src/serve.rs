@@ -107,7 +107,13 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding HTTP listener {}", cfg.listen))?;
     tracing::info!(listen = %listener.local_addr()?, region = %cfg.region, node_id = cfg.node_id, "HTTP API listening");
-    axum::serve(listener, yaoshi_api::router(api))
+    // Prometheus exposition of the process's counters (no secrets in them), beside the API.
+    let metrics = metrics_exporter_prometheus::PrometheusBuilder::new()
+        .install_recorder()
+        .context("installing the metrics recorder")?;
+    let app = yaoshi_api::router(api)
+        .route("/metrics", axum::routing::get(move || std::future::ready(metrics.render())));
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("HTTP server")?;

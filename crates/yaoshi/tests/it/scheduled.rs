@@ -70,6 +70,17 @@ async fn deletion_window_passes_then_the_key_is_purged() {
     assert_api_error(&r, 404, "Forbidden.AliasNotFound");
     let r = must_call(&c, "ListAliases", &[]).await;
     assert_eq!(r.body["TotalCount"], 0);
+    // The scheduler's counters: one purge proposed and applied.
+    let text = reqwest::get(format!("http://{}/metrics", node.endpoint))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for metric in ["proposed", "applied"] {
+        let line = format!("yaoshi_scheduler_{metric}_total{{command=\"PurgeKey\"}} 1");
+        assert!(text.lines().any(|l| l == line), "{line} not in:\n{text}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
