@@ -130,7 +130,10 @@ async fn replaying_the_log_rebuilds_identical_state() {
 
     let audit = reader.audit_events().unwrap();
     assert_eq!(audit.len(), 42);
-    assert_eq!(audit[1].error_code, None);
+    assert_eq!(audit[0].error_code, None);
+    // The second bootstrap changed nothing, and the trail says so.
+    assert_eq!(audit[1].error_code.as_deref(), Some("NoOp"));
+    assert_eq!(audit[2].error_code, None);
     assert_eq!(audit[40].error_code.as_deref(), Some("SignatureNonceUsed"));
     for w in audit.windows(2) {
         assert_ne!(w[1].prev_hash, [0; 32], "audit chain broken");
