@@ -1,3 +1,26 @@
 //! Multi-process fault-injection tests of Yaoshi clusters. The harness starts real `yaoshi`
 //! processes on loopback and injects faults (SIGKILL, SIGSTOP/SIGCONT, restart); the tests in
 //! `tests/` check what every node recorded.
+//!
+//! - [`binary`]: where the `yaoshi` executable comes from (built on demand with the test's own
+//!   cargo and profile, or `YAOSHI_BIN`).
+//! - [`process`]: one child process with its log file, start/kill/pause/resume/restart.
+//! - [`cluster`]: N nodes from configs derived from `cluster-config/three-node` on free ports,
+//!   workers, the leader as the nodes' logs report it, a signing client per process.
+//! - [`call`]: requests with a timeout and retries across nodes for the leaderless windows of a
+//!   fault.
+//! - [`clock`]: the scaled test clock the nodes run (`--test-clock-scale`), mirrored in the test.
+//! - [`rng`]: a small seeded generator, so a run can be repeated with `CHAOS_SEED`.
+
+pub mod binary;
+pub mod call;
+pub mod clock;
+pub mod cluster;
+pub mod process;
+pub mod rng;
+
+pub use call::{Outcome, call_once, call_retrying};
+pub use clock::{ScaledClock, parse_date_ms, wall_ms};
+pub use cluster::{ACCESS_KEY_ID, ACCESS_KEY_SECRET, Cluster, ClusterSpec, Node, run_dir};
+pub use process::Process;
+pub use rng::Rng;

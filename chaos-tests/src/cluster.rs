@@ -1,0 +1,385 @@
+//! A cluster of real `yaoshi serve` processes on loopback, plus `yaoshi worker`s.
+//!
+//! Node configs are derived from the shipped `cluster-config/three-node/node<i>.toml` with fresh
+//! free ports (so a chaos run never collides with other tests or a developer's cluster on the
+//! shipped ports), the run's data directory and, optionally, a `[raft]` table. Every process gets
+//! the same `YAOSHI_DOMAIN_KEY` and bootstrap credential ([`ACCESS_KEY_ID`]/[`ACCESS_KEY_SECRET`])
+//! in its environment. The leader is read from the nodes' logs (`leader elected leader=N`, logged
+//! by `yaoshi serve` on every leader change), looking only at each node's current incarnation.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use yaoshi_client::Client;
+
+use crate::binary::yaoshi_binary;
+use crate::process::Process;
+
+/// The bootstrap AccessKey id of every chaos cluster.
+pub const ACCESS_KEY_ID: &str = "chaosak";
+/// Its secret.
+pub const ACCESS_KEY_SECRET: &str = "chaossecret0123456789";
+
+/// What to start.
+#[derive(Debug, Clone)]
+pub struct ClusterSpec {
+    /// Number of voters.
+    pub nodes: usize,
+    /// Extra `yaoshi serve` arguments for every node (e.g. the test clock).
+    pub serve_args: Vec<String>,
+    /// A `[raft]` table body for the configs (e.g. `snapshot_logs_since_last = 500`).
+    pub raft_toml: Option<String>,
+    /// `RUST_LOG` of the processes.
+    pub rust_log: String,
+}
+
+impl Default for ClusterSpec {
+    fn default() -> ClusterSpec {
+        ClusterSpec {
+            nodes: 3,
+            serve_args: Vec::new(),
+            raft_toml: None,
+            rust_log: "info,openraft=warn".into(),
+        }
+    }
+}
+
+/// One voter.
+#[derive(Debug)]
+pub struct Node {
+    /// Raft node id (index + 1).
+    pub id: u64,
+    /// HTTP API address.
+    pub http: String,
+    /// gRPC (Raft, worker feed) address.
+    pub raft: String,
+    /// Data directory.
+    pub data_dir: PathBuf,
+    /// The derived config file.
+    pub config: PathBuf,
+    /// The process.
+    pub process: Process,
+}
+
+impl Node {
+    /// A signing client of this node's HTTP API.
+    pub fn client(&self) -> Client {
+        Client::new(&self.http, ACCESS_KEY_ID, ACCESS_KEY_SECRET)
+    }
+
+    /// The store directory of the region (open it only while the process is stopped).
+    pub fn region_dir(&self, region: &str) -> PathBuf {
+        self.data_dir.join("regions").join(region)
+    }
+
+    /// The leader this node's current incarnation last logged (`None`: none yet, or "no leader").
+    pub fn reported_leader(&self) -> Option<u64> {
+        let log = self.process.log_of_current_start();
+        let line =
+            log.lines().rev().find(|l| l.contains("leader elected") || l.contains("no leader"))?;
+        let rest = &line[line.find(" leader=")? + 8..];
+        rest.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+    }
+}
+
+/// A crypto worker.
+#[derive(Debug)]
+pub struct Worker {
+    /// HTTP API address.
+    pub http: String,
+    /// The node gRPC address feeding it.
+    pub feed: String,
+    /// The process.
+    pub process: Process,
+}
+
+impl Worker {
+    /// A signing client of the worker.
+    pub fn client(&self) -> Client {
+        Client::new(&self.http, ACCESS_KEY_ID, ACCESS_KEY_SECRET)
+    }
+}
+
+/// Running nodes and workers with their shared secrets.
+#[derive(Debug)]
+pub struct Cluster {
+    /// The run directory (configs, data, logs).
+    pub dir: PathBuf,
+    /// The region domain key, 64 hex digits.
+    pub domain_key_hex: String,
+    /// The voters; index `i` has node id `i + 1`.
+    pub nodes: Vec<Node>,
+    /// The workers.
+    pub workers: Vec<Worker>,
+    rust_log: String,
+}
+
+/// A free loopback port (bound then released).
+pub fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    l.local_addr().expect("local_addr").port()
+}
+
+/// A fresh directory for a run's artifacts: `$CHAOS_RUN_DIR/<name>` or
+/// `<target>/<profile>/chaos-runs/<name>`, emptied first. It is kept after the run, so the logs of
+/// the last run of every chaos test can be read afterwards.
+///
+/// # Panics
+///
+/// Panics when the directory cannot be made.
+pub fn run_dir(name: &str) -> PathBuf {
+    let base = std::env::var("CHAOS_RUN_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| crate::binary::profile_dir().join("chaos-runs"));
+    let dir = base.join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    dir
+}
+
+fn shipped_config(i: usize) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(format!("../cluster-config/three-node/node{}.toml", i.clamp(1, 3)))
+}
+
+/// Node `i`'s (1-based) config: the shipped file with this run's addresses, data directory and
+/// `[raft]` table.
+fn derive_config(
+    i: usize,
+    http: &[String],
+    raft: &[String],
+    data_dir: &Path,
+    raft_toml: Option<&str>,
+) -> String {
+    let shipped = shipped_config(i);
+    let text =
+        std::fs::read_to_string(&shipped).unwrap_or_else(|e| panic!("{}: {e}", shipped.display()));
+    let mut t: toml::Table =
+        toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", shipped.display()));
+    t.insert("node_id".into(), toml::Value::Integer(i as i64));
+    t.insert("listen".into(), toml::Value::String(http[i - 1].clone()));
+    t.insert("raft_listen".into(), toml::Value::String(raft[i - 1].clone()));
+    t.insert("data_dir".into(), toml::Value::String(data_dir.display().to_string()));
+    let members = raft
+        .iter()
+        .enumerate()
+        .map(|(j, addr)| {
+            let mut m = toml::Table::new();
+            m.insert("id".into(), toml::Value::Integer(j as i64 + 1));
+            m.insert("raft_addr".into(), toml::Value::String(addr.clone()));
+            toml::Value::Table(m)
+        })
+        .collect();
+    t.insert("members".into(), toml::Value::Array(members));
+    if let Some(r) = raft_toml {
+        let table: toml::Table = toml::from_str(r).expect("raft_toml is a TOML table body");
+        t.insert("raft".into(), toml::Value::Table(table));
+    }
+    toml::to_string(&t).expect("config serializes")
+}
+
+impl Cluster {
+    /// Writes the configs under `dir` and starts every node (not yet ready: see
+    /// [`Cluster::wait_ready`]).
+    pub fn start(dir: &Path, spec: &ClusterSpec) -> Cluster {
+        let bin = yaoshi_binary();
+        let domain_key_hex = yaoshi_crypto::DomainKey::generate().to_hex().to_string();
+        let http: Vec<String> =
+            (0..spec.nodes).map(|_| format!("127.0.0.1:{}", free_port())).collect();
+        let raft: Vec<String> =
+            (0..spec.nodes).map(|_| format!("127.0.0.1:{}", free_port())).collect();
+        let nodes = (1..=spec.nodes)
+            .map(|i| {
+                let data_dir = dir.join(format!("node{i}"));
+                let config = dir.join(format!("node{i}.toml"));
+                let text = derive_config(i, &http, &raft, &data_dir, spec.raft_toml.as_deref());
+                std::fs::write(&config, text).expect("write config");
+                let mut args = vec![
+                    "serve".to_string(),
+                    "--config".into(),
+                    config.display().to_string(),
+                    "--data-dir".into(),
+                    data_dir.display().to_string(),
+                ];
+                args.extend(spec.serve_args.iter().cloned());
+                let mut process = Process::new(
+                    &format!("node{i}"),
+                    &bin,
+                    args,
+                    envs(&domain_key_hex, &spec.rust_log),
+                    &dir.join(format!("node{i}.log")),
+                );
+                process.start();
+                Node {
+                    id: i as u64,
+                    http: http[i - 1].clone(),
+                    raft: raft[i - 1].clone(),
+                    data_dir,
+                    config,
+                    process,
+                }
+            })
+            .collect();
+        Cluster {
+            dir: dir.to_path_buf(),
+            domain_key_hex,
+            nodes,
+            workers: Vec::new(),
+            rust_log: spec.rust_log.clone(),
+        }
+    }
+
+    /// Starts a worker fed by node `feed` (index); returns its index in [`Cluster::workers`].
+    pub fn start_worker(&mut self, feed: usize, extra: &[&str]) -> usize {
+        let w = self.workers.len() + 1;
+        let http = format!("127.0.0.1:{}", free_port());
+        let feed_addr = self.nodes[feed].raft.clone();
+        let mut args = vec![
+            "worker".to_string(),
+            "--cluster".into(),
+            feed_addr.clone(),
+            "--listen".into(),
+            http.clone(),
+        ];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let mut process = Process::new(
+            &format!("worker{w}"),
+            &yaoshi_binary(),
+            args,
+            envs(&self.domain_key_hex, &self.rust_log),
+            &self.dir.join(format!("worker{w}.log")),
+        );
+        process.start();
+        self.workers.push(Worker { http, feed: feed_addr, process });
+        self.workers.len() - 1
+    }
+
+    /// A client per node, in node order (addresses survive restarts).
+    pub fn clients(&self) -> Vec<Client> {
+        self.nodes.iter().map(Node::client).collect()
+    }
+
+    /// Waits until every started node answers a signed ListKeys with 200 (credential replicated,
+    /// leader known).
+    ///
+    /// # Errors
+    ///
+    /// Names the node that was not ready in time.
+    pub async fn wait_ready(&self, timeout: Duration) -> Result<(), String> {
+        let deadline = Instant::now() + timeout;
+        for n in self.nodes.iter().filter(|n| n.process.is_live()) {
+            let c = n.client();
+            loop {
+                let r = crate::call::call_once(&c, "ListKeys", &[], Duration::from_secs(2)).await;
+                if r.answered().is_some_and(|r| r.status == 200) {
+                    break;
+                }
+                if Instant::now() >= deadline {
+                    return Err(format!("{} not ready in {timeout:?}: {r:?}", n.process.name()));
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+        Ok(())
+    }
+
+    /// The leader's index once every live node (started, not paused) reports the same leader and
+    /// that leader is live.
+    ///
+    /// # Errors
+    ///
+    /// Every live node's view when they did not agree within `timeout`.
+    pub async fn agreed_leader(&self, timeout: Duration) -> Result<usize, String> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let live: Vec<usize> =
+                (0..self.nodes.len()).filter(|&i| self.nodes[i].process.is_live()).collect();
+            let views: Vec<Option<u64>> =
+                live.iter().map(|&i| self.nodes[i].reported_leader()).collect();
+            if let Some(Some(l)) = views.first()
+                && views.iter().all(|v| *v == Some(*l))
+                && live.contains(&(*l as usize - 1))
+            {
+                return Ok(*l as usize - 1);
+            }
+            if Instant::now() >= deadline {
+                return Err(format!(
+                    "no agreed leader in {timeout:?}: live {live:?} report {views:?}"
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Processes that died on their own (name and status), a failure in any chaos test.
+    pub fn crashed(&mut self) -> Vec<String> {
+        let mut out = Vec::new();
+        for p in self
+            .nodes
+            .iter_mut()
+            .map(|n| &mut n.process)
+            .chain(self.workers.iter_mut().map(|w| &mut w.process))
+        {
+            if let Some(status) = p.exited() {
+                out.push(format!("{} exited ({status}); log tail:\n{}", p.name(), p.log_tail(30)));
+            }
+        }
+        out
+    }
+
+    /// Resumes paused nodes and starts stopped ones.
+    pub fn heal(&mut self) {
+        for n in &mut self.nodes {
+            if n.process.is_paused() {
+                n.process.resume();
+            } else if !n.process.is_started() {
+                n.process.start();
+            }
+        }
+    }
+
+    /// SIGKILLs every worker and node.
+    pub fn stop_all(&mut self) {
+        for w in &mut self.workers {
+            w.process.kill();
+        }
+        for n in &mut self.nodes {
+            n.process.kill();
+        }
+    }
+}
+
+fn envs(domain_key_hex: &str, rust_log: &str) -> Vec<(String, String)> {
+    vec![
+        ("YAOSHI_DOMAIN_KEY".into(), domain_key_hex.into()),
+        ("YAOSHI_ACCESS_KEY_ID".into(), ACCESS_KEY_ID.into()),
+        ("YAOSHI_ACCESS_KEY_SECRET".into(), ACCESS_KEY_SECRET.into()),
+        ("RUST_LOG".into(), rust_log.into()),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn derived_config_keeps_the_shipped_fields_and_takes_the_run_addresses() {
+        let http = vec!["127.0.0.1:1".to_string(), "127.0.0.1:2".into(), "127.0.0.1:3".into()];
+        let raft = vec!["127.0.0.1:4".to_string(), "127.0.0.1:5".into(), "127.0.0.1:6".into()];
+        let text = derive_config(
+            2,
+            &http,
+            &raft,
+            Path::new("/d/node2"),
+            Some("snapshot_logs_since_last = 7"),
+        );
+        let t: toml::Table = toml::from_str(&text).unwrap();
+        assert_eq!(t["node_id"].as_integer(), Some(2));
+        assert_eq!(t["listen"].as_str(), Some("127.0.0.1:2"));
+        assert_eq!(t["raft_listen"].as_str(), Some("127.0.0.1:5"));
+        assert_eq!(t["region"].as_str(), Some("cn-hangzhou"));
+        assert_eq!(t["domain_key_env"].as_str(), Some("YAOSHI_DOMAIN_KEY"));
+        assert_eq!(t["members"].as_array().unwrap()[2]["raft_addr"].as_str(), Some("127.0.0.1:6"));
+        assert_eq!(t["raft"]["snapshot_logs_since_last"].as_integer(), Some(7));
+    }
+}
