@@ -249,24 +249,38 @@ impl RegionNode {
     }
 
     /// Replicates `env` through the group and returns its apply result. On a follower the write is
-    /// forwarded to the leader. Retries happen only where nothing can have been appended (no
-    /// leader, a refused forward, a connection that never opened).
+    /// forwarded to the leader.
+    ///
+    /// Attempts are retried with the same envelope until the request timeout: after a refused
+    /// forward, a lost leader, and also after an attempt whose outcome is unknown (a forward that
+    /// timed out or whose connection broke, a leader that stepped down with the entry appended).
+    /// That is safe because the state machine applies a signed proposal once: a repeated
+    /// (principal, nonce, request id) changes nothing and answers the first response
+    /// (`yaoshi-store` apply). Unsigned (system) commands carry their own preconditions.
     ///
     /// # Errors
     ///
-    /// [`WriteError::NoLeader`] when no leader accepted it in time; [`WriteError::Uncertain`] when
-    /// the leader was reached but did not answer.
+    /// [`WriteError::NoLeader`] when no attempt can have been appended; [`WriteError::Uncertain`]
+    /// when one may have been and none answered in time.
     pub async fn write(&self, env: CommandEnvelope) -> Result<CommandResponse, WriteError> {
         let deadline = Instant::now() + self.request_timeout;
+        // A single attempt never takes all the time, so a write stuck on a paused or partitioned
+        // leader is retried on its successor.
+        let attempt_limit = (self.request_timeout / 3).max(Duration::from_millis(500));
+        let mut maybe_appended = false;
         loop {
+            let attempt_deadline = deadline.min(Instant::now() + attempt_limit);
             let leader = self.raft.current_leader().await;
             match leader {
                 Some(l) if l == self.id => {
-                    let res =
-                        tokio::time::timeout_at(deadline, self.raft.client_write(env.clone()))
-                            .await;
+                    maybe_appended = true;
+                    let res = tokio::time::timeout_at(
+                        attempt_deadline,
+                        self.raft.client_write(env.clone()),
+                    )
+                    .await;
                     match res {
-                        Err(_elapsed) => return Err(WriteError::Uncertain),
+                        Err(_elapsed) => {}
                         Ok(Ok(resp)) => return Ok(resp.data),
                         Ok(Err(RaftError::APIError(ClientWriteError::ForwardToLeader(_)))) => {}
                         Ok(Err(RaftError::APIError(ClientWriteError::ChangeMembershipError(
@@ -284,7 +298,7 @@ impl RegionNode {
                             region: self.region.to_string(),
                             payload: encode(&env),
                         });
-                        req.set_timeout(deadline.saturating_duration_since(Instant::now()));
+                        req.set_timeout(attempt_deadline.saturating_duration_since(Instant::now()));
                         match client.client_write(req).await {
                             Ok(reply) => match decode::<ForwardReply<(u64, CommandResponse)>>(
                                 &reply.into_inner().payload,
@@ -299,14 +313,12 @@ impl RegionNode {
                                     return Ok(r);
                                 }
                                 Ok(ForwardReply::NotLeader { .. }) => {}
-                                Ok(ForwardReply::Unavailable) | Err(_) => {
-                                    return Err(WriteError::Uncertain);
-                                }
+                                Ok(ForwardReply::Unavailable) | Err(_) => maybe_appended = true,
                             },
                             Err(status) => {
+                                maybe_appended = true;
                                 self.leader_clients.lock().await.remove(&l);
-                                tracing::warn!(leader = l, code = ?status.code(), "forwarded write failed");
-                                return Err(WriteError::Uncertain);
+                                tracing::warn!(leader = l, code = ?status.code(), "forwarded write failed, retrying");
                             }
                         }
                     }
@@ -314,7 +326,11 @@ impl RegionNode {
                 None => {}
             }
             if Instant::now() >= deadline {
-                return Err(WriteError::NoLeader);
+                return Err(if maybe_appended {
+                    WriteError::Uncertain
+                } else {
+                    WriteError::NoLeader
+                });
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }

@@ -105,6 +105,13 @@ async fn replaying_the_log_rebuilds_identical_state() {
             .unwrap();
         assert!(matches!(r, Ok(CommandOutput::Key(_))), "{r:?}");
     }
+    // The same proposal appended again (a write retried after an unknown outcome) applies once and
+    // answers the first response.
+    let again = node
+        .write(CommandEnvelope { meta: meta(5, Some("n5")), command: create_key(5) })
+        .await
+        .unwrap();
+    assert!(matches!(&again, Ok(CommandOutput::Key(k)) if k.description == "key 5"), "{again:?}");
     // A replayed nonce is refused in apply, deterministically, and audited.
     let r = node
         .write(CommandEnvelope { meta: meta(40, Some("n5")), command: create_key(40) })
@@ -129,12 +136,13 @@ async fn replaying_the_log_rebuilds_identical_state() {
     assert_eq!(live, replayed, "replay diverged from the live state");
 
     let audit = reader.audit_events().unwrap();
-    assert_eq!(audit.len(), 42);
+    assert_eq!(audit.len(), 43);
     assert_eq!(audit[0].error_code, None);
     // The second bootstrap changed nothing, and the trail says so.
     assert_eq!(audit[1].error_code.as_deref(), Some("NoOp"));
     assert_eq!(audit[2].error_code, None);
-    assert_eq!(audit[40].error_code.as_deref(), Some("SignatureNonceUsed"));
+    assert_eq!(audit[40].error_code.as_deref(), Some("Duplicate"));
+    assert_eq!(audit[41].error_code.as_deref(), Some("SignatureNonceUsed"));
     for w in audit.windows(2) {
         assert_ne!(w[1].prev_hash, [0; 32], "audit chain broken");
     }

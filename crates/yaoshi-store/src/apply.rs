@@ -30,7 +30,31 @@ fn nonce_key(principal: &str, nonce: &str) -> Vec<u8> {
     k
 }
 
+/// The result of applying one command.
+#[derive(Debug)]
+pub(crate) struct Applied {
+    /// What the proposer gets back.
+    pub(crate) response: CommandResponse,
+    /// The command repeats an already applied proposal (same principal, nonce and request id): it
+    /// changed nothing and `response` is the first application's.
+    pub(crate) duplicate: bool,
+}
+
+/// What is remembered of a signed request within the replay window: when it was applied, the id of
+/// the proposal, and its response, so a retried proposal gets the first answer.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct SeenRequest {
+    at_ms: i64,
+    request_id: String,
+    response: CommandResponse,
+}
+
 /// Applies `env` on top of the committed state in `db`, writing its effects into `batch`.
+///
+/// A command carrying a (principal, nonce) already applied within the replay window is not
+/// applied again: when it is the same proposal (same request id: a write retried by its proposer
+/// after a timeout, or appended twice around a leader change) it returns the first response and is
+/// marked duplicate; otherwise it is a replayed signature (`SignatureNonceUsed`).
 ///
 /// State-dependent rejections are returned as `Err(ApiError)`; they change nothing but the nonce
 /// record and the audit trail. Storage read failures are returned as `Err` of the outer result.
@@ -38,15 +62,46 @@ pub(crate) fn apply_command(
     db: &RegionDb,
     batch: &mut WriteBatch,
     env: &CommandEnvelope,
-) -> Result<CommandResponse, rocksdb::Error> {
-    if let (Some(principal), Some(nonce)) = (&env.meta.principal, &env.meta.nonce)
-        && let Some(rejection) =
-            check_and_record_nonce(db, batch, principal.as_str(), nonce, env.meta.at_ms)?
+) -> Result<Applied, rocksdb::Error> {
+    let signed = match (&env.meta.principal, &env.meta.nonce) {
+        (Some(principal), Some(nonce)) => Some(nonce_key(principal.as_str(), nonce)),
+        _ => None,
+    };
+    if let Some(key) = &signed
+        && let Some(raw) = db.db.get_pinned_cf(db.cf(CF_NONCES), key)?
+        && let Ok(seen) = decode::<SeenRequest>(&raw)
+        && env.meta.at_ms.saturating_sub(seen.at_ms) < REPLAY_WINDOW_MS
     {
-        return Ok(Err(rejection));
+        if seen.request_id == env.meta.request_id {
+            return Ok(Applied { response: seen.response, duplicate: true });
+        }
+        return Ok(Applied {
+            response: Err(ApiError::new(ErrorCode::SignatureNonceUsed)),
+            duplicate: false,
+        });
     }
     prune_nonces(db, batch, env.meta.at_ms)?;
+    let response = apply_change(db, batch, env)?;
+    if let Some(key) = signed {
+        let seen = SeenRequest {
+            at_ms: env.meta.at_ms,
+            request_id: env.meta.request_id.clone(),
+            response: response.clone(),
+        };
+        batch.put_cf(db.cf(CF_NONCES), &key, encode(&seen));
+        let mut expiry = env.meta.at_ms.to_be_bytes().to_vec();
+        expiry.extend_from_slice(&key);
+        batch.put_cf(db.cf(CF_NONCE_EXPIRY), expiry, []);
+    }
+    Ok(Applied { response, duplicate: false })
+}
 
+/// The command's own effect.
+fn apply_change(
+    db: &RegionDb,
+    batch: &mut WriteBatch,
+    env: &CommandEnvelope,
+) -> Result<CommandResponse, rocksdb::Error> {
     match &env.command {
         Command::CreateKey { metadata, version, tags } => {
             let keys = db.cf(CF_KEYS);
@@ -539,27 +594,6 @@ fn read_key(db: &RegionDb, key_id: &str) -> Result<Option<KeyMetadata>, rocksdb:
     Ok(raw.and_then(|b| decode(&b).ok()))
 }
 
-fn check_and_record_nonce(
-    db: &RegionDb,
-    batch: &mut WriteBatch,
-    principal: &str,
-    nonce: &str,
-    at_ms: i64,
-) -> Result<Option<ApiError>, rocksdb::Error> {
-    let key = nonce_key(principal, nonce);
-    if let Some(raw) = db.db.get_pinned_cf(db.cf(CF_NONCES), &key)? {
-        let seen_at: i64 = decode(&raw).unwrap_or(i64::MIN);
-        if at_ms.saturating_sub(seen_at) < REPLAY_WINDOW_MS {
-            return Ok(Some(ApiError::new(ErrorCode::SignatureNonceUsed)));
-        }
-    }
-    batch.put_cf(db.cf(CF_NONCES), &key, encode(&at_ms));
-    let mut expiry = at_ms.to_be_bytes().to_vec();
-    expiry.extend_from_slice(&key);
-    batch.put_cf(db.cf(CF_NONCE_EXPIRY), expiry, []);
-    Ok(None)
-}
-
 /// Forgets nonces older than the replay window, measured on the proposer's clock carried in the
 /// command (never the local clock), so every replica prunes the same entries.
 fn prune_nonces(db: &RegionDb, batch: &mut WriteBatch, at_ms: i64) -> Result<(), rocksdb::Error> {
@@ -576,7 +610,7 @@ fn prune_nonces(db: &RegionDb, batch: &mut WriteBatch, at_ms: i64) -> Result<(),
         batch.delete_cf(expiry_cf, &key);
         // Only forget the nonce if it was not seen again since (a later sighting has its own row).
         if let Some(raw) = db.db.get_pinned_cf(db.cf(CF_NONCES), nonce_key)?
-            && decode::<i64>(&raw).map(|seen| seen == ts).unwrap_or(true)
+            && decode::<SeenRequest>(&raw).map(|seen| seen.at_ms == ts).unwrap_or(true)
         {
             batch.delete_cf(db.cf(CF_NONCES), nonce_key);
         }

@@ -14,6 +14,8 @@
 mod apply;
 pub mod codec;
 mod db;
+#[cfg(test)]
+mod dedup_test;
 pub mod feed;
 mod log_store;
 mod query;

@@ -12,10 +12,10 @@ use yaoshi_model::{
 use crate::apply::{apply_command, rotation_slot};
 use crate::{RegionDb, StateReader};
 
-const DAY: i64 = 86_400_000;
-const T0: i64 = 1_700_000_000_000;
+pub(crate) const DAY: i64 = 86_400_000;
+pub(crate) const T0: i64 = 1_700_000_000_000;
 
-fn open() -> (tempfile::TempDir, RegionDb) {
+pub(crate) fn open() -> (tempfile::TempDir, RegionDb) {
     let dir = tempfile::tempdir().unwrap();
     let db = RegionDb::open(dir.path()).unwrap();
     (dir, db)
@@ -27,7 +27,7 @@ fn run(db: &RegionDb, at_ms: i64, command: Command) -> CommandResponse {
         command,
     };
     let mut batch = WriteBatch::default();
-    let response = apply_command(db, &mut batch, &env).unwrap();
+    let response = apply_command(db, &mut batch, &env).unwrap().response;
     db.db.write(batch).unwrap();
     response
 }
@@ -43,7 +43,7 @@ fn version(key: &str, v: &str, at_ms: i64) -> KeyVersion {
 }
 
 /// Creates an Enabled AES key `id` at T0 (optionally rotating every `rotation_days`).
-fn create(db: &RegionDb, id: &str, rotation_days: Option<u64>) -> KeyMetadata {
+pub(crate) fn create(db: &RegionDb, id: &str, rotation_days: Option<u64>) -> KeyMetadata {
     let metadata = KeyMetadata {
         key_id: KeyId::new(id),
         state: KeyState::Enabled,
@@ -68,7 +68,7 @@ fn create(db: &RegionDb, id: &str, rotation_days: Option<u64>) -> KeyMetadata {
     metadata
 }
 
-fn key(db: &RegionDb, id: &str) -> Option<KeyMetadata> {
+pub(crate) fn key(db: &RegionDb, id: &str) -> Option<KeyMetadata> {
     StateReader::new(db.clone()).key(id).unwrap()
 }
 

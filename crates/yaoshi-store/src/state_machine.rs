@@ -70,9 +70,12 @@ impl RocksStateMachine {
                 Ok(CommandOutput::None)
             }
             EntryPayload::Normal(env) => {
-                changes = crate::feed::changes_of(&env.command);
-                let response = apply_command(&self.db, &mut batch, &env)
+                let applied = apply_command(&self.db, &mut batch, &env)
                     .map_err(|e| StorageIOError::apply(entry.log_id, &e))?;
+                if !applied.duplicate {
+                    changes = crate::feed::changes_of(&env.command);
+                }
+                let response = applied.response;
                 let (_, prev_hash): (u64, [u8; 32]) =
                     self.read_meta(META_AUDIT_HEAD)?.unwrap_or((0, [0; 32]));
                 let event = AuditEvent {
@@ -82,8 +85,10 @@ impl RocksStateMachine {
                     action: env.command.name().to_string(),
                     target: env.command.target(),
                     // A refused precondition (a stale or duplicate scheduled command) is recorded
-                    // as "NoOp", so the trail shows every proposal and what became of it.
+                    // as "NoOp" and a repeated proposal as "Duplicate", so the trail shows every
+                    // entry and what became of it.
                     error_code: match &response {
+                        _ if applied.duplicate => Some("Duplicate".to_string()),
                         Err(e) => Some(e.code.as_str().to_string()),
                         Ok(CommandOutput::NoOp) => Some("NoOp".to_string()),
                         Ok(_) => None,
