@@ -1,20 +1,23 @@
 //! The Raft group of one Yaoshi region: openraft wired to the RocksDB store, a tonic gRPC transport
 //! (proto/raft.proto), forwarding of writes to the leader, and linearizable read barriers.
 //!
-//! It also serves the worker feed (proto/worker.proto, [`feed`]).
+//! It also serves the worker feed (proto/worker.proto, [`feed`]) and cluster administration
+//! (proto/admin.proto, [`admin`]: membership changes and status).
 //!
 //! Architecture invariant: only this crate knows prost/tonic types.
 
 // openraft prescribes its (large) error types at every trait and API boundary.
 #![allow(clippy::result_large_err)]
 
+pub mod admin;
 pub mod feed;
 mod network;
 mod node;
 pub mod pb;
 mod service;
 
+pub use admin::{AdminClient, AdminError, AdminGrpc, MemberStatus, NodeState};
 pub use network::{GrpcNetwork, GrpcNetworkFactory};
-pub use node::{ClusterStatus, RegionConfig, RegionNode, StartError, WriteError};
+pub use node::{RegionConfig, RegionNode, StartError, WriteError};
 pub use service::RaftGrpc;
 pub use yaoshi_store::{NodeId, TypeConfig};

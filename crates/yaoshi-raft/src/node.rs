@@ -70,23 +70,6 @@ pub enum WriteError {
     Stopped,
 }
 
-/// A snapshot of the node's view of the cluster, for logs and status output.
-#[derive(Debug, Clone)]
-pub struct ClusterStatus {
-    /// This node.
-    pub node_id: NodeId,
-    /// The known leader.
-    pub leader: Option<NodeId>,
-    /// Current term.
-    pub term: u64,
-    /// Last log index.
-    pub last_log_index: Option<u64>,
-    /// Last applied index.
-    pub last_applied: Option<u64>,
-    /// Voter ids.
-    pub voters: Vec<NodeId>,
-}
-
 /// One node of a region's Raft group.
 pub struct RegionNode {
     /// This node's id.
@@ -97,9 +80,9 @@ pub struct RegionNode {
     pub raft: Raft<TypeConfig>,
     /// Reader of the local replica's state.
     pub state: StateReader,
-    log: RocksLogStore,
+    pub(crate) log: RocksLogStore,
     initial_members: BTreeMap<NodeId, String>,
-    request_timeout: Duration,
+    pub(crate) request_timeout: Duration,
     leader_clients: Mutex<HashMap<NodeId, RaftServiceClient<Channel>>>,
 }
 
@@ -168,19 +151,6 @@ impl RegionNode {
         }
     }
 
-    /// The node's current view of the cluster.
-    pub fn status(&self) -> ClusterStatus {
-        let m = self.raft.metrics().borrow().clone();
-        ClusterStatus {
-            node_id: self.id,
-            leader: m.current_leader,
-            term: m.current_term,
-            last_log_index: m.last_log_index,
-            last_applied: m.last_applied.map(|l| l.index),
-            voters: m.membership_config.membership().voter_ids().collect(),
-        }
-    }
-
     /// Whether this node is the region's leader right now (by its own metrics; a deposed leader may
     /// still believe it for up to an election timeout, which is why scheduled commands carry
     /// preconditions).
@@ -221,7 +191,7 @@ impl RegionNode {
         &self.log
     }
 
-    fn peer_addr(&self, id: NodeId) -> Option<String> {
+    pub(crate) fn peer_addr(&self, id: NodeId) -> Option<String> {
         let m = self.raft.metrics().borrow().clone();
         m.membership_config
             .membership()

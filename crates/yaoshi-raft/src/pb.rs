@@ -15,6 +15,12 @@ pub mod worker {
     tonic::include_proto!("yaoshi.worker.v1");
 }
 
+/// The generated types of proto/admin.proto.
+#[allow(missing_docs, unreachable_pub, clippy::all, clippy::pedantic)]
+pub mod admin {
+    tonic::include_proto!("yaoshi.admin.v1");
+}
+
 pub use generated::raft_service_client::RaftServiceClient;
 pub use generated::raft_service_server::{RaftService, RaftServiceServer};
 pub use generated::{RaftReply, RaftRequest};

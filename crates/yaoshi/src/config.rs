@@ -33,6 +33,11 @@ pub(crate) struct Config {
     pub(crate) domain_key_file: Option<PathBuf>,
     /// The initial voters of the region group, this node included.
     pub(crate) members: Vec<Member>,
+    /// This node joins an existing group instead of forming one from `members`: it never
+    /// initializes a group and waits until the leader adds it (`yaoshi cluster add`). Set it on
+    /// every node that was not an initial member, and on a wiped node rejoining.
+    #[serde(default)]
+    pub(crate) join: bool,
     /// Raft timing and compaction.
     #[serde(default)]
     pub(crate) raft: RaftSettings,
@@ -140,6 +145,7 @@ impl Config {
             domain_key_env: None,
             domain_key_file: None,
             members: vec![Member { id: 1, raft_addr: "127.0.0.1:0".to_string() }],
+            join: false,
             raft: RaftSettings::default(),
         }
     }

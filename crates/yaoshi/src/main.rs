@@ -1,6 +1,8 @@
 //! The `yaoshi` binary: `yaoshi serve --dev` (embedded single node) or `yaoshi serve --config FILE`
-//! (a member of a region's Raft group), and `yaoshi worker` (a stateless crypto worker).
+//! (a member of a region's Raft group), `yaoshi worker` (a stateless crypto worker) and
+//! `yaoshi cluster` (membership administration).
 
+mod cluster;
 mod config;
 mod serve;
 mod worker;
@@ -23,6 +25,8 @@ enum Cmd {
     Serve(ServeArgs),
     /// Run a stateless crypto worker in front of a cluster.
     Worker(worker::WorkerArgs),
+    /// Administer a region's Raft group: status, add a learner, promote, remove.
+    Cluster(cluster::ClusterArgs),
 }
 
 /// Arguments of `yaoshi serve`.
@@ -40,6 +44,10 @@ pub(crate) struct ServeArgs {
     /// Overrides the HTTP listen address (dev default 127.0.0.1:8080).
     #[arg(long, value_name = "ADDR")]
     pub(crate) listen: Option<String>,
+    /// Join an existing group (same as `join = true` in the config): never form a group from the
+    /// configured members; wait for `yaoshi cluster add`.
+    #[arg(long, requires = "config")]
+    pub(crate) join: bool,
     /// TESTS ONLY: KMS time becomes controllable through an unauthenticated
     /// `POST /_test/clock?AdvanceMs=N` route. A command-line flag only, so no configuration file
     /// can turn it on; never use it in production.
@@ -72,5 +80,6 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Cmd::Serve(args) => runtime.block_on(serve::run(args)),
         Cmd::Worker(args) => runtime.block_on(worker::run(args)),
+        Cmd::Cluster(args) => runtime.block_on(cluster::run(args)),
     }
 }

@@ -32,6 +32,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(listen) = args.listen {
         cfg.listen = listen;
     }
+    cfg.join |= args.join;
     std::fs::create_dir_all(&cfg.data_dir)
         .with_context(|| format!("creating data directory {}", cfg.data_dir.display()))?;
     let domain_key = load_domain_key(&cfg, dev)?;
@@ -62,15 +63,21 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
             .with_context(|| format!("binding raft gRPC listener {addr}"))?;
         let service = RaftGrpc::server(node.clone());
         let feed = yaoshi_raft::feed::FeedGrpc::server(node.clone(), cfg.listen.clone());
+        let admin = yaoshi_raft::AdminGrpc::server(node.clone());
         tokio::spawn(async move {
-            let server = tonic::transport::Server::builder().add_service(service).add_service(feed);
+            let server = tonic::transport::Server::builder()
+                .add_service(service)
+                .add_service(feed)
+                .add_service(admin);
             if let Err(e) = server.serve_with_incoming(incoming).await {
                 tracing::error!(error = %e, "raft gRPC server stopped");
             }
         });
         tracing::info!(raft_listen = %cfg.raft_listen, "raft gRPC listening");
     }
-    if node.initialize_if_pristine().await? {
+    if cfg.join {
+        tracing::info!("joining: waiting to be added to the group (yaoshi cluster add)");
+    } else if node.initialize_if_pristine().await? {
         tracing::info!(members = ?cfg.member_map(), "initialized a new region group");
     }
     tokio::spawn(log_leader_changes(node.clone()));

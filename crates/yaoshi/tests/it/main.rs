@@ -10,6 +10,7 @@ mod compat;
 mod datakeys;
 mod keyspecs;
 mod lifecycle;
+mod membership;
 mod paging;
 mod restart;
 mod scheduled;
