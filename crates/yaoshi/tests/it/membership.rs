@@ -189,6 +189,9 @@ async fn add_promote_remove_and_rejoin_under_load() {
     let r4 = members[3].raft.clone();
     tokio::task::spawn_blocking(move || cli(&r4, &["promote", "3"])).await.unwrap();
     wait_voters(&members[3].raft, "[2, 3, 4]");
+    // The rejoined node's own view: it installed a snapshot taken after node 1's removal and node
+    // 4's addition, and holds that membership, not a stale one.
+    wait_voters(&members[2].raft, "[2, 3, 4]");
 
     tokio::time::sleep(Duration::from_secs(1)).await;
     stop.store(true, Ordering::SeqCst);
