@@ -263,7 +263,20 @@ async fn process(
         return Err(ApiError::new(ErrorCode::UnsupportedHttpMethod));
     }
     let now_ms = api.clock.now_ms();
-    let auth = authenticate(api, method.as_str(), headers, params, body, api.clock.wall_ms())?;
+    let auth = match authenticate(api, method.as_str(), headers, params, body, api.clock.wall_ms())
+    {
+        // An unknown AccessKey id on a node may only mean its replica is behind (a node that is
+        // catching up, e.g. rejoining after a wipe): catch up with the leader's commit, then
+        // decide. A node that cannot reach a leader answers 503, never a wrong 404.
+        Err(e) if e.code == ErrorCode::InvalidAccessKeyIdNotFound && api.node.is_some() => {
+            api.node()?.read_barrier().await.map_err(|e| {
+                tracing::warn!(error = %e, "cannot confirm an unknown AccessKey id");
+                ApiError::new(ErrorCode::ServiceUnavailableTemporary)
+            })?;
+            authenticate(api, method.as_str(), headers, params, body, api.clock.wall_ms())?
+        }
+        other => other?,
+    };
     let action = auth.action.ok_or_else(|| ApiError::missing("Action"))?;
     match auth.version.as_deref() {
         None => return Err(ApiError::missing("Version")),

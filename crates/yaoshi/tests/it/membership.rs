@@ -34,7 +34,10 @@ fn write_config(dir: &Path, m: &Member, initial: &[&Member]) -> PathBuf {
         text.push_str(&format!("\n[[members]]\nid = {}\nraft_addr = \"{}\"\n", p.id, p.raft));
     }
     // A snapshot every 20 entries and nothing kept behind it: a joining node must install one.
-    text.push_str("\n[raft]\nsnapshot_logs_since_last = 20\nlogs_to_keep_after_snapshot = 0\n");
+    text.push_str(
+        "\n[raft]\nsnapshot_logs_since_last = 20\nlogs_to_keep_after_snapshot = 0\n\
+         request_timeout_ms = 3000\n",
+    );
     let path = dir.join(format!("node{}.toml", m.id));
     std::fs::write(&path, text).unwrap();
     path
@@ -183,7 +186,19 @@ async fn add_promote_remove_and_rejoin_under_load() {
     procs[2].take();
     std::fs::remove_dir_all(&members[2].dir).unwrap();
     procs[2] = Some(start(&members[2], true));
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Before it is added, the wiped node knows no credential and no leader: it must say it cannot
+    // serve (503), not that the AccessKey does not exist (a wrong, definitive 404 found by the
+    // chaos test).
+    let c3 = procs[2].as_ref().unwrap().client();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let r = loop {
+        match c3.call("ListKeys", &[]).await {
+            Ok(r) => break r,
+            Err(e) => assert!(Instant::now() < deadline, "wiped node never answered: {e}"),
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    crate::support::assert_api_error(&r, 503, "ServiceUnavailableTemporary");
     let (r4, r3) = (members[3].raft.clone(), members[2].raft.clone());
     tokio::task::spawn_blocking(move || cli(&r4, &["add", "3", &r3])).await.unwrap();
     let r4 = members[3].raft.clone();
