@@ -6,6 +6,10 @@
 //! the same `YAOSHI_DOMAIN_KEY` and bootstrap credential ([`ACCESS_KEY_ID`]/[`ACCESS_KEY_SECRET`])
 //! in its environment. The leader is read from the nodes' logs (`leader elected leader=N`, logged
 //! by `yaoshi serve` on every leader change), looking only at each node's current incarnation.
+//!
+//! With [`ClusterSpec::network`] the nodes get a [`Network`] (see [`crate::net`]): their own
+//! addresses (a network namespace each, or loopback behind fault-injecting proxies), so links
+//! between nodes can be cut and healed through [`Cluster::net`].
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -13,6 +17,7 @@ use std::time::{Duration, Instant};
 use yaoshi_client::Client;
 
 use crate::binary::yaoshi_binary;
+use crate::net::{NetMode, Network, NodeAddrs};
 use crate::process::Process;
 
 /// The bootstrap AccessKey id of every chaos cluster.
@@ -31,6 +36,12 @@ pub struct ClusterSpec {
     pub raft_toml: Option<String>,
     /// `RUST_LOG` of the processes.
     pub rust_log: String,
+    /// Give the nodes a [`Network`] whose links can be cut (false: every node on loopback, no
+    /// network faults).
+    pub network: bool,
+    /// With `network`, force a mechanism (`None`: namespaces when possible, see
+    /// [`Network::setup_with`]).
+    pub net_mode: Option<NetMode>,
 }
 
 impl Default for ClusterSpec {
@@ -40,6 +51,8 @@ impl Default for ClusterSpec {
             serve_args: Vec::new(),
             raft_toml: None,
             rust_log: "info,openraft=warn".into(),
+            network: false,
+            net_mode: None,
         }
     }
 }
@@ -51,7 +64,8 @@ pub struct Node {
     pub id: u64,
     /// HTTP API address.
     pub http: String,
-    /// gRPC (Raft, worker feed) address.
+    /// gRPC (Raft, worker feed) address, as other processes reach it (with a proxy [`Network`]:
+    /// the proxy's).
     pub raft: String,
     /// Data directory.
     pub data_dir: PathBuf,
@@ -112,6 +126,8 @@ pub struct Cluster {
     /// The workers.
     pub workers: Vec<Worker>,
     rust_log: String,
+    /// Declared last: dropped after the processes, so no node runs when it is removed.
+    net: Option<Network>,
 }
 
 /// A free loopback port (bound then released).
@@ -146,8 +162,9 @@ fn shipped_config(i: usize) -> PathBuf {
 /// `[raft]` table.
 fn derive_config(
     i: usize,
-    http: &[String],
-    raft: &[String],
+    http: &str,
+    raft_listen: &str,
+    members: &[String],
     data_dir: &Path,
     raft_toml: Option<&str>,
 ) -> String {
@@ -157,10 +174,10 @@ fn derive_config(
     let mut t: toml::Table =
         toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", shipped.display()));
     t.insert("node_id".into(), toml::Value::Integer(i as i64));
-    t.insert("listen".into(), toml::Value::String(http[i - 1].clone()));
-    t.insert("raft_listen".into(), toml::Value::String(raft[i - 1].clone()));
+    t.insert("listen".into(), toml::Value::String(http.to_string()));
+    t.insert("raft_listen".into(), toml::Value::String(raft_listen.to_string()));
     t.insert("data_dir".into(), toml::Value::String(data_dir.display().to_string()));
-    let members = raft
+    let members = members
         .iter()
         .enumerate()
         .map(|(j, addr)| {
@@ -180,19 +197,40 @@ fn derive_config(
 
 impl Cluster {
     /// Writes the configs under `dir` and starts every node (not yet ready: see
-    /// [`Cluster::wait_ready`]).
+    /// [`Cluster::wait_ready`]). With [`ClusterSpec::network`], sets up the [`Network`] first (its
+    /// names derive from `dir`) and starts every node in it.
     pub fn start(dir: &Path, spec: &ClusterSpec) -> Cluster {
         let bin = yaoshi_binary();
         let domain_key_hex = yaoshi_crypto::DomainKey::generate().to_hex().to_string();
-        let http: Vec<String> =
-            (0..spec.nodes).map(|_| format!("127.0.0.1:{}", free_port())).collect();
-        let raft: Vec<String> =
-            (0..spec.nodes).map(|_| format!("127.0.0.1:{}", free_port())).collect();
+        let net = spec
+            .network
+            .then(|| Network::setup_with(&dir.display().to_string(), spec.nodes, spec.net_mode));
+        let addrs: Vec<NodeAddrs> = match &net {
+            Some(net) => (0..spec.nodes).map(|i| net.addrs(i).clone()).collect(),
+            None => (0..spec.nodes)
+                .map(|_| {
+                    let raft = format!("127.0.0.1:{}", free_port());
+                    NodeAddrs {
+                        http: format!("127.0.0.1:{}", free_port()),
+                        raft_listen: raft.clone(),
+                        raft_addr: raft,
+                    }
+                })
+                .collect(),
+        };
+        let raft: Vec<String> = addrs.iter().map(|a| a.raft_addr.clone()).collect();
         let nodes = (1..=spec.nodes)
             .map(|i| {
                 let data_dir = dir.join(format!("node{i}"));
                 let config = dir.join(format!("node{i}.toml"));
-                let text = derive_config(i, &http, &raft, &data_dir, spec.raft_toml.as_deref());
+                let text = derive_config(
+                    i,
+                    &addrs[i - 1].http,
+                    &addrs[i - 1].raft_listen,
+                    &raft,
+                    &data_dir,
+                    spec.raft_toml.as_deref(),
+                );
                 std::fs::write(&config, text).expect("write config");
                 let mut args = vec![
                     "serve".to_string(),
@@ -202,17 +240,24 @@ impl Cluster {
                     data_dir.display().to_string(),
                 ];
                 args.extend(spec.serve_args.iter().cloned());
+                let mut envs = envs(&domain_key_hex, &spec.rust_log);
+                let mut prefix = Vec::new();
+                if let Some(net) = &net {
+                    envs.extend(net.node_envs(i - 1));
+                    prefix = net.command_prefix(i - 1);
+                }
                 let mut process = Process::new(
                     &format!("node{i}"),
                     &bin,
                     args,
-                    envs(&domain_key_hex, &spec.rust_log),
+                    envs,
                     &dir.join(format!("node{i}.log")),
-                );
+                )
+                .with_prefix(prefix);
                 process.start();
                 Node {
                     id: i as u64,
-                    http: http[i - 1].clone(),
+                    http: addrs[i - 1].http.clone(),
                     raft: raft[i - 1].clone(),
                     data_dir,
                     config,
@@ -226,6 +271,33 @@ impl Cluster {
             nodes,
             workers: Vec::new(),
             rust_log: spec.rust_log.clone(),
+            net,
+        }
+    }
+
+    /// The network between the nodes.
+    ///
+    /// # Panics
+    ///
+    /// Panics when the cluster was started without [`ClusterSpec::network`].
+    pub fn net(&self) -> &Network {
+        self.net.as_ref().expect("the cluster was started without `network: true`")
+    }
+
+    /// SIGKILLs node `i` (index) and deletes its data directory: started again, it comes up empty
+    /// with the same id, addresses and config.
+    ///
+    /// # Panics
+    ///
+    /// Panics when the directory exists and cannot be deleted.
+    pub fn wipe(&mut self, i: usize) {
+        let n = &mut self.nodes[i];
+        n.process.kill();
+        match std::fs::remove_dir_all(&n.data_dir) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                panic!("wiping {}: {e}", n.data_dir.display())
+            }
+            _ => {}
         }
     }
 
@@ -364,11 +436,12 @@ mod tests {
 
     #[test]
     fn derived_config_keeps_the_shipped_fields_and_takes_the_run_addresses() {
-        let http = vec!["127.0.0.1:1".to_string(), "127.0.0.1:2".into(), "127.0.0.1:3".into()];
+        // Members are reached at other addresses than node 2 binds (as behind proxies).
         let raft = vec!["127.0.0.1:4".to_string(), "127.0.0.1:5".into(), "127.0.0.1:6".into()];
         let text = derive_config(
             2,
-            &http,
+            "127.0.0.1:2",
+            "127.0.0.1:9",
             &raft,
             Path::new("/d/node2"),
             Some("snapshot_logs_since_last = 7"),
@@ -376,7 +449,7 @@ mod tests {
         let t: toml::Table = toml::from_str(&text).unwrap();
         assert_eq!(t["node_id"].as_integer(), Some(2));
         assert_eq!(t["listen"].as_str(), Some("127.0.0.1:2"));
-        assert_eq!(t["raft_listen"].as_str(), Some("127.0.0.1:5"));
+        assert_eq!(t["raft_listen"].as_str(), Some("127.0.0.1:9"));
         assert_eq!(t["region"].as_str(), Some("cn-hangzhou"));
         assert_eq!(t["domain_key_env"].as_str(), Some("YAOSHI_DOMAIN_KEY"));
         assert_eq!(t["members"].as_array().unwrap()[2]["raft_addr"].as_str(), Some("127.0.0.1:6"));

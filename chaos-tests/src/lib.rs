@@ -7,6 +7,7 @@
 //! - [`process`]: one child process with its log file, start/kill/pause/resume/restart.
 //! - [`cluster`]: N nodes from configs derived from `cluster-config/three-node` on free ports,
 //!   workers, the leader as the nodes' logs report it, a signing client per process.
+//! - [`net`]: network partitions between nodes (a namespace per node as root, else TCP proxies).
 //! - [`call`]: requests with a timeout and retries across nodes for the leaderless windows of a
 //!   fault.
 //! - [`clock`]: the scaled test clock the nodes run (`--test-clock-scale`), mirrored in the test.
@@ -16,11 +17,13 @@ pub mod binary;
 pub mod call;
 pub mod clock;
 pub mod cluster;
+pub mod net;
 pub mod process;
 pub mod rng;
 
 pub use call::{Outcome, call_once, call_retrying};
 pub use clock::{ScaledClock, parse_date_ms, wall_ms};
 pub use cluster::{ACCESS_KEY_ID, ACCESS_KEY_SECRET, Cluster, ClusterSpec, Node, run_dir};
+pub use net::{NetMode, Network};
 pub use process::Process;
 pub use rng::Rng;

@@ -11,6 +11,8 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 pub struct Process {
     name: String,
     program: PathBuf,
+    /// A command the program is run through (e.g. `ip netns exec <ns>`); empty: run directly.
+    prefix: Vec<String>,
     args: Vec<String>,
     envs: Vec<(String, String)>,
     log_path: PathBuf,
@@ -33,6 +35,7 @@ impl Process {
         Process {
             name: name.to_string(),
             program: program.to_path_buf(),
+            prefix: Vec::new(),
             args,
             envs,
             log_path: log_path.to_path_buf(),
@@ -41,6 +44,14 @@ impl Process {
             log_offset: 0,
             starts: 0,
         }
+    }
+
+    /// Runs the program through `prefix` (`prefix[0] prefix[1..] program args...`), e.g.
+    /// `ip netns exec <ns>`. The prefix must exec the program in its own process, so the pid, the
+    /// signals and the exit status are the program's.
+    pub fn with_prefix(mut self, prefix: Vec<String>) -> Process {
+        self.prefix = prefix;
+        self
     }
 
     /// The name given at creation (e.g. `node2`).
@@ -74,14 +85,24 @@ impl Process {
         self.starts += 1;
         let _ = writeln!(log, "=== chaos harness: start #{} of {} ===", self.starts, self.name);
         self.log_offset = log.metadata().map(|m| m.len()).unwrap_or(0);
-        let child = Command::new(&self.program)
+        let mut cmd = match self.prefix.split_first() {
+            Some((wrapper, rest)) => {
+                let mut c = Command::new(wrapper);
+                c.args(rest).arg(&self.program);
+                c
+            }
+            None => Command::new(&self.program),
+        };
+        let child = cmd
             .args(&self.args)
             .envs(self.envs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
-            .unwrap_or_else(|e| panic!("spawning {}: {e}", self.program.display()));
+            .unwrap_or_else(|e| {
+                panic!("spawning {} (prefix {:?}): {e}", self.program.display(), self.prefix)
+            });
         self.child = Some(child);
         self.paused = false;
     }
