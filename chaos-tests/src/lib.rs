@@ -12,11 +12,17 @@
 //!   fault.
 //! - [`clock`]: the scaled test clock the nodes run (`--test-clock-scale`), mirrored in the test.
 //! - [`rng`]: a small seeded generator, so a run can be repeated with `CHAOS_SEED`.
+//! - [`linearizability`]: a linearizability checker of recorded histories against a sequential
+//!   model (Wing & Gong search with Lowe's just-in-time linearization and a state cache).
+//! - [`kms_model`]: the model of keys and aliases the chaos tests check histories against, and
+//!   the meaning of the API's error codes in it.
 
 pub mod binary;
 pub mod call;
 pub mod clock;
 pub mod cluster;
+pub mod kms_model;
+pub mod linearizability;
 pub mod net;
 pub mod process;
 pub mod rng;
