@@ -142,6 +142,7 @@ pub(crate) async fn run(settings: Settings, out: &Path) -> anyhow::Result<()> {
         until_ok("first key", Duration::from_secs(30), || must(&node, "CreateKey", &[])).await?;
     let aes = field(&aes, &["KeyMetadata", "KeyId"])?;
     let plaintext = B64.encode([0x5au8; 32]);
+    let plaintext_1k = B64.encode([0x5au8; 1024]);
     let enc = must(&node, "Encrypt", &[("KeyId", &aes), ("Plaintext", &plaintext)]).await?;
     let blob = field(&enc, &["CiphertextBlob"])?;
     let encrypt_response_bytes = enc.to_string().len();
@@ -151,6 +152,12 @@ pub(crate) async fn run(settings: Settings, out: &Path) -> anyhow::Result<()> {
             name: "Encrypt 32 B (AES-256)".into(),
             action: "Encrypt",
             params: vec![("KeyId".into(), aes.clone()), ("Plaintext".into(), plaintext.clone())],
+            raw_sign: None,
+        },
+        Scenario {
+            name: "Encrypt 1 KiB (AES-256)".into(),
+            action: "Encrypt",
+            params: vec![("KeyId".into(), aes.clone()), ("Plaintext".into(), plaintext_1k)],
             raw_sign: None,
         },
         Scenario {
@@ -195,14 +202,25 @@ pub(crate) async fn run(settings: Settings, out: &Path) -> anyhow::Result<()> {
         &dir.join("worker.log"),
     )?;
     let worker = Client::new(&worker_addr, ACCESS_KEY_ID, ACCESS_KEY_SECRET);
+    let worker2_addr = format!("127.0.0.1:{}", free_port()?);
+    let _worker2 = Proc::spawn(
+        &yaoshi,
+        &["worker", "--cluster", &raft_addr, "--listen", &worker2_addr],
+        &envs,
+        &dir.join("worker2.log"),
+    )?;
+    let worker2 = Client::new(&worker2_addr, ACCESS_KEY_ID, ACCESS_KEY_SECRET);
     let last = scenarios.last().map(|s| s.params.clone()).unwrap_or_default();
-    until_ok("worker ready", Duration::from_secs(30), || {
-        let refs: Vec<(&str, &str)> = last.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        let worker = worker.clone();
-        async move { must(&worker, "AsymmetricSign", &refs).await }
-    })
-    .await
-    .with_context(|| format!("see {}", dir.join("worker.log").display()))?;
+    for (w, name) in [(&worker, "worker.log"), (&worker2, "worker2.log")] {
+        until_ok("worker ready", Duration::from_secs(30), || {
+            let refs: Vec<(&str, &str)> =
+                last.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            let w = w.clone();
+            async move { must(&w, "AsymmetricSign", &refs).await }
+        })
+        .await
+        .with_context(|| format!("see {}", dir.join(name).display()))?;
+    }
 
     let me = std::env::current_exe()?;
     let base_addr = format!("127.0.0.1:{base_http}");
@@ -251,6 +269,40 @@ pub(crate) async fn run(settings: Settings, out: &Path) -> anyhow::Result<()> {
             100.0 * via_node.rps / base_rps.max(1e-9)
         );
     }
+    // The data plane through 0, 1 and 2 workers (Encrypt 32 B): the load is split evenly over the
+    // endpoints, each with half the connections for 2 workers.
+    let encrypt = &scenarios[0];
+    let mut scaling = String::new();
+    for (label, endpoints) in [
+        ("0 workers (node only)", vec![node.clone()]),
+        ("1 worker", vec![worker.clone()]),
+        ("2 workers", vec![worker.clone(), worker2.clone()]),
+    ] {
+        eprintln!("Encrypt through {label}…");
+        let share =
+            Settings { concurrency: (settings.concurrency / endpoints.len()).max(1), ..settings };
+        let runs: Vec<_> = endpoints
+            .iter()
+            .map(|c| {
+                let target = Target::kms(c.clone(), encrypt.action, encrypt.params.clone());
+                tokio::spawn(run_with(Arc::new(target), share))
+            })
+            .collect();
+        let mut reports = Vec::new();
+        for r in runs {
+            reports.push(r.await?);
+        }
+        let rps: f64 = reports.iter().map(|r| r.rps).sum();
+        let errors: u64 = reports.iter().map(|r| r.errors).sum();
+        let p50 = reports.iter().map(|r| r.p50_ms).fold(0.0, f64::max);
+        let p99 = reports.iter().map(|r| r.p99_ms).fold(0.0, f64::max);
+        let _ = writeln!(
+            scaling,
+            "| {label} | {rps:.0}{} | {p50:.2} / {p99:.2} | {:.0}% |",
+            if errors > 0 { format!(" ({errors} errors)") } else { String::new() },
+            100.0 * rps / baseline.rps.max(1e-9)
+        );
+    }
     let date = yaoshi_client::timestamp_now();
     let table = format!(
         "{BEGIN}\n\
@@ -259,7 +311,11 @@ pub(crate) async fn run(settings: Settings, out: &Path) -> anyhow::Result<()> {
          signed with HMAC-SHA1 (fresh nonce and timestamp). Bare axum baseline: {brps:.0} req/s, p50/p99 \
          {bp50:.2}/{bp99:.2} ms.\n\n\
          | Scenario | Node req/s | Node p50 / p99 ms | Worker req/s | Worker p50 / p99 ms | Baseline req/s | Node ÷ baseline |\n\
-         |---|---|---|---|---|---|---|\n{rows}{END}",
+         |---|---|---|---|---|---|---|\n{rows}\n\
+         Encrypt 32 B through 0, 1 and 2 workers in front of the node ({c} connections split evenly; \
+         p50 / p99: the worse endpoint's). On this 2-core machine every extra process competes for \
+         the same cores, so this shows the cost of the extra hop, not horizontal scaling.\n\n\
+         | Data plane | req/s | p50 / p99 ms | ÷ bare axum |\n|---|---|---|---|\n{scaling}{END}",
         machine = machine(),
         c = settings.concurrency,
         w = settings.warmup.as_secs_f64(),
