@@ -76,7 +76,7 @@ fn raw_sign_rate(kind: KeyType, alg: SignAlgorithm, duration: Duration) -> anyho
 }
 
 /// The machine, for the table's caption.
-fn machine() -> String {
+pub(crate) fn machine() -> String {
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
@@ -330,11 +330,17 @@ pub(crate) async fn run(settings: Settings, out: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Replaces the text between the markers in `out` (appending it when absent).
+/// Replaces the crypto table in `out` (appending it when absent).
 fn write_table(out: &Path, table: &str) -> anyhow::Result<()> {
+    write_between(out, BEGIN, END, table)
+}
+
+/// Replaces the text from `begin` to `end` (markers included) in `out` with `table`, appending it
+/// when the markers are absent.
+pub(crate) fn write_between(out: &Path, begin: &str, end: &str, table: &str) -> anyhow::Result<()> {
     let doc = std::fs::read_to_string(out).unwrap_or_else(|_| "# Benchmarks\n".into());
-    let doc = match (doc.find(BEGIN), doc.find(END)) {
-        (Some(b), Some(e)) if b < e => format!("{}{table}{}", &doc[..b], &doc[e + END.len()..]),
+    let doc = match (doc.find(begin), doc.find(end)) {
+        (Some(b), Some(e)) if b < e => format!("{}{table}{}", &doc[..b], &doc[e + end.len()..]),
         _ => format!("{}\n\n{table}\n", doc.trim_end()),
     };
     std::fs::write(out, doc).with_context(|| format!("writing {}", out.display()))

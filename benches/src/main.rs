@@ -6,10 +6,13 @@
 //! - `yaoshi-bench baseline …` serves a bare axum endpoint returning a JSON body of a given size.
 //! - `yaoshi-bench crypto-table` starts a node, a worker and the baseline as real processes,
 //!   measures the data plane through each, and rewrites its table in docs/BENCHMARKS.md.
+//! - `yaoshi-bench micro-table` collects the criterion results of
+//!   `cargo bench -p yaoshi-bench --bench micro` into docs/BENCHMARKS.md.
 
 mod baseline;
 mod crypto_table;
 mod load;
+mod micro_table;
 mod procs;
 
 use std::time::Duration;
@@ -82,6 +85,16 @@ enum Command {
         #[arg(long, default_value = "docs/BENCHMARKS.md")]
         out: std::path::PathBuf,
     },
+    /// Collect the criterion results of `cargo bench -p yaoshi-bench --bench micro` (median per
+    /// operation) and rewrite their table in docs/BENCHMARKS.md.
+    MicroTable {
+        /// criterion's output directory (`<target>/criterion`).
+        #[arg(long, default_value = "target/criterion")]
+        criterion_dir: std::path::PathBuf,
+        /// The Markdown file whose table is rewritten.
+        #[arg(long, default_value = "docs/BENCHMARKS.md")]
+        out: std::path::PathBuf,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -136,5 +149,6 @@ fn main() -> anyhow::Result<()> {
             };
             rt.block_on(crypto_table::run(settings, &out))
         }
+        Command::MicroTable { criterion_dir, out } => micro_table::run(&criterion_dir, &out),
     }
 }
