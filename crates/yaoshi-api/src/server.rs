@@ -44,6 +44,8 @@ pub struct ApiState {
     /// The controllable clock of test mode, `None` in production.
     pub(crate) test_clock: Option<Arc<TestClock>>,
     pub(crate) nonces: NonceCache,
+    /// Parsed signing keys of AsymmetricSign, by wrapped material.
+    pub(crate) signing_keys: crate::signing_keys::SigningKeys,
 }
 
 impl ApiState {
@@ -75,6 +77,7 @@ impl ApiState {
             clock,
             test_clock: None,
             nonces: NonceCache::default(),
+            signing_keys: Default::default(),
         })
     }
 
@@ -95,6 +98,7 @@ impl ApiState {
             clock,
             test_clock,
             nonces: NonceCache::default(),
+            signing_keys: Default::default(),
         })
     }
 

@@ -61,7 +61,7 @@ pub use key::{DomainKey, KEY_LEN, KeyMaterial, WRAP_VERSION_V1};
 pub use keygen::{KeyType, generate_key, public_key_pem};
 pub use random::random_bytes;
 pub use sign::{
-    SIGN_DIGEST_LEN, SM2_DEFAULT_ID, SignAlgorithm, sign_digest, sm2_digest,
+    SIGN_DIGEST_LEN, SM2_DEFAULT_ID, SignAlgorithm, SigningKey, sign_digest, sm2_digest,
     sm2_digest_with_public_pem, verify_digest, verify_digest_with_public_pem,
 };
 

@@ -138,49 +138,111 @@ pub fn sign_digest(
     digest: &[u8],
 ) -> Result<Vec<u8>, CryptoError> {
     check_request(kind, algorithm, digest)?;
-    match algorithm {
-        SignAlgorithm::RsaPssSha256 | SignAlgorithm::RsaPkcs1Sha256 => {
-            let key = rsa_private_key(material)?;
-            check_rsa_size(kind, key.size())?;
-            let mut rng = os_rng();
-            if algorithm == SignAlgorithm::RsaPssSha256 {
-                key.sign_with_rng(&mut rng, Pss::<Sha256>::new_with_salt(PSS_SALT_LEN), digest)
-            } else {
-                key.sign_with_rng(&mut rng, Pkcs1v15Sign::new::<Sha256>(), digest)
+    SigningKey::from_material(kind, material)?.sign(algorithm, digest)
+}
+
+/// A parsed private key, ready to sign: parsing (for EC keys the public point, for SM2 also Z_A;
+/// for RSA the DER decoding and checks) costs as much as a signature, so servers keep these for
+/// their hot keys. Secret scalars are zeroized when dropped (the curve crates' `SigningKey`s and
+/// `rsa::RsaPrivateKey` zeroize on drop).
+pub struct SigningKey {
+    kind: KeyType,
+    inner: Inner,
+}
+
+enum Inner {
+    Rsa(rsa::RsaPrivateKey),
+    P256(p256::ecdsa::SigningKey),
+    K256(k256::ecdsa::SigningKey),
+    Sm2(sm2::dsa::SigningKey),
+}
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningKey").field("kind", &self.kind).finish_non_exhaustive()
+    }
+}
+
+impl SigningKey {
+    /// Parses the private key `material` of an asymmetric key of type `kind`.
+    ///
+    /// # Errors
+    ///
+    /// [`CryptoError::InvalidKeyMaterial`] when the material is not a private key of `kind` (a
+    /// symmetric `kind` included); an RSA key of the wrong size as [`sign_digest`] refuses it.
+    pub fn from_material(kind: KeyType, material: &KeyMaterial) -> Result<SigningKey, CryptoError> {
+        let inner = match kind {
+            KeyType::Rsa2048 | KeyType::Rsa3072 => {
+                let key = rsa_private_key(material)?;
+                check_rsa_size(kind, key.size())?;
+                Inner::Rsa(key)
             }
-            .map_err(|_| CryptoError::OperationFailed)
-        }
-        SignAlgorithm::EcdsaSha256 if kind == KeyType::EcP256 => {
-            let key = p256::ecdsa::SigningKey::from_slice(material.as_bytes())
-                .map_err(|_| CryptoError::InvalidKeyMaterial)?;
-            let sig: p256::ecdsa::Signature = key
-                .sign_prehash_with_rng(&mut os_rng(), digest)
-                .map_err(|_| CryptoError::OperationFailed)?;
-            Ok(sig.to_der().as_bytes().to_vec())
-        }
-        SignAlgorithm::EcdsaSha256 => {
-            let key = k256::ecdsa::SigningKey::from_slice(material.as_bytes())
-                .map_err(|_| CryptoError::InvalidKeyMaterial)?;
-            let sig: k256::ecdsa::Signature = key
-                .sign_prehash_with_rng(&mut os_rng(), digest)
-                .map_err(|_| CryptoError::OperationFailed)?;
-            Ok(sig.to_der().as_bytes().to_vec())
-        }
-        SignAlgorithm::Sm2Dsa => {
-            let secret = sm2_secret(material)?;
-            let key = sm2::dsa::SigningKey::new(SM2_DEFAULT_ID, &secret)
-                .map_err(|_| CryptoError::InvalidKeyMaterial)?;
-            // SM2 signing fails only if r = 0 or r + k = n for the drawn k (probability about
-            // 2^-255); a fresh draw of the hedging randomness gives another k.
-            let mut rng = os_rng();
-            for _ in 0..4 {
-                let signed: Result<sm2::dsa::Signature, _> =
-                    key.sign_prehash_with_rng(&mut rng, digest);
-                if let Ok(sig) = signed {
-                    return Ok(sig.to_der().as_bytes().to_vec());
+            KeyType::EcP256 => Inner::P256(
+                p256::ecdsa::SigningKey::from_slice(material.as_bytes())
+                    .map_err(|_| CryptoError::InvalidKeyMaterial)?,
+            ),
+            KeyType::EcP256k => Inner::K256(
+                k256::ecdsa::SigningKey::from_slice(material.as_bytes())
+                    .map_err(|_| CryptoError::InvalidKeyMaterial)?,
+            ),
+            KeyType::EcSm2 => {
+                let secret = sm2_secret(material)?;
+                Inner::Sm2(
+                    sm2::dsa::SigningKey::new(SM2_DEFAULT_ID, &secret)
+                        .map_err(|_| CryptoError::InvalidKeyMaterial)?,
+                )
+            }
+            _ => return Err(CryptoError::InvalidKeyMaterial),
+        };
+        Ok(SigningKey { kind, inner })
+    }
+
+    /// The key's type.
+    pub fn kind(&self) -> KeyType {
+        self.kind
+    }
+
+    /// Signs a 32-byte `digest` with `algorithm`, as [`sign_digest`] does.
+    ///
+    /// # Errors
+    ///
+    /// As [`sign_digest`].
+    pub fn sign(&self, algorithm: SignAlgorithm, digest: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        check_request(self.kind, algorithm, digest)?;
+        let mut rng = os_rng();
+        match (&self.inner, algorithm) {
+            (Inner::Rsa(key), SignAlgorithm::RsaPssSha256) => key
+                .sign_with_rng(&mut rng, Pss::<Sha256>::new_with_salt(PSS_SALT_LEN), digest)
+                .map_err(|_| CryptoError::OperationFailed),
+            (Inner::Rsa(key), SignAlgorithm::RsaPkcs1Sha256) => key
+                .sign_with_rng(&mut rng, Pkcs1v15Sign::new::<Sha256>(), digest)
+                .map_err(|_| CryptoError::OperationFailed),
+            (Inner::P256(key), SignAlgorithm::EcdsaSha256) => {
+                let sig: p256::ecdsa::Signature = key
+                    .sign_prehash_with_rng(&mut rng, digest)
+                    .map_err(|_| CryptoError::OperationFailed)?;
+                Ok(sig.to_der().as_bytes().to_vec())
+            }
+            (Inner::K256(key), SignAlgorithm::EcdsaSha256) => {
+                let sig: k256::ecdsa::Signature = key
+                    .sign_prehash_with_rng(&mut rng, digest)
+                    .map_err(|_| CryptoError::OperationFailed)?;
+                Ok(sig.to_der().as_bytes().to_vec())
+            }
+            (Inner::Sm2(key), SignAlgorithm::Sm2Dsa) => {
+                // SM2 signing fails only if r = 0 or r + k = n for the drawn k (probability about
+                // 2^-255); a fresh draw of the hedging randomness gives another k.
+                for _ in 0..4 {
+                    let signed: Result<sm2::dsa::Signature, _> =
+                        key.sign_prehash_with_rng(&mut rng, digest);
+                    if let Ok(sig) = signed {
+                        return Ok(sig.to_der().as_bytes().to_vec());
+                    }
                 }
+                Err(CryptoError::OperationFailed)
             }
-            Err(CryptoError::OperationFailed)
+            // check_request refused every algorithm that does not fit the key's type.
+            _ => Err(CryptoError::OperationFailed),
         }
     }
 }

@@ -326,3 +326,35 @@ fn sm2_digest_agrees_with_the_sm2_crate_message_api() {
         Err(CryptoError::InvalidKeyMaterial)
     );
 }
+
+#[test]
+fn a_parsed_signing_key_signs_repeatedly_like_sign_digest() {
+    let digest = [9u8; 32];
+    for (kind, alg) in [
+        (KeyType::Rsa2048, SignAlgorithm::RsaPssSha256),
+        (KeyType::Rsa2048, SignAlgorithm::RsaPkcs1Sha256),
+        (KeyType::EcP256, SignAlgorithm::EcdsaSha256),
+        (KeyType::EcP256k, SignAlgorithm::EcdsaSha256),
+        (KeyType::EcSm2, SignAlgorithm::Sm2Dsa),
+    ] {
+        let material = generate_key(kind).unwrap();
+        let key = crate::SigningKey::from_material(kind, &material).unwrap();
+        assert_eq!(key.kind(), kind);
+        for _ in 0..3 {
+            let sig = key.sign(alg, &digest).unwrap();
+            assert_eq!(verify_digest(kind, alg, &material, &digest, &sig), Ok(true), "{kind:?}");
+        }
+        // The same request checks as sign_digest: a short digest, an algorithm of another type.
+        assert!(key.sign(alg, &digest[..31]).is_err());
+        let rsa = matches!(kind, KeyType::Rsa2048 | KeyType::Rsa3072);
+        let other = if rsa { SignAlgorithm::Sm2Dsa } else { SignAlgorithm::RsaPssSha256 };
+        assert!(key.sign(other, &digest).is_err(), "{kind:?} signed with {other:?}");
+    }
+    let aes = generate_key(KeyType::Aes256).unwrap();
+    assert_eq!(
+        crate::SigningKey::from_material(KeyType::Aes256, &aes).unwrap_err(),
+        CryptoError::InvalidKeyMaterial
+    );
+    let p256 = generate_key(KeyType::EcP256).unwrap();
+    assert!(crate::SigningKey::from_material(KeyType::Rsa2048, &p256).is_err());
+}

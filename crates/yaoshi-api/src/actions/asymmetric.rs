@@ -14,7 +14,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use serde_json::{Value, json};
 use yaoshi_crypto::{
     CryptoError, EncryptAlgorithm, KeyMaterial, KeyType, SIGN_DIGEST_LEN, SignAlgorithm,
-    asymmetric_decrypt, asymmetric_encrypt, public_key_pem, sign_digest, verify_digest,
+    SigningKey, asymmetric_decrypt, asymmetric_encrypt, public_key_pem, verify_digest,
 };
 use yaoshi_model::{ApiError, ErrorCode, KeyMetadata, KeyUsage, KeyVersion, KeyVersionId};
 use zeroize::Zeroizing;
@@ -129,8 +129,13 @@ async fn signing_key(
 
 pub(super) async fn asymmetric_sign(api: &ApiState, p: &Params) -> Result<Fields, ApiError> {
     let (key, algorithm, digest) = signing_key(api, p).await?;
-    let signature = sign_digest(key.kind, algorithm, &key.material, &digest)
+    let parsed = api
+        .signing_keys
+        .get_or_parse(&key.version.wrapped_material, || {
+            SigningKey::from_material(key.kind, &key.material)
+        })
         .map_err(|e| crypto_error(e, "Digest"))?;
+    let signature = parsed.sign(algorithm, &digest).map_err(|e| crypto_error(e, "Digest"))?;
     let mut fields = key.fields();
     fields.insert("Value".to_string(), Value::String(B64.encode(signature)));
     Ok(fields)
