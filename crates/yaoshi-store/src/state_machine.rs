@@ -1,4 +1,7 @@
 //! `RocksStateMachine`: openraft's `RaftStateMachine` whose state lives in RocksDB column families.
+//!
+//! Counter: `yaoshi_state_applied_entries_total`, entries applied by this process (the re-apply of
+//! committed entries at startup included).
 
 use std::io::Cursor;
 
@@ -109,6 +112,7 @@ impl RocksStateMachine {
             .db
             .write_opt(batch, &WriteOptions::default())
             .map_err(|e| StorageIOError::apply(entry.log_id, &e))?;
+        metrics::counter!("yaoshi_state_applied_entries_total").increment(1);
         // No subscriber is fine: the feed is advisory, state is in RocksDB.
         let _ = self.db.feed.send(crate::feed::Applied { index: entry.log_id.index, changes });
         Ok(response)

@@ -38,6 +38,11 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let domain_key = load_domain_key(&cfg, dev)?;
     tracing::info!(fingerprint = %domain_key.fingerprint(), "domain key loaded");
 
+    // Prometheus exposition of the process's counters (no secrets in them), beside the API.
+    // Installed before the node starts so the store's counters include the startup re-apply.
+    let metrics = metrics_exporter_prometheus::PrometheusBuilder::new()
+        .install_recorder()
+        .context("installing the metrics recorder")?;
     let node = RegionNode::start(RegionConfig {
         region: RegionId::new(cfg.region.clone()),
         node_id: cfg.node_id,
@@ -114,10 +119,6 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding HTTP listener {}", cfg.listen))?;
     tracing::info!(listen = %listener.local_addr()?, region = %cfg.region, node_id = cfg.node_id, "HTTP API listening");
-    // Prometheus exposition of the process's counters (no secrets in them), beside the API.
-    let metrics = metrics_exporter_prometheus::PrometheusBuilder::new()
-        .install_recorder()
-        .context("installing the metrics recorder")?;
     let app = yaoshi_api::router(api)
         .route("/metrics", axum::routing::get(move || std::future::ready(metrics.render())));
     axum::serve(listener, app)
