@@ -25,6 +25,16 @@ pub(crate) enum Target {
         /// The URL.
         url: String,
     },
+    /// A plain URL POSTed with a fixed JSON body (e.g. etcd's gRPC gateway), unsigned; the
+    /// response is read and parsed as JSON.
+    PostJson {
+        /// The HTTP client.
+        http: reqwest::Client,
+        /// The URL.
+        url: String,
+        /// The request body.
+        body: String,
+    },
 }
 
 impl Target {
@@ -38,8 +48,13 @@ impl Target {
         Target::Plain { http: reqwest::Client::new(), url: url.to_string() }
     }
 
+    /// A target POSTing `body` (JSON) to `url`.
+    pub(crate) fn post_json(url: &str, body: String) -> Target {
+        Target::PostJson { http: reqwest::Client::new(), url: url.to_string(), body }
+    }
+
     /// One request; `Err` carries a short description of a failure.
-    async fn once(&self) -> Result<(), String> {
+    pub(crate) async fn once(&self) -> Result<(), String> {
         match self {
             Target::Kms { client, action, params } => {
                 let refs: Vec<(&str, &str)> =
@@ -57,6 +72,19 @@ impl Target {
                 let text = resp.text().await.map_err(|e| e.to_string())?;
                 serde_json::from_str::<serde_json::Value>(&text).map_err(|e| e.to_string())?;
                 if status == 200 { Ok(()) } else { Err(format!("HTTP {status}")) }
+            }
+            Target::PostJson { http, url, body } => {
+                let resp = http
+                    .post(url)
+                    .header("content-type", "application/json")
+                    .body(body.clone())
+                    .send()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let status = resp.status().as_u16();
+                let text = resp.text().await.map_err(|e| e.to_string())?;
+                serde_json::from_str::<serde_json::Value>(&text).map_err(|e| e.to_string())?;
+                if status == 200 { Ok(()) } else { Err(format!("HTTP {status}: {text}")) }
             }
         }
     }

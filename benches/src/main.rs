@@ -6,6 +6,9 @@
 //! - `yaoshi-bench baseline …` serves a bare axum endpoint returning a JSON body of a given size.
 //! - `yaoshi-bench crypto-table` starts a node, a worker and the baseline as real processes,
 //!   measures the data plane through each, and rewrites its table in docs/BENCHMARKS.md.
+//! - `yaoshi-bench raft-table` measures Raft writes (CreateKey on 1 and 3 nodes, log entries per
+//!   fsync, commit latency, an etcd baseline, memory with 100k keys, whole-log replay) and rewrites
+//!   its own table in docs/BENCHMARKS.md.
 //! - `yaoshi-bench micro-table` collects the criterion results of
 //!   `cargo bench -p yaoshi-bench --bench micro` into docs/BENCHMARKS.md.
 
@@ -14,6 +17,7 @@ mod crypto_table;
 mod load;
 mod micro_table;
 mod procs;
+mod raft_table;
 
 use std::time::Duration;
 
@@ -95,6 +99,28 @@ enum Command {
         #[arg(long, default_value = "docs/BENCHMARKS.md")]
         out: std::path::PathBuf,
     },
+    /// Measure CreateKey through Raft on 1 and 3 real nodes (log entries per fsync from the log
+    /// store's counters), single-client commit latency, a 3-member etcd baseline, memory with
+    /// many keys and the whole-log replay at startup, and rewrite the Raft table in
+    /// docs/BENCHMARKS.md. Needs `yaoshi` next to this binary and, for the replay,
+    /// `examples/drop_state` (`cargo build --release -p yaoshi-store --example drop_state`).
+    RaftTable {
+        /// Concurrent keep-alive connections of the throughput runs.
+        #[arg(short = 'c', long, default_value_t = 64)]
+        concurrency: usize,
+        /// Measured seconds per run.
+        #[arg(short = 'd', long, default_value_t = 10.0)]
+        seconds: f64,
+        /// Warm-up seconds per run.
+        #[arg(long, default_value_t = 2.0)]
+        warmup: f64,
+        /// Keys created for the memory and replay measurements.
+        #[arg(long, default_value_t = 100_000)]
+        keys: u64,
+        /// The Markdown file whose table is rewritten.
+        #[arg(long, default_value = "docs/BENCHMARKS.md")]
+        out: std::path::PathBuf,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -148,6 +174,14 @@ fn main() -> anyhow::Result<()> {
                 duration: Duration::from_secs_f64(seconds),
             };
             rt.block_on(crypto_table::run(settings, &out))
+        }
+        Command::RaftTable { concurrency, seconds, warmup, keys, out } => {
+            let load = load::Settings {
+                concurrency,
+                warmup: Duration::from_secs_f64(warmup),
+                duration: Duration::from_secs_f64(seconds),
+            };
+            rt.block_on(raft_table::run(raft_table::RaftSettings { load, keys }, &out))
         }
         Command::MicroTable { criterion_dir, out } => micro_table::run(&criterion_dir, &out),
     }

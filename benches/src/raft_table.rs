@@ -1,0 +1,695 @@
+//! The Raft write table: CreateKey through Raft on one and three real `yaoshi serve` processes
+//! (fsync on), log entries per fsync from the log store's counters, single-client commit latency,
+//! a three-member etcd cluster driven through its HTTP gateway as the baseline, the resident memory
+//! of a node holding 100,000 keys, and the time to re-apply that node's whole log at startup.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use yaoshi_client::Client;
+
+use crate::load::{Report, Settings, Target, run_with};
+use crate::procs::{free_port, sibling_exe, until_ok};
+
+const ACCESS_KEY_ID: &str = "LTAIbenchmark0001";
+const ACCESS_KEY_SECRET: &str = "bench-secret-not-for-production";
+/// A fixed domain key: the benchmark's data directories are thrown away.
+const DOMAIN_KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+const BEGIN: &str = "<!-- raft-table:begin -->";
+const END: &str = "<!-- raft-table:end -->";
+/// Size of the etcd value, about the size of one CreateKey log entry.
+const ETCD_VALUE_BYTES: usize = 300;
+
+/// What the suite runs.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RaftSettings {
+    /// Closed-loop settings of the throughput runs (their concurrency is the "many clients" one).
+    pub(crate) load: Settings,
+    /// Keys created for the memory and replay measurements.
+    pub(crate) keys: u64,
+}
+
+/// A child process killed on drop, whose pid is known (for `/proc/<pid>/status`).
+struct Running {
+    child: Child,
+}
+
+impl Running {
+    fn spawn(exe: &Path, args: &[&str], envs: &[(&str, &str)], log: &Path) -> anyhow::Result<Self> {
+        let out = std::fs::File::create(log)?;
+        let err = out.try_clone()?;
+        let child = Command::new(exe)
+            .args(args)
+            .envs(envs.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .with_context(|| format!("starting {}", exe.display()))?;
+        Ok(Running { child })
+    }
+
+    /// Resident set size in MiB, from `/proc/<pid>/status`.
+    fn rss_mib(&self) -> anyhow::Result<f64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
+        let kb = status
+            .lines()
+            .find(|l| l.starts_with("VmRSS:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<f64>().ok())
+            .context("VmRSS missing")?;
+        Ok(kb / 1024.0)
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One `yaoshi serve` node of a benchmark cluster.
+struct Node {
+    http: String,
+    config: PathBuf,
+    log: PathBuf,
+    region_dir: PathBuf,
+    proc: Option<Running>,
+}
+
+impl Node {
+    fn client(&self) -> Client {
+        Client::new(&self.http, ACCESS_KEY_ID, ACCESS_KEY_SECRET)
+    }
+}
+
+/// Nodes started from configs derived from `cluster-config/three-node`.
+struct Cluster {
+    yaoshi: PathBuf,
+    nodes: Vec<Node>,
+}
+
+fn envs() -> [(&'static str, &'static str); 4] {
+    [
+        ("YAOSHI_DOMAIN_KEY", DOMAIN_KEY),
+        ("YAOSHI_ACCESS_KEY_ID", ACCESS_KEY_ID),
+        ("YAOSHI_ACCESS_KEY_SECRET", ACCESS_KEY_SECRET),
+        ("RUST_LOG", "warn,yaoshi=info,openraft::storage::helper=info"),
+    ]
+}
+
+/// The shipped three-node configs, from the workspace this binary was built in.
+fn shipped_config(i: usize) -> anyhow::Result<String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("cluster-config/three-node")
+        .join(format!("node{i}.toml"));
+    std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))
+}
+
+/// `node{i}.toml` of `cluster-config/three-node` with this run's ports and data directory, cut to
+/// the first `n` members, with `snapshot_logs_since_last` set.
+fn derive_config(
+    i: usize,
+    n: usize,
+    ports: &[(u16, u16)],
+    data_dir: &Path,
+    snapshot_logs_since_last: u64,
+) -> anyhow::Result<String> {
+    let mut text = shipped_config(i)?;
+    if n < 3 {
+        // Keep the header and the first `n` `[[members]]` tables.
+        let cut = text.match_indices("[[members]]").nth(n).map(|(at, _)| at);
+        if let Some(at) = cut {
+            text.truncate(at);
+        }
+    }
+    for (j, (http, raft)) in ports.iter().enumerate() {
+        text = text
+            .replace(&format!("127.0.0.1:{}", 8081 + j), &format!("127.0.0.1:{http}"))
+            .replace(&format!("127.0.0.1:{}", 9181 + j), &format!("127.0.0.1:{raft}"));
+    }
+    let text: String = text
+        .lines()
+        .map(|l| {
+            if l.starts_with("data_dir") {
+                format!("data_dir = \"{}\"\n", data_dir.display())
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
+    Ok(format!("{text}\n[raft]\nsnapshot_logs_since_last = {snapshot_logs_since_last}\n"))
+}
+
+impl Cluster {
+    /// Writes the configs of `n` nodes under `dir` and starts them.
+    fn start(dir: &Path, n: usize, snapshot_logs_since_last: u64) -> anyhow::Result<Cluster> {
+        let yaoshi = sibling_exe("yaoshi")?;
+        std::fs::create_dir_all(dir)?;
+        let ports: Vec<(u16, u16)> =
+            (0..n).map(|_| Ok((free_port()?, free_port()?))).collect::<anyhow::Result<_>>()?;
+        let mut nodes = Vec::new();
+        for i in 1..=n {
+            let data_dir = dir.join(format!("node{i}"));
+            let config = dir.join(format!("node{i}.toml"));
+            std::fs::write(
+                &config,
+                derive_config(i, n, &ports, &data_dir, snapshot_logs_since_last)?,
+            )?;
+            nodes.push(Node {
+                http: format!("127.0.0.1:{}", ports[i - 1].0),
+                config,
+                log: dir.join(format!("node{i}.log")),
+                region_dir: data_dir.join("regions").join("cn-hangzhou"),
+                proc: None,
+            });
+        }
+        let mut cluster = Cluster { yaoshi, nodes };
+        for i in 0..n {
+            cluster.spawn(i)?;
+        }
+        Ok(cluster)
+    }
+
+    fn spawn(&mut self, i: usize) -> anyhow::Result<()> {
+        let node = &mut self.nodes[i];
+        let config = node.config.display().to_string();
+        node.proc = Some(Running::spawn(
+            &self.yaoshi,
+            &["serve", "--config", &config],
+            &envs(),
+            &node.log,
+        )?);
+        Ok(())
+    }
+
+    /// Every node answers an authenticated request; returns the leader's index.
+    async fn ready(&self) -> anyhow::Result<usize> {
+        for n in &self.nodes {
+            let c = n.client();
+            until_ok("node ready", Duration::from_secs(60), || must(&c, "DescribeRegions", &[]))
+                .await
+                .with_context(|| format!("see {}", n.log.display()))?;
+        }
+        let first = self.nodes[0].client();
+        until_ok("one write", Duration::from_secs(30), || must(&first, "CreateKey", &[])).await?;
+        until_ok("agreed leader", Duration::from_secs(30), || async {
+            let views: Vec<Option<usize>> =
+                self.nodes.iter().map(|n| reported_leader(&n.log)).collect();
+            match views.first() {
+                Some(Some(l)) if views.iter().all(|v| *v == Some(*l)) && *l < self.nodes.len() => {
+                    Ok(*l)
+                }
+                _ => anyhow::bail!("nodes report leaders {views:?}"),
+            }
+        })
+        .await
+    }
+}
+
+/// The leader (0-based index) a node last logged.
+fn reported_leader(log: &Path) -> Option<usize> {
+    let text = std::fs::read_to_string(log).ok()?;
+    let line =
+        text.lines().rev().find(|l| l.contains("leader elected") || l.contains("no leader"))?;
+    let rest = &line[line.find(" leader=")? + 8..];
+    let id: usize = rest.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()?;
+    id.checked_sub(1)
+}
+
+/// Calls `action` and returns the body, failing on any non-200.
+async fn must(
+    c: &Client,
+    action: &str,
+    params: &[(&str, &str)],
+) -> anyhow::Result<serde_json::Value> {
+    let r = c.call(action, params).await?;
+    anyhow::ensure!(r.status == 200, "{action}: HTTP {} {:?}", r.status, r.body);
+    Ok(r.body)
+}
+
+/// The counters a node exports at `GET /metrics`.
+#[derive(Debug, Clone, Copy, Default)]
+struct Counters {
+    syncs: f64,
+    entries: f64,
+    applied: f64,
+}
+
+async fn counters(http: &str) -> anyhow::Result<Counters> {
+    let text =
+        reqwest::get(format!("http://{http}/metrics")).await?.error_for_status()?.text().await?;
+    let value = |name: &str| {
+        text.lines()
+            .find(|l| l.split_whitespace().next() == Some(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    Ok(Counters {
+        syncs: value("yaoshi_raft_log_append_syncs_total"),
+        entries: value("yaoshi_raft_log_appended_entries_total"),
+        applied: value("yaoshi_state_applied_entries_total"),
+    })
+}
+
+/// CreateKey closed-loop on `node`, with the log entries per synced append the node made meanwhile.
+async fn create_keys(node: &Node, settings: Settings) -> anyhow::Result<(Report, f64)> {
+    let before = counters(&node.http).await?;
+    let report =
+        run_with(Arc::new(Target::kms(node.client(), "CreateKey", Vec::new())), settings).await;
+    let after = counters(&node.http).await?;
+    let syncs = after.syncs - before.syncs;
+    let per_sync = if syncs > 0.0 { (after.entries - before.entries) / syncs } else { 0.0 };
+    Ok((report, per_sync))
+}
+
+/// Drives `target` closed-loop with `concurrency` tasks until `count` requests succeeded;
+/// returns the elapsed time and the number of failures.
+async fn run_count(target: Arc<Target>, concurrency: usize, count: u64) -> (Duration, u64) {
+    let started = Arc::new(AtomicU64::new(0));
+    let failed = Arc::new(AtomicU64::new(0));
+    let t0 = Instant::now();
+    let tasks: Vec<_> = (0..concurrency.max(1))
+        .map(|_| {
+            let (target, started, failed) = (target.clone(), started.clone(), failed.clone());
+            tokio::spawn(async move {
+                while started.fetch_add(1, Ordering::Relaxed) < count {
+                    if target.once().await.is_err() {
+                        failed.fetch_add(1, Ordering::Relaxed);
+                        // Retry this one so `count` requests succeed.
+                        started.fetch_sub(1, Ordering::Relaxed);
+                    }
+                    if failed.load(Ordering::Relaxed) > count / 10 + 100 {
+                        break;
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        let _ = t.await;
+    }
+    (t0.elapsed(), failed.load(Ordering::Relaxed))
+}
+
+fn cell(r: &Report) -> (String, String) {
+    let rps = if r.errors > 0 {
+        format!("{:.0} ({} errors: {})", r.rps, r.errors, r.first_error.clone().unwrap_or_default())
+    } else {
+        format!("{:.0}", r.rps)
+    };
+    (rps, format!("{:.2} / {:.2}", r.p50_ms, r.p99_ms))
+}
+
+/// The machine, for the caption.
+fn machine() -> String {
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    format!("{cores} cores ({cpu}), {}", std::env::consts::OS)
+}
+
+/// The etcd result: puts per second with latencies, or why it did not run.
+type EtcdResult = Result<(Report, String), String>;
+
+/// `etcd` on the PATH, installing Debian's `etcd-server` when missing and running as root.
+fn etcd_exe() -> Result<PathBuf, String> {
+    let find = || {
+        std::env::var_os("PATH").and_then(|paths| {
+            std::env::split_paths(&paths).map(|p| p.join("etcd")).find(|p| p.exists())
+        })
+    };
+    if let Some(p) = find() {
+        return Ok(p);
+    }
+    eprintln!("etcd missing: apt-get install -y etcd-server…");
+    let ok = |args: &[&str]| {
+        Command::new("apt-get")
+            .args(args)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if !ok(&["install", "-y", "etcd-server"]) {
+        let _ = ok(&["update"]);
+        if !ok(&["install", "-y", "etcd-server"]) {
+            return Err("etcd not installed and `apt-get install -y etcd-server` failed (needs root and Debian's archive)".into());
+        }
+    }
+    find().ok_or_else(|| "etcd-server installed but `etcd` is not on the PATH".into())
+}
+
+/// Three etcd members on loopback (fsync on, etcd's default), puts of a 300-byte value through
+/// the leader's HTTP/JSON gateway.
+async fn etcd_baseline(dir: &Path, settings: Settings) -> EtcdResult {
+    let exe = etcd_exe()?;
+    let version = Command::new(&exe)
+        .arg("--version")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| s.lines().next().map(|l| l.trim().to_string()))
+        .unwrap_or_else(|| "etcd".into());
+    let err = |e: anyhow::Error| format!("{e:#}");
+    let ports: Vec<(u16, u16)> = (0..3)
+        .map(|_| Ok((free_port()?, free_port()?)))
+        .collect::<anyhow::Result<_>>()
+        .map_err(err)?;
+    let initial: Vec<String> =
+        ports.iter().enumerate().map(|(i, (_, p))| format!("m{i}=http://127.0.0.1:{p}")).collect();
+    let initial = initial.join(",");
+    let mut members = Vec::new();
+    for (i, (client, peer)) in ports.iter().enumerate() {
+        let data = dir.join(format!("etcd{i}"));
+        let (c, p) = (format!("http://127.0.0.1:{client}"), format!("http://127.0.0.1:{peer}"));
+        let args = [
+            "--name".to_string(),
+            format!("m{i}"),
+            "--data-dir".into(),
+            data.display().to_string(),
+            "--listen-client-urls".into(),
+            c.clone(),
+            "--advertise-client-urls".into(),
+            c,
+            "--listen-peer-urls".into(),
+            p.clone(),
+            "--initial-advertise-peer-urls".into(),
+            p,
+            "--initial-cluster".into(),
+            initial.clone(),
+            "--initial-cluster-state".into(),
+            "new".into(),
+            "--initial-cluster-token".into(),
+            "yaoshi-bench".into(),
+            "--log-level".into(),
+            "warn".into(),
+        ];
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        members.push(
+            Running::spawn(&exe, &args, &[], &dir.join(format!("etcd{i}.log"))).map_err(err)?,
+        );
+    }
+    let http = reqwest::Client::new();
+    let status = |port: u16| {
+        let http = http.clone();
+        async move {
+            let text = http
+                .post(format!("http://127.0.0.1:{port}/v3/maintenance/status"))
+                .body("{}")
+                .send()
+                .await?
+                .error_for_status()?
+                .text()
+                .await?;
+            let v: serde_json::Value = serde_json::from_str(&text)?;
+            let me = v["header"]["member_id"].as_str().unwrap_or_default().to_string();
+            let leader = v["leader"].as_str().unwrap_or_default().to_string();
+            anyhow::ensure!(!leader.is_empty() && leader != "0", "no leader yet: {v}");
+            Ok(me == leader)
+        }
+    };
+    let leader = until_ok("etcd leader", Duration::from_secs(30), || async {
+        for (client, _) in &ports {
+            if status(*client).await? {
+                return Ok(*client);
+            }
+        }
+        anyhow::bail!("no member is the leader")
+    })
+    .await
+    .map_err(|e| format!("{e:#} (see {})", dir.join("etcd0.log").display()))?;
+    let body = serde_json::json!({
+        "key": B64.encode("yaoshi-bench/key"),
+        "value": B64.encode(vec![b'v'; ETCD_VALUE_BYTES]),
+    })
+    .to_string();
+    let url = format!("http://127.0.0.1:{leader}/v3/kv/put");
+    let report = run_with(Arc::new(Target::post_json(&url, body)), settings).await;
+    drop(members);
+    Ok((report, version))
+}
+
+/// The replay measurement's results.
+struct Replay {
+    entries: f64,
+    intact_start: Duration,
+    replay_start: Duration,
+    /// Log timestamps from openraft's `get_initial_state` to the node's "node started" line, state
+    /// intact and state dropped.
+    intact_init: Option<f64>,
+    replay_init: Option<f64>,
+    keys_after: u64,
+}
+
+/// Seconds of the day of a log line starting with an RFC 3339 UTC timestamp.
+fn secs_of_day(line: &str) -> Option<f64> {
+    let t = line.get(11..)?.split(['Z', ' ']).next()?;
+    let mut parts = t.split(':');
+    let h: f64 = parts.next()?.parse().ok()?;
+    let m: f64 = parts.next()?.parse().ok()?;
+    let s: f64 = parts.next()?.parse().ok()?;
+    Some(h * 3600.0 + m * 60.0 + s)
+}
+
+/// Seconds between openraft's `get_initial_state` line (storage recovery starts, the re-apply of
+/// committed entries included) and the node's "node started" line (`Raft::new` returned).
+fn init_seconds(log: &Path) -> Option<f64> {
+    let text = std::fs::read_to_string(log).ok()?;
+    let from = secs_of_day(text.lines().find(|l| l.contains("get_initial_state"))?)?;
+    let to = secs_of_day(text.lines().find(|l| l.contains("node started"))?)?;
+    let d = to - from;
+    Some(if d < 0.0 { d + 86_400.0 } else { d })
+}
+
+/// Time from spawning node 0 until it answers an authenticated request.
+async fn restart_time(cluster: &mut Cluster) -> anyhow::Result<Duration> {
+    let t0 = Instant::now();
+    cluster.spawn(0)?;
+    let c = cluster.nodes[0].client();
+    loop {
+        if must(&c, "DescribeRegions", &[]).await.is_ok() {
+            return Ok(t0.elapsed());
+        }
+        anyhow::ensure!(t0.elapsed() < Duration::from_secs(300), "node did not come back");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// Restarts the one-node cluster with its state intact, then with its state column families
+/// dropped (the `drop_state` example of yaoshi-store) so that openraft re-applies the whole log.
+async fn replay(cluster: &mut Cluster) -> anyhow::Result<Replay> {
+    let drop_state = std::env::current_exe()?
+        .parent()
+        .context("no exe dir")?
+        .join("examples")
+        .join(format!("drop_state{}", std::env::consts::EXE_SUFFIX));
+    anyhow::ensure!(
+        drop_state.exists(),
+        "{} missing: build it with `cargo build --release -p yaoshi-store --example drop_state`",
+        drop_state.display()
+    );
+    cluster.nodes[0].proc = None;
+    let intact_start = restart_time(cluster).await?;
+    let intact_init = init_seconds(&cluster.nodes[0].log);
+    cluster.nodes[0].proc = None;
+    let out = Command::new(&drop_state).arg(&cluster.nodes[0].region_dir).output()?;
+    anyhow::ensure!(
+        out.status.success(),
+        "drop_state failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let replay_start = restart_time(cluster).await?;
+    let replay_init = init_seconds(&cluster.nodes[0].log);
+    let entries = counters(&cluster.nodes[0].http).await?.applied;
+    let list = must(&cluster.nodes[0].client(), "ListKeys", &[("PageSize", "1")]).await?;
+    let keys_after = list["TotalCount"].as_u64().unwrap_or(0);
+    Ok(Replay { entries, intact_start, replay_start, intact_init, replay_init, keys_after })
+}
+
+/// Runs the suite and rewrites its table in `out`.
+pub(crate) async fn run(settings: RaftSettings, out: &Path) -> anyhow::Result<()> {
+    let load = settings.load;
+    let dir = std::env::temp_dir().join(format!("yaoshi-raft-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let mut rows = String::new();
+
+    // 1. Many clients, one node and three nodes.
+    let (mut one_node_rps, mut three_node_rps) = (0.0, 0.0);
+    for n in [1usize, 3] {
+        eprintln!("CreateKey, {n} node(s), {} clients…", load.concurrency);
+        let cluster = Cluster::start(&dir.join(format!("c{n}")), n, 5000)?;
+        let leader = cluster.ready().await?;
+        let (r, per_sync) = create_keys(&cluster.nodes[leader], load).await?;
+        if n == 1 {
+            one_node_rps = r.rps;
+        } else {
+            three_node_rps = r.rps;
+        }
+        let (rps, lat) = cell(&r);
+        let _ = writeln!(
+            rows,
+            "| CreateKey, {n} node{s}, to the leader | {c} | {rps} | {lat} | {per_sync:.1} |",
+            s = if n == 1 { "" } else { "s" },
+            c = load.concurrency,
+        );
+        if n == 3 {
+            // 2. Single-client commit latency on the same cluster.
+            eprintln!("CreateKey, 3 nodes, 1 client…");
+            let single = Settings { concurrency: 1, ..load };
+            let (r, per_sync) = create_keys(&cluster.nodes[leader], single).await?;
+            let (rps, lat) = cell(&r);
+            let _ = writeln!(
+                rows,
+                "| CreateKey, 3 nodes, to the leader (commit latency) | 1 | {rps} | {lat} | {per_sync:.1} |"
+            );
+        }
+    }
+
+    // 3. etcd baseline.
+    eprintln!("etcd baseline…");
+    let etcd_dir = dir.join("etcd");
+    std::fs::create_dir_all(&etcd_dir)?;
+    let etcd = etcd_baseline(&etcd_dir, load).await;
+    let etcd_line = match &etcd {
+        Ok((r, version)) => {
+            let (rps, lat) = cell(r);
+            let _ = writeln!(
+                rows,
+                "| etcd put {ETCD_VALUE_BYTES} B, 3 members, HTTP/JSON gateway of the leader ({version}) | {c} | {rps} | {lat} | — |",
+                c = load.concurrency
+            );
+            format!(
+                "CreateKey/s on 3 nodes ÷ etcd put/s: **{:.2}**.",
+                three_node_rps / r.rps.max(1e-9)
+            )
+        }
+        Err(why) => {
+            let _ = writeln!(rows, "| etcd put, 3 members | — | not run: {why} | — | — |");
+            format!("etcd baseline not run: {why}.")
+        }
+    };
+
+    // 4. RSS with many keys, 5. whole-log replay.
+    eprintln!("creating {} keys on one node…", settings.keys);
+    let mut cluster = Cluster::start(&dir.join("big"), 1, 1_000_000_000)?;
+    cluster.ready().await?;
+    let target = Arc::new(Target::kms(cluster.nodes[0].client(), "CreateKey", Vec::new()));
+    let (took, failed) = run_count(target, load.concurrency, settings.keys).await;
+    let keys_per_s = settings.keys as f64 / took.as_secs_f64();
+    let rss = cluster.nodes[0].proc.as_ref().context("node stopped")?.rss_mib()?;
+    let log_entries = counters(&cluster.nodes[0].http).await?.entries;
+    let mut more = String::new();
+    let _ = writeln!(
+        more,
+        "| Create {} keys, 1 node, {} clients | {:.1} s, **{keys_per_s:.0} keys/s**{} |",
+        settings.keys,
+        load.concurrency,
+        took.as_secs_f64(),
+        if failed > 0 { format!(" ({failed} failed requests retried)") } else { String::new() }
+    );
+    let _ = writeln!(more, "| VmRSS of that node afterwards | **{rss:.0} MiB** |");
+    eprintln!("replaying the log…");
+    match replay(&mut cluster).await {
+        Ok(r) => {
+            let fmt = |d: Option<f64>| d.map_or("?".to_string(), |d| format!("{d:.2} s"));
+            let _ = writeln!(
+                more,
+                "| Restart, state intact ({log_entries:.0} log entries): start to first answer; storage recovery (log timestamps) | {:.2} s; {} |",
+                r.intact_start.as_secs_f64(),
+                fmt(r.intact_init),
+            );
+            let _ = writeln!(
+                more,
+                "| Restart, state column families dropped: start to first answer; storage recovery with the re-apply ({:.0} entries re-applied, {} keys listed after) | {:.2} s; {} |",
+                r.entries,
+                r.keys_after,
+                r.replay_start.as_secs_f64(),
+                fmt(r.replay_init),
+            );
+            let replay_s = r
+                .replay_init
+                .unwrap_or(r.replay_start.as_secs_f64() - r.intact_start.as_secs_f64())
+                .max(1e-3);
+            let rate = r.entries / replay_s;
+            let _ = writeln!(
+                more,
+                "| Replay rate (entries re-applied ÷ storage recovery time) | **{rate:.0} entries/s** = **{:.1}×** live CreateKey/s on 1 node ({one_node_rps:.0}; goal ≥ 5×) |",
+                rate / one_node_rps.max(1e-9)
+            );
+        }
+        Err(e) => {
+            let _ = writeln!(more, "| Replay | not measured: {e:#} |");
+        }
+    }
+    drop(cluster);
+
+    let date = yaoshi_client::timestamp_now();
+    let table = format!(
+        "{BEGIN}\n\
+         Measured {date} on {machine}; every node, etcd member and the load generator share the machine \
+         (loopback, one disk). Real release `yaoshi serve` processes; every Raft log append is a RocksDB \
+         write with `sync = true` (an fsync of the WAL) before openraft is told it is durable. \
+         Closed loop, {w:.0} s warm-up, {d:.0} s measured per row; every CreateKey signed with HMAC-SHA1 \
+         (fresh nonce and timestamp). Log entries per fsync: the leader's \
+         `yaoshi_raft_log_appended_entries_total` ÷ `yaoshi_raft_log_append_syncs_total` over the run \
+         (`GET /metrics`). {etcd_line}\n\n\
+         | Scenario | Clients | req/s | p50 / p99 ms | Log entries per fsync |\n\
+         |---|---|---|---|---|\n{rows}\n\
+         | Memory and replay | |\n|---|---|\n{more}{END}",
+        machine = machine(),
+        w = load.warmup.as_secs_f64(),
+        d = load.duration.as_secs_f64(),
+    );
+    write_table(out, &table)?;
+    println!("{table}");
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+/// Replaces the text between the markers in `out` (appending it when absent).
+fn write_table(out: &Path, table: &str) -> anyhow::Result<()> {
+    let doc = std::fs::read_to_string(out).unwrap_or_else(|_| "# Benchmarks\n".into());
+    let doc = match (doc.find(BEGIN), doc.find(END)) {
+        (Some(b), Some(e)) if b < e => format!("{}{table}{}", &doc[..b], &doc[e + END.len()..]),
+        _ => format!("{}\n\n{table}\n", doc.trim_end()),
+    };
+    std::fs::write(out, doc).with_context(|| format!("writing {}", out.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn configs_take_the_run_ports_and_members() {
+        let ports = [(1001, 2001), (1002, 2002), (1003, 2003)];
+        let three = derive_config(2, 3, &ports, Path::new("/tmp/x"), 7).unwrap();
+        assert!(three.contains("listen = \"127.0.0.1:1002\""), "{three}");
+        assert!(three.contains("raft_listen = \"127.0.0.1:2002\""), "{three}");
+        assert!(three.contains("raft_addr = \"127.0.0.1:2003\""), "{three}");
+        assert!(three.contains("data_dir = \"/tmp/x\""), "{three}");
+        assert!(three.ends_with("[raft]\nsnapshot_logs_since_last = 7\n"), "{three}");
+        assert!(!three.contains("918") && !three.contains("808"), "{three}");
+        let one = derive_config(1, 1, &ports[..1], Path::new("/tmp/y"), 7).unwrap();
+        assert_eq!(one.matches("[[members]]").count(), 1, "{one}");
+    }
+}
