@@ -547,7 +547,7 @@ pub(crate) async fn run(settings: RaftSettings, out: &Path) -> anyhow::Result<()
         let (rps, lat) = cell(&r);
         let _ = writeln!(
             rows,
-            "| CreateKey, {n} node{s}, to the leader | {c} | {rps} | {lat} | {per_sync:.1} |",
+            "| CreateKey, {n} node{s}, to the leader | {c} | {rps} | {lat} | {per_sync:.2} |",
             s = if n == 1 { "" } else { "s" },
             c = load.concurrency,
         );
@@ -559,7 +559,7 @@ pub(crate) async fn run(settings: RaftSettings, out: &Path) -> anyhow::Result<()
             let (rps, lat) = cell(&r);
             let _ = writeln!(
                 rows,
-                "| CreateKey, 3 nodes, to the leader (commit latency) | 1 | {rps} | {lat} | {per_sync:.1} |"
+                "| CreateKey, 3 nodes, to the leader (commit latency) | 1 | {rps} | {lat} | {per_sync:.2} |"
             );
         }
     }
