@@ -311,21 +311,6 @@ fn cell(r: &Report) -> (String, String) {
     (rps, format!("{:.2} / {:.2}", r.p50_ms, r.p99_ms))
 }
 
-/// The machine, for the caption.
-fn machine() -> String {
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split_once(':'))
-                .map(|(_, v)| v.trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown CPU".into());
-    format!("{cores} cores ({cpu}), {}", std::env::consts::OS)
-}
-
 /// The etcd result: puts per second with latencies, or why it did not run.
 type EtcdResult = Result<(Report, String), String>;
 
@@ -655,24 +640,14 @@ pub(crate) async fn run(settings: RaftSettings, out: &Path) -> anyhow::Result<()
          | Scenario | Clients | req/s | p50 / p99 ms | Log entries per fsync |\n\
          |---|---|---|---|---|\n{rows}\n\
          | Memory and replay | |\n|---|---|\n{more}{END}",
-        machine = machine(),
+        machine = crate::crypto_table::machine(),
         w = load.warmup.as_secs_f64(),
         d = load.duration.as_secs_f64(),
     );
-    write_table(out, &table)?;
+    crate::crypto_table::write_between(out, BEGIN, END, &table)?;
     println!("{table}");
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
-}
-
-/// Replaces the text between the markers in `out` (appending it when absent).
-fn write_table(out: &Path, table: &str) -> anyhow::Result<()> {
-    let doc = std::fs::read_to_string(out).unwrap_or_else(|_| "# Benchmarks\n".into());
-    let doc = match (doc.find(BEGIN), doc.find(END)) {
-        (Some(b), Some(e)) if b < e => format!("{}{table}{}", &doc[..b], &doc[e + END.len()..]),
-        _ => format!("{}\n\n{table}\n", doc.trim_end()),
-    };
-    std::fs::write(out, doc).with_context(|| format!("writing {}", out.display()))
 }
 
 #[cfg(test)]
