@@ -5,8 +5,10 @@ use serde::{Deserialize, Serialize};
 /// What the audit trail records for one applied command.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEvent {
-    /// The Raft log index of the command.
+    /// The Raft log index of the command's entry.
     pub log_index: u64,
+    /// The command's position in that entry's proposal (0 for the first).
+    pub position: u32,
     /// The request id the command came from.
     pub request_id: String,
     /// Who asked (AccessKey id), `None` for system commands.

@@ -262,6 +262,19 @@ pub struct CommandEnvelope {
     pub command: Command,
 }
 
+/// The application data of one Raft log entry: commands proposed together (the leader's proposer
+/// batches concurrent writes so that one log append and one fsync carry many of them), applied in
+/// order, each with its own effects and audit event.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Proposal {
+    /// The commands, in the order they are applied.
+    pub commands: Vec<CommandEnvelope>,
+}
+
+/// What applying a log entry returns: one response per command of its [`Proposal`], in order
+/// (empty for blank and membership entries).
+pub type ProposalResponse = Vec<CommandResponse>;
+
 /// What a successfully applied command returns.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CommandOutput {

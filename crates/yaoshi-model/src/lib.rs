@@ -12,7 +12,10 @@ pub mod key;
 pub mod tag;
 
 pub use audit::AuditEvent;
-pub use command::{Command, CommandEnvelope, CommandMeta, CommandOutput, CommandResponse};
+pub use command::{
+    Command, CommandEnvelope, CommandMeta, CommandOutput, CommandResponse, Proposal,
+    ProposalResponse,
+};
 pub use credential::Credential;
 pub use error_code::{ApiError, ErrorCode};
 pub use ids::{AccessKeyId, KeyId, KeyVersionId, RegionId};

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use openraft::error::{CheckIsLeaderError, ClientWriteError, RaftError};
+use openraft::error::{CheckIsLeaderError, RaftError};
 use openraft::{BasicNode, Config, Raft, SnapshotPolicy};
 use tokio::sync::Mutex;
 use tokio::time::Instant;
@@ -16,6 +16,7 @@ use yaoshi_store::{NodeId, OpenStoreError, RocksLogStore, StateReader, TypeConfi
 
 use crate::network::{GrpcNetworkFactory, MAX_MESSAGE_BYTES};
 use crate::pb::{ForwardReply, RaftRequest, RaftServiceClient};
+use crate::proposer::{ProposeError, Proposer};
 
 /// Settings of one node of a region group.
 #[derive(Debug, Clone)]
@@ -83,6 +84,8 @@ pub struct RegionNode {
     pub(crate) log: RocksLogStore,
     initial_members: BTreeMap<NodeId, String>,
     pub(crate) request_timeout: Duration,
+    /// Group commit: every write of this node (forwarded ones included) is proposed through it.
+    pub(crate) proposer: Proposer,
     leader_clients: Mutex<HashMap<NodeId, RaftServiceClient<Channel>>>,
 }
 
@@ -108,6 +111,9 @@ impl RegionNode {
             snapshot_policy: SnapshotPolicy::LogsSinceLast(cfg.snapshot_logs_since_last),
             max_in_snapshot_log_to_keep: cfg.logs_to_keep_after_snapshot,
             snapshot_max_chunk_size: (MAX_MESSAGE_BYTES / 4) as u64,
+            // Entries are proposals of up to `proposer::MAX_BYTES`: keep a replication message of
+            // this many well under the gRPC limit.
+            max_payload_entries: (MAX_MESSAGE_BYTES / 2 / crate::proposer::MAX_BYTES) as u64,
             ..Default::default()
         }
         .validate()?;
@@ -116,11 +122,12 @@ impl RegionNode {
         Ok(Arc::new(RegionNode {
             id: cfg.node_id,
             region: cfg.region,
-            raft,
+            raft: raft.clone(),
             state,
             log,
             initial_members: cfg.initial_members,
             request_timeout: cfg.request_timeout,
+            proposer: Proposer::start(raft.clone()),
             leader_clients: Mutex::new(HashMap::new()),
         }))
     }
@@ -173,16 +180,12 @@ impl RegionNode {
         if !self.is_leader() {
             return Err(WriteError::NoLeader);
         }
-        match tokio::time::timeout(self.request_timeout, self.raft.client_write(env)).await {
+        match tokio::time::timeout(self.request_timeout, self.proposer.propose(env)).await {
             Err(_elapsed) => Err(WriteError::Uncertain),
-            Ok(Ok(resp)) => Ok(resp.data),
-            Ok(Err(RaftError::APIError(ClientWriteError::ForwardToLeader(_)))) => {
-                Err(WriteError::NoLeader)
-            }
-            Ok(Err(RaftError::APIError(ClientWriteError::ChangeMembershipError(_)))) => {
-                Err(WriteError::Uncertain)
-            }
-            Ok(Err(RaftError::Fatal(_))) => Err(WriteError::Stopped),
+            Ok(Ok((_, response))) => Ok(response),
+            Ok(Err(ProposeError::ForwardToLeader(_))) => Err(WriteError::NoLeader),
+            Ok(Err(ProposeError::Membership(_))) => Err(WriteError::Uncertain),
+            Ok(Err(ProposeError::Stopped)) => Err(WriteError::Stopped),
         }
     }
 
@@ -246,20 +249,18 @@ impl RegionNode {
                     maybe_appended = true;
                     let res = tokio::time::timeout_at(
                         attempt_deadline,
-                        self.raft.client_write(env.clone()),
+                        self.proposer.propose(env.clone()),
                     )
                     .await;
                     match res {
                         Err(_elapsed) => {}
-                        Ok(Ok(resp)) => return Ok(resp.data),
-                        Ok(Err(RaftError::APIError(ClientWriteError::ForwardToLeader(_)))) => {}
-                        Ok(Err(RaftError::APIError(ClientWriteError::ChangeMembershipError(
-                            e,
-                        )))) => {
+                        Ok(Ok((_, response))) => return Ok(response),
+                        Ok(Err(ProposeError::ForwardToLeader(_))) => {}
+                        Ok(Err(ProposeError::Membership(e))) => {
                             tracing::error!(error = %e, "membership error on a normal write");
                             return Err(WriteError::Uncertain);
                         }
-                        Ok(Err(RaftError::Fatal(_))) => return Err(WriteError::Stopped),
+                        Ok(Err(ProposeError::Stopped)) => return Err(WriteError::Stopped),
                     }
                 }
                 Some(l) => {

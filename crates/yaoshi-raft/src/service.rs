@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use openraft::error::{CheckIsLeaderError, ClientWriteError, RaftError};
+use openraft::error::{CheckIsLeaderError, RaftError};
 use tonic::{Request, Response, Status};
 use yaoshi_model::{CommandEnvelope, CommandResponse};
 use yaoshi_store::codec::{decode, encode};
@@ -10,6 +10,7 @@ use yaoshi_store::codec::{decode, encode};
 use crate::network::MAX_MESSAGE_BYTES;
 use crate::node::RegionNode;
 use crate::pb::{ForwardReply, RaftReply, RaftRequest, RaftService, RaftServiceServer};
+use crate::proposer::ProposeError;
 
 /// The gRPC service of a region node.
 #[derive(Debug, Clone)]
@@ -77,13 +78,11 @@ impl RaftService for RaftGrpc {
     async fn client_write(&self, req: Request<RaftRequest>) -> Result<Response<RaftReply>, Status> {
         let env: CommandEnvelope = self.payload(req)?;
         let answer: ForwardReply<(u64, CommandResponse)> =
-            match self.node.raft.client_write(env).await {
-                Ok(resp) => ForwardReply::Done((resp.log_id.index, resp.data)),
-                Err(RaftError::APIError(ClientWriteError::ForwardToLeader(f))) => {
-                    ForwardReply::NotLeader { leader: f.leader_id }
-                }
+            match self.node.proposer.propose(env).await {
+                Ok(done) => ForwardReply::Done(done),
+                Err(ProposeError::ForwardToLeader(leader)) => ForwardReply::NotLeader { leader },
                 Err(e) => {
-                    tracing::warn!(error = %e, "forwarded write failed on the leader");
+                    tracing::warn!(error = ?e, "forwarded write failed on the leader");
                     ForwardReply::Unavailable
                 }
             };

@@ -124,11 +124,41 @@ async fn replaying_the_log_rebuilds_identical_state() {
     let r = node.write(CommandEnvelope { meta: late, command: create_key(41) }).await.unwrap();
     assert!(r.is_ok(), "{r:?}");
 
+    // Concurrent writers: the proposer packs the writes waiting at each moment into one entry
+    // (group commit), and each gets its own response.
+    let writers: Vec<_> = (100..300u64)
+        .map(|i| {
+            let node = node.clone();
+            tokio::spawn(async move {
+                let env = CommandEnvelope {
+                    meta: meta(i, Some(&format!("n{i}"))),
+                    command: create_key(i),
+                };
+                node.write(env).await.unwrap()
+            })
+        })
+        .collect();
+    for (i, w) in (100..300u64).zip(writers) {
+        let r = w.await.unwrap();
+        assert!(
+            matches!(&r, Ok(CommandOutput::Key(k)) if k.description == format!("key {i}")),
+            "{r:?}"
+        );
+    }
+
     node.read_barrier().await.unwrap();
     let live = node.state.digest().unwrap();
     let entries = node.log_store().all_entries().unwrap();
     assert!(entries.len() > 40);
     assert_eq!(entries[0].log_id.index, 0, "the log must be complete for a full replay");
+    let largest = entries
+        .iter()
+        .map(|e| match &e.payload {
+            openraft::EntryPayload::Normal(p) => p.commands.len(),
+            _ => 0,
+        })
+        .max();
+    assert!(largest > Some(1), "200 concurrent writes were never batched: {largest:?}");
 
     let (_log, mut sm, reader) = yaoshi_store::open_region(&dir.path().join("replayed")).unwrap();
     sm.apply(entries).await.unwrap();
@@ -136,7 +166,7 @@ async fn replaying_the_log_rebuilds_identical_state() {
     assert_eq!(live, replayed, "replay diverged from the live state");
 
     let audit = reader.audit_events().unwrap();
-    assert_eq!(audit.len(), 43);
+    assert_eq!(audit.len(), 243);
     assert_eq!(audit[0].error_code, None);
     // The second bootstrap changed nothing, and the trail says so.
     assert_eq!(audit[1].error_code.as_deref(), Some("NoOp"));
@@ -145,6 +175,7 @@ async fn replaying_the_log_rebuilds_identical_state() {
     assert_eq!(audit[41].error_code.as_deref(), Some("SignatureNonceUsed"));
     for w in audit.windows(2) {
         assert_ne!(w[1].prev_hash, [0; 32], "audit chain broken");
+        assert!((w[0].log_index, w[0].position) < (w[1].log_index, w[1].position));
     }
     node.raft.shutdown().await.unwrap();
 }

@@ -29,7 +29,7 @@ pub(crate) const CF_KEY_ALIASES: &str = "key_aliases";
 pub(crate) const CF_TAGS: &str = "tags";
 /// BYOK import tokens by token.
 pub(crate) const CF_IMPORT_TOKENS: &str = "import_tokens";
-/// Hash-chained audit events by big-endian log index.
+/// Hash-chained audit events by big-endian (log index, position in the entry's proposal).
 pub(crate) const CF_AUDIT: &str = "audit";
 
 /// Column families that make up the replicated state (snapshotted, digested).
@@ -83,6 +83,11 @@ pub struct RegionDb {
     pub(crate) dir: PathBuf,
     /// Announcements of applied entries (see `feed.rs`).
     pub(crate) feed: tokio::sync::broadcast::Sender<crate::feed::Applied>,
+    /// Held by the state machine while it applies one log entry (a proposal's commands are
+    /// separate writes) and while a whole-state view (snapshot, digest) is taken, so that a view
+    /// always falls on an entry boundary and matches its `last_applied`. Fair, so a view waiting
+    /// for it gets it at the next boundary even while entries are applied back to back.
+    pub(crate) entry_boundary: Arc<parking_lot::FairMutex<()>>,
 }
 
 impl std::fmt::Debug for RegionDb {
@@ -113,7 +118,12 @@ impl RegionDb {
         let db = DB::open_cf_descriptors(&opts, &path, cfs)
             .map_err(|source| OpenStoreError::Rocks { path: path.clone(), source })?;
         let (feed, _) = tokio::sync::broadcast::channel(crate::feed::FEED_CAPACITY);
-        Ok(RegionDb { db: Arc::new(db), dir: dir.to_path_buf(), feed })
+        Ok(RegionDb {
+            db: Arc::new(db),
+            dir: dir.to_path_buf(),
+            feed,
+            entry_boundary: Arc::default(),
+        })
     }
 
     /// The column family handle; every name used here is created at open.
@@ -122,6 +132,12 @@ impl RegionDb {
             Some(cf) => cf,
             None => panic!("column family {name} is created at open"),
         }
+    }
+
+    /// A RocksDB snapshot on an entry boundary (see `entry_boundary`).
+    pub(crate) fn snapshot_at_entry_boundary(&self) -> rocksdb::Snapshot<'_> {
+        let _boundary = self.entry_boundary.lock();
+        self.db.snapshot()
     }
 
     /// The region's data directory.

@@ -11,7 +11,12 @@ use crate::RegionDb;
 use crate::apply::{Applied, apply_command};
 use crate::scheduled_test::{T0, create, key, open};
 
-fn signed(request_id: &str, nonce: &str, at_ms: i64, description: &str) -> CommandEnvelope {
+pub(crate) fn signed(
+    request_id: &str,
+    nonce: &str,
+    at_ms: i64,
+    description: &str,
+) -> CommandEnvelope {
     CommandEnvelope {
         meta: CommandMeta {
             request_id: request_id.into(),

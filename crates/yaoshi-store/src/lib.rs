@@ -18,6 +18,8 @@ mod db;
 mod dedup_test;
 pub mod feed;
 mod log_store;
+#[cfg(test)]
+mod proposal_test;
 mod query;
 #[cfg(test)]
 mod scheduled_test;
@@ -37,8 +39,8 @@ pub type NodeId = u64;
 openraft::declare_raft_types!(
     /// The openraft type configuration of a Yaoshi region group.
     pub TypeConfig:
-        D = yaoshi_model::CommandEnvelope,
-        R = yaoshi_model::CommandResponse,
+        D = yaoshi_model::Proposal,
+        R = yaoshi_model::ProposalResponse,
         NodeId = NodeId,
         Node = openraft::BasicNode,
         SnapshotData = Cursor<Vec<u8>>,

@@ -342,7 +342,7 @@ impl StateReader {
     ///
     /// Fails on a storage error.
     pub fn digest(&self) -> Result<Vec<(String, String)>, QueryError> {
-        let snap = self.db.db.snapshot();
+        let snap = self.db.snapshot_at_entry_boundary();
         let mut out = Vec::new();
         for name in STATE_CFS {
             let mut h = Sha256::new();

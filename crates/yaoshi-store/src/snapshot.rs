@@ -34,7 +34,7 @@ fn snapshot_path(db: &RegionDb) -> PathBuf {
 
 /// Builds a snapshot from a consistent RocksDB snapshot and persists it as the current one.
 pub(crate) fn build(db: &RegionDb) -> StorageResult<Snapshot<TypeConfig>> {
-    let snap = db.db.snapshot();
+    let snap = db.snapshot_at_entry_boundary();
     let read_err = |e: &dyn std::fmt::Display| {
         StorageIOError::read_state_machine(&std::io::Error::other(e.to_string()))
     };

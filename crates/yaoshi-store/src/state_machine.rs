@@ -1,7 +1,15 @@
 //! `RocksStateMachine`: openraft's `RaftStateMachine` whose state lives in RocksDB column families.
 //!
-//! Counter: `yaoshi_state_applied_entries_total`, entries applied by this process (the re-apply of
-//! committed entries at startup included).
+//! A normal entry carries a [`yaoshi_model::Proposal`]: commands batched by the leader's proposer.
+//! They are applied in order, each in its own RocksDB write batch (so a command reads the effects of
+//! the ones before it) holding its effects, its audit event and the progress marker
+//! `applying = (index, commands done)`; the last one's batch also advances `last_applied`. A crash
+//! between two commands of an entry leaves the marker behind, and the re-apply of that entry at
+//! startup skips the commands it counts, so every command takes effect exactly once.
+//!
+//! Counters: `yaoshi_state_applied_entries_total` and `yaoshi_state_applied_commands_total`,
+//! entries and commands applied by this process (the re-apply of committed entries at startup
+//! included).
 
 use std::io::Cursor;
 
@@ -12,7 +20,7 @@ use openraft::{
 };
 use rocksdb::{WriteBatch, WriteOptions};
 use sha2::{Digest, Sha256};
-use yaoshi_model::{AuditEvent, CommandOutput};
+use yaoshi_model::{AuditEvent, CommandEnvelope, CommandOutput, CommandResponse, ProposalResponse};
 
 use crate::apply::apply_command;
 use crate::codec::{decode, encode};
@@ -23,6 +31,8 @@ use crate::{NodeId, TypeConfig};
 pub(crate) const META_LAST_APPLIED: &[u8] = b"last_applied";
 pub(crate) const META_MEMBERSHIP: &[u8] = b"membership";
 pub(crate) const META_AUDIT_HEAD: &[u8] = b"audit_head";
+/// `(log index, commands of that entry applied)` while an entry's proposal is being applied.
+pub(crate) const META_APPLYING: &[u8] = b"applying";
 
 type StorageResult<T> = Result<T, StorageError<NodeId>>;
 
@@ -56,66 +66,114 @@ impl RocksStateMachine {
         }
     }
 
-    /// Applies one entry: its effects, the applied log id, and one audit event, in one write batch.
-    fn apply_entry(
-        &mut self,
-        entry: Entry<TypeConfig>,
-    ) -> StorageResult<yaoshi_model::CommandResponse> {
-        let mut batch = WriteBatch::default();
+    /// Applies one entry: for a proposal, each command with its effects and audit event in a write
+    /// batch of its own (see the module documentation); the last write also records the applied
+    /// log id.
+    fn apply_entry(&mut self, entry: Entry<TypeConfig>) -> StorageResult<ProposalResponse> {
+        let boundary = self.db.entry_boundary.clone();
+        let _applying = boundary.lock();
+        let log_id = entry.log_id;
         let meta_cf = self.db.cf(CF_SM_META);
-        batch.put_cf(meta_cf, META_LAST_APPLIED, encode(&Some(entry.log_id)));
         let mut changes = Vec::new();
-        let response = match entry.payload {
-            EntryPayload::Blank => Ok(CommandOutput::None),
+        let mut responses = Vec::new();
+        let mut commands = 0u64;
+        let mut last = WriteBatch::default();
+        match entry.payload {
+            EntryPayload::Blank => {}
             EntryPayload::Membership(membership) => {
-                let stored = StoredMembership::new(Some(entry.log_id), membership);
-                batch.put_cf(meta_cf, META_MEMBERSHIP, encode(&stored));
-                Ok(CommandOutput::None)
+                let stored = StoredMembership::new(Some(log_id), membership);
+                last.put_cf(meta_cf, META_MEMBERSHIP, encode(&stored));
             }
-            EntryPayload::Normal(env) => {
-                let applied = apply_command(&self.db, &mut batch, &env)
-                    .map_err(|e| StorageIOError::apply(entry.log_id, &e))?;
-                if !applied.duplicate {
-                    changes = crate::feed::changes_of(&env.command);
-                }
-                let response = applied.response;
-                let (_, prev_hash): (u64, [u8; 32]) =
-                    self.read_meta(META_AUDIT_HEAD)?.unwrap_or((0, [0; 32]));
-                let event = AuditEvent {
-                    log_index: entry.log_id.index,
-                    request_id: env.meta.request_id.clone(),
-                    principal: env.meta.principal.as_ref().map(|p| p.to_string()),
-                    action: env.command.name().to_string(),
-                    target: env.command.target(),
-                    // A refused precondition (a stale or duplicate scheduled command) is recorded
-                    // as "NoOp" and a repeated proposal as "Duplicate", so the trail shows every
-                    // entry and what became of it.
-                    error_code: match &response {
-                        _ if applied.duplicate => Some("Duplicate".to_string()),
-                        Err(e) => Some(e.code.as_str().to_string()),
-                        Ok(CommandOutput::NoOp) => Some("NoOp".to_string()),
-                        Ok(_) => None,
-                    },
-                    at_ms: env.meta.at_ms,
-                    prev_hash,
+            EntryPayload::Normal(proposal) => {
+                // Commands of this entry applied before a crash (only ever non-zero at startup,
+                // when nobody waits for the responses).
+                let done = match self.read_meta::<(u64, u32)>(META_APPLYING)? {
+                    Some((index, n)) if index == log_id.index => n as usize,
+                    _ => 0,
                 };
-                let encoded = encode(&event);
-                let hash: [u8; 32] = Sha256::digest(&encoded).into();
-                batch.put_cf(self.db.cf(CF_AUDIT), entry.log_id.index.to_be_bytes(), encoded);
-                batch.put_cf(meta_cf, META_AUDIT_HEAD, encode(&(entry.log_id.index, hash)));
-                response
+                let count = proposal.commands.len();
+                for (position, env) in proposal.commands.into_iter().enumerate() {
+                    if position < done {
+                        responses.push(Ok(CommandOutput::NoOp));
+                        continue;
+                    }
+                    let mut batch = WriteBatch::default();
+                    let position = u32::try_from(position).unwrap_or(u32::MAX);
+                    let (response, changed) =
+                        self.apply_command(&mut batch, log_id, position, &env)?;
+                    batch.put_cf(meta_cf, META_APPLYING, encode(&(log_id.index, position + 1)));
+                    changes.extend(changed);
+                    responses.push(response);
+                    commands += 1;
+                    if (position as usize) + 1 < count {
+                        self.write(batch, log_id)?;
+                    } else {
+                        last = batch;
+                    }
+                }
             }
+        }
+        last.put_cf(meta_cf, META_LAST_APPLIED, encode(&Some(log_id)));
+        self.write(last, log_id)?;
+        metrics::counter!("yaoshi_state_applied_entries_total").increment(1);
+        metrics::counter!("yaoshi_state_applied_commands_total").increment(commands);
+        // No subscriber is fine: the feed is advisory, state is in RocksDB.
+        let _ = self.db.feed.send(crate::feed::Applied { index: log_id.index, changes });
+        Ok(responses)
+    }
+
+    /// Puts one command's effects and its audit event into `batch`; returns its response and the
+    /// changes to announce on the feed.
+    fn apply_command(
+        &self,
+        batch: &mut WriteBatch,
+        log_id: LogId<NodeId>,
+        position: u32,
+        env: &CommandEnvelope,
+    ) -> StorageResult<(CommandResponse, Vec<crate::feed::Change>)> {
+        let applied =
+            apply_command(&self.db, batch, env).map_err(|e| StorageIOError::apply(log_id, &e))?;
+        let changes =
+            if applied.duplicate { Vec::new() } else { crate::feed::changes_of(&env.command) };
+        let response = applied.response;
+        let (_, prev_hash): ((u64, u32), [u8; 32]) =
+            self.read_meta(META_AUDIT_HEAD)?.unwrap_or(((0, 0), [0; 32]));
+        let event = AuditEvent {
+            log_index: log_id.index,
+            position,
+            request_id: env.meta.request_id.clone(),
+            principal: env.meta.principal.as_ref().map(|p| p.to_string()),
+            action: env.command.name().to_string(),
+            target: env.command.target(),
+            // A refused precondition (a stale or duplicate scheduled command) is recorded as
+            // "NoOp" and a repeated proposal as "Duplicate", so the trail shows every command and
+            // what became of it.
+            error_code: match &response {
+                _ if applied.duplicate => Some("Duplicate".to_string()),
+                Err(e) => Some(e.code.as_str().to_string()),
+                Ok(CommandOutput::NoOp) => Some("NoOp".to_string()),
+                Ok(_) => None,
+            },
+            at_ms: env.meta.at_ms,
+            prev_hash,
         };
-        // Not synced: the log entry is already durable, and RocksDB's single WAL orders this write
-        // before any later synced log append, so recovery never sees state ahead of the log.
+        let encoded = encode(&event);
+        let hash: [u8; 32] = Sha256::digest(&encoded).into();
+        let mut key = log_id.index.to_be_bytes().to_vec();
+        key.extend_from_slice(&position.to_be_bytes());
+        batch.put_cf(self.db.cf(CF_AUDIT), key, encoded);
+        let meta_cf = self.db.cf(CF_SM_META);
+        batch.put_cf(meta_cf, META_AUDIT_HEAD, encode(&((log_id.index, position), hash)));
+        Ok((response, changes))
+    }
+
+    /// Not synced: the log entry is already durable, and RocksDB's single WAL orders this write
+    /// before any later synced log append, so recovery never sees state ahead of the log.
+    fn write(&self, batch: WriteBatch, log_id: LogId<NodeId>) -> StorageResult<()> {
         self.db
             .db
             .write_opt(batch, &WriteOptions::default())
-            .map_err(|e| StorageIOError::apply(entry.log_id, &e))?;
-        metrics::counter!("yaoshi_state_applied_entries_total").increment(1);
-        // No subscriber is fine: the feed is advisory, state is in RocksDB.
-        let _ = self.db.feed.send(crate::feed::Applied { index: entry.log_id.index, changes });
-        Ok(response)
+            .map_err(|e| StorageIOError::apply(log_id, &e).into())
     }
 }
 
@@ -139,7 +197,7 @@ impl RaftStateMachine<TypeConfig> for RocksStateMachine {
         Ok((applied, membership))
     }
 
-    async fn apply<I>(&mut self, entries: I) -> StorageResult<Vec<yaoshi_model::CommandResponse>>
+    async fn apply<I>(&mut self, entries: I) -> StorageResult<Vec<ProposalResponse>>
     where
         I: IntoIterator<Item = Entry<TypeConfig>> + Send,
         I::IntoIter: Send,

@@ -13,7 +13,7 @@ use openraft::storage::{RaftSnapshotBuilder, RaftStateMachine};
 use openraft::{BasicNode, CommittedLeaderId, Entry, EntryPayload, LogId, Membership};
 use yaoshi_model::{
     AccessKeyId, Command, CommandEnvelope, CommandMeta, KeyId, KeyMetadata, KeyOrigin, KeySpec,
-    KeyState, KeyUsage, KeyVersion, KeyVersionId, ProtectionLevel,
+    KeyState, KeyUsage, KeyVersion, KeyVersionId, Proposal, ProtectionLevel,
 };
 use yaoshi_store::{TypeConfig, open_region};
 
@@ -70,7 +70,7 @@ fn create_key(i: u64) -> CommandEnvelope {
 }
 
 /// A log of key creations with membership changes at 1 ([1,2,3]), 150 ([1,2,3,4]) and 300
-/// ([2,3,4]).
+/// ([2,3,4]); every third entry is a proposal of three commands (a batch of the proposer).
 fn entries(n: u64) -> Vec<Entry<TypeConfig>> {
     (1..=n)
         .map(|i| {
@@ -78,7 +78,10 @@ fn entries(n: u64) -> Vec<Entry<TypeConfig>> {
                 1 => EntryPayload::Membership(membership(&[1, 2, 3])),
                 150 => EntryPayload::Membership(membership(&[1, 2, 3, 4])),
                 300 => EntryPayload::Membership(membership(&[2, 3, 4])),
-                _ => EntryPayload::Normal(create_key(i)),
+                _ if i % 3 == 0 => EntryPayload::Normal(Proposal {
+                    commands: vec![create_key(i), create_key(i + 10_000), create_key(i + 20_000)],
+                }),
+                _ => EntryPayload::Normal(Proposal { commands: vec![create_key(i)] }),
             };
             Entry { log_id: log_id(i), payload }
         })
