@@ -4,9 +4,10 @@
 //! write before `log_io_completed` / return, so an acknowledged entry survives a crash.
 //!
 //! Counters (exported at `GET /metrics`): `yaoshi_raft_log_append_syncs_total` (synced append
-//! batches, one fsync each), `yaoshi_raft_log_appended_entries_total` (entries in them), so
-//! entries per fsync is their ratio; `yaoshi_raft_meta_syncs_total` (synced vote and truncate
-//! writes).
+//! batches, one fsync each), `yaoshi_raft_log_appended_entries_total` (entries in them) and
+//! `yaoshi_raft_log_appended_commands_total` (KMS commands in those entries: a normal entry is a
+//! proposal batched by the leader's proposer), so entries and commands per fsync are their ratios;
+//! `yaoshi_raft_meta_syncs_total` (synced vote and truncate writes).
 
 use std::fmt::Debug;
 use std::ops::{Bound, RangeBounds};
@@ -166,10 +167,13 @@ impl RaftLogStorage<TypeConfig> for RocksLogStore {
     {
         let mut batch = WriteBatch::default();
         let cf = self.db.cf(CF_LOG);
-        let mut count = 0u64;
+        let (mut count, mut commands) = (0u64, 0u64);
         for entry in entries {
             batch.put_cf(cf, index_key(entry.log_id.index), encode(&entry));
             count += 1;
+            if let openraft::EntryPayload::Normal(proposal) = &entry.payload {
+                commands += proposal.commands.len() as u64;
+            }
         }
         // The synced write is the fsync that makes the entries durable; run it off the async
         // executor so a slow disk does not stall other tasks.
@@ -181,6 +185,7 @@ impl RaftLogStorage<TypeConfig> for RocksLogStore {
             Ok(()) => {
                 metrics::counter!("yaoshi_raft_log_append_syncs_total").increment(1);
                 metrics::counter!("yaoshi_raft_log_appended_entries_total").increment(count);
+                metrics::counter!("yaoshi_raft_log_appended_commands_total").increment(commands);
                 callback.log_io_completed(Ok(()));
                 Ok(())
             }
