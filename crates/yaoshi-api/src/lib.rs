@@ -14,7 +14,7 @@ mod context;
 mod params;
 mod render;
 mod server;
-mod signing_keys;
+mod unwrapped;
 
 pub use actions::ACTIONS;
 pub use clock::{Clock, SystemClock, TestClock};

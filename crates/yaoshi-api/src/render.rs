@@ -44,15 +44,19 @@ pub(crate) fn error(format: Format, request_id: &str, host_id: &str, err: &ApiEr
 }
 
 fn respond(format: Format, status: StatusCode, body: Map<String, Value>) -> Response {
-    let (content_type, text) = match format {
-        Format::Json => ("application/json;charset=utf-8", Value::Object(body).to_string()),
+    let (content_type, bytes) = match format {
+        // Straight into bytes (the same compact text as `Value::to_string`, without going through
+        // `fmt`); a map with string keys always serializes.
+        Format::Json => {
+            ("application/json;charset=utf-8", serde_json::to_vec(&body).unwrap_or_default())
+        }
         Format::Xml => {
             let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>");
             write_xml_element(&mut out, "KMS", &Value::Object(body));
-            ("text/xml;charset=utf-8", out)
+            ("text/xml;charset=utf-8", out.into_bytes())
         }
     };
-    let mut response = (status, text).into_response();
+    let mut response = (status, bytes).into_response();
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     response
 }
@@ -119,6 +123,27 @@ mod tests {
             out,
             "<KMS><Keys><Key><KeyId>a</KeyId></Key><Key><KeyId>b&amp;&lt;</KeyId></Key></Keys><TotalCount>2</TotalCount></KMS>"
         );
+    }
+
+    #[test]
+    fn json_body_is_the_compact_text() {
+        let mut fields = Map::new();
+        fields.insert("CiphertextBlob".into(), Value::String("a+/=\"\\<é".into()));
+        fields.insert("KeyId".into(), Value::String("k".into()));
+        let expected = {
+            let mut with_id = fields.clone();
+            with_id.insert("RequestId".into(), Value::String("r".into()));
+            Value::Object(with_id).to_string()
+        };
+        let response = success(Format::Json, "r", fields);
+        assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json;charset=utf-8");
+        let body = futures_body(response);
+        assert_eq!(body, expected.as_bytes());
+    }
+
+    fn futures_body(response: Response) -> Vec<u8> {
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        rt.block_on(axum::body::to_bytes(response.into_body(), usize::MAX)).unwrap().to_vec()
     }
 
     #[test]

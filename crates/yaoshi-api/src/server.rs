@@ -8,17 +8,19 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Method, Uri, header};
 use axum::response::Response;
 use axum::routing::{any, post};
-use yaoshi_crypto::DomainKey;
+use yaoshi_crypto::{DomainKey, KeyMaterial, SigningKey};
 use yaoshi_model::RegionId;
 use yaoshi_model::{ApiError, ErrorCode};
 use yaoshi_raft::RegionNode;
 use yaoshi_worker::{KeyCache, Replica};
+use zeroize::Zeroizing;
 
 use crate::auth::{NonceCache, authenticate};
 use crate::clock::{Clock, TestClock};
 use crate::context::RequestContext;
 use crate::params::Params;
 use crate::render::{self, Format};
+use crate::unwrapped::Unwrapped;
 
 /// The API version this surface implements.
 pub(crate) const API_VERSION: &str = "2016-01-20";
@@ -44,8 +46,12 @@ pub struct ApiState {
     /// The controllable clock of test mode, `None` in production.
     pub(crate) test_clock: Option<Arc<TestClock>>,
     pub(crate) nonces: NonceCache,
+    /// Unwrapped credential secrets, by wrapped secret.
+    pub(crate) secrets: Unwrapped<Zeroizing<String>>,
+    /// Unwrapped key material, by wrapped material.
+    pub(crate) materials: Unwrapped<KeyMaterial>,
     /// Parsed signing keys of AsymmetricSign, by wrapped material.
-    pub(crate) signing_keys: crate::signing_keys::SigningKeys,
+    pub(crate) signing_keys: Unwrapped<SigningKey>,
 }
 
 impl ApiState {
@@ -77,6 +83,8 @@ impl ApiState {
             clock,
             test_clock: None,
             nonces: NonceCache::default(),
+            secrets: Default::default(),
+            materials: Default::default(),
             signing_keys: Default::default(),
         })
     }
@@ -98,6 +106,28 @@ impl ApiState {
             clock,
             test_clock,
             nonces: NonceCache::default(),
+            secrets: Default::default(),
+            materials: Default::default(),
+            signing_keys: Default::default(),
+        })
+    }
+
+    /// The shared state of a data plane reading `replica` (as a worker does, without forwarding),
+    /// for tests of the handlers.
+    #[cfg(test)]
+    pub(crate) fn for_tests(replica: Arc<dyn Replica>, domain_key: DomainKey) -> Arc<ApiState> {
+        Arc::new(ApiState {
+            region: RegionId::new("cn-hangzhou"),
+            node: None,
+            replica,
+            worker: None,
+            forwarder: reqwest::Client::new(),
+            domain_key,
+            clock: Arc::new(crate::clock::SystemClock),
+            test_clock: None,
+            nonces: NonceCache::default(),
+            secrets: Default::default(),
+            materials: Default::default(),
             signing_keys: Default::default(),
         })
     }

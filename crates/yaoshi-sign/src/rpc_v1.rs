@@ -4,7 +4,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
 use crate::digest::hmac_sha1;
-use crate::percent_encode;
+use crate::percent::percent_encode_into;
 
 /// The parameter that carries the signature itself; it is never signed.
 const SIGNATURE_PARAM: &str = "Signature";
@@ -22,13 +22,24 @@ const SIGNATURE_PARAM: &str = "Signature";
 pub fn rpc_v1_string_to_sign(method: &str, params: &[(String, String)]) -> String {
     let mut sorted: Vec<&(String, String)> =
         params.iter().filter(|(name, _)| name != SIGNATURE_PARAM).collect();
-    sorted.sort();
-    let canonical = sorted
-        .iter()
-        .map(|(name, value)| format!("{}={}", percent_encode(name), percent_encode(value)))
-        .collect::<Vec<_>>()
-        .join("&");
-    format!("{method}&{}&{}", percent_encode("/"), percent_encode(&canonical))
+    // Equal pairs are identical, so an unstable sort gives the same order.
+    sorted.sort_unstable();
+    let len: usize = sorted.iter().map(|(name, value)| name.len() + value.len() + 6).sum();
+    let mut out = String::with_capacity(method.len() + 5 + len + len / 4);
+    out.push_str(method);
+    out.push_str("&%2F&");
+    // `percentEncode(canonicalQuery)` in one pass: the canonical query's `=` and `&` become `%3D`
+    // and `%26`, and each byte its own encoding turned into `%XX` becomes `%25XX`; unreserved
+    // bytes pass both encodings unchanged.
+    for (i, (name, value)) in sorted.iter().enumerate() {
+        if i > 0 {
+            out.push_str("%26");
+        }
+        percent_encode_into(&mut out, name, "%25");
+        out.push_str("%3D");
+        percent_encode_into(&mut out, value, "%25");
+    }
+    out
 }
 
 /// Returns `Base64(HMAC-SHA1(key = access_key_secret + "&", string_to_sign))`, the value of the

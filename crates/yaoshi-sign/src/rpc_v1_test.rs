@@ -87,3 +87,26 @@ fn names_sort_by_bytes_and_values_are_encoded_twice() {
 fn empty_parameter_list() {
     assert_eq!(rpc_v1_string_to_sign("GET", &[]), "GET&%2F&");
 }
+
+/// The one-pass StringToSign equals the definition written out: sort, encode each name and value,
+/// join, then encode the whole canonical query again.
+#[test]
+fn one_pass_equals_the_two_pass_definition() {
+    let cases = [
+        params(&[("Plaintext", "aGVsbG8gd29ybGQ+/w=="), ("KeyId", "alias/密钥 ~x")]),
+        params(&[("A", "%25%"), ("B", "😀é\u{0}\u{7f}"), ("C", ""), ("a", "a=b&c=d")]),
+        params(&[("K", "v"), ("Signature", "x"), ("K", "u"), ("EncryptionContext.k", "{\"a\":1}")]),
+    ];
+    for case in &cases {
+        let mut sorted: Vec<&(String, String)> =
+            case.iter().filter(|(name, _)| name != "Signature").collect();
+        sorted.sort();
+        let canonical = sorted
+            .iter()
+            .map(|(n, v)| format!("{}={}", crate::percent_encode(n), crate::percent_encode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let expected = format!("POST&%2F&{}", crate::percent_encode(&canonical));
+        assert_eq!(rpc_v1_string_to_sign("POST", case), expected);
+    }
+}

@@ -9,6 +9,8 @@
 //! ciphertext that does not decrypt (`InvalidParameter`); the version
 //! (`Forbidden.KeyVersionNotFound`).
 
+use std::sync::Arc;
+
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde_json::{Value, json};
@@ -34,7 +36,7 @@ pub(super) struct AsymmetricKey {
     /// The key type of the spec.
     pub(super) kind: KeyType,
     /// The version's private key material.
-    pub(super) material: KeyMaterial,
+    pub(super) material: Arc<KeyMaterial>,
 }
 
 impl AsymmetricKey {
@@ -131,9 +133,11 @@ pub(super) async fn asymmetric_sign(api: &ApiState, p: &Params) -> Result<Fields
     let (key, algorithm, digest) = signing_key(api, p).await?;
     let parsed = api
         .signing_keys
-        .get_or_parse(&key.version.wrapped_material, || {
-            SigningKey::from_material(key.kind, &key.material)
-        })
+        .get_or_make(
+            &KeyVersion::wrap_aad(&key.version.key_id, &key.version.version_id),
+            &key.version.wrapped_material,
+            || SigningKey::from_material(key.kind, &key.material),
+        )
         .map_err(|e| crypto_error(e, "Digest"))?;
     let signature = parsed.sign(algorithm, &digest).map_err(|e| crypto_error(e, "Digest"))?;
     let mut fields = key.fields();

@@ -1,5 +1,7 @@
 //! Data-plane actions on the local replica: Encrypt, Decrypt, ReEncrypt.
 
+use std::sync::Arc;
+
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde_json::{Value, json};
@@ -41,12 +43,17 @@ pub(super) fn require_usable(api: &ApiState, meta: &KeyMetadata) -> Result<(), A
     }
 }
 
+/// The version's material, unwrapped under the domain key (kept by wrapped material, see
+/// `unwrapped.rs`: the caller has already checked the key's state).
 pub(super) fn unwrap_material(
     api: &ApiState,
     version: &KeyVersion,
-) -> Result<KeyMaterial, ApiError> {
-    api.domain_key
-        .unwrap(&KeyVersion::wrap_aad(&version.key_id, &version.version_id), &version.wrapped_material)
+) -> Result<Arc<KeyMaterial>, ApiError> {
+    let aad = KeyVersion::wrap_aad(&version.key_id, &version.version_id);
+    api.materials
+        .get_or_make(&aad, &version.wrapped_material, || {
+            api.domain_key.unwrap(&aad, &version.wrapped_material)
+        })
         .map_err(|_| {
             tracing::error!(key_id = %version.key_id, "key material does not unwrap under the domain key");
             ApiError::new(ErrorCode::InternalFailure)
@@ -64,7 +71,7 @@ fn plaintext_len(plaintext: &str) -> usize {
 pub(super) async fn symmetric_primary(
     api: &ApiState,
     key_param: &str,
-) -> Result<(KeyMetadata, KeyVersion, KeyMaterial), ApiError> {
+) -> Result<(KeyMetadata, KeyVersion, Arc<KeyMaterial>), ApiError> {
     let meta = resolve_key(api, key_param).await?;
     require_usable(api, &meta)?;
     if meta.usage != KeyUsage::EncryptDecrypt || !meta.spec.is_symmetric() {

@@ -9,6 +9,9 @@ mod datakey;
 mod keys;
 mod tags;
 
+#[cfg(test)]
+mod data_plane_test;
+
 use std::sync::Arc;
 
 use serde_json::{Map, Value};

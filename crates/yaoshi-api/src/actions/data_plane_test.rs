@@ -1,0 +1,276 @@
+//! The data plane over a replica whose records change between requests: the caches of unwrapped
+//! material, parsed signing keys and credential secrets never serve a disabled or deleted key, a
+//! replaced version or a replaced credential.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use yaoshi_crypto::{DomainKey, KeyMaterial, KeyType, generate_key};
+use yaoshi_model::{
+    AccessKeyId, Alias, ApiError, Credential, ErrorCode, KeyId, KeyMetadata, KeyOrigin, KeySpec,
+    KeyState, KeyUsage, KeyVersion, KeyVersionId, ProtectionLevel,
+};
+use yaoshi_worker::{Replica, ReplicaError};
+
+use super::Fields;
+use crate::params::Params;
+use crate::server::ApiState;
+
+/// A replica the test edits between requests.
+#[derive(Debug, Default)]
+struct Records {
+    keys: Mutex<HashMap<String, KeyMetadata>>,
+    versions: Mutex<HashMap<(String, String), KeyVersion>>,
+    credentials: Mutex<HashMap<String, Credential>>,
+}
+
+impl Replica for Records {
+    fn key(&self, key_id: &str) -> Result<Option<KeyMetadata>, ReplicaError> {
+        Ok(self.keys.lock().unwrap().get(key_id).cloned())
+    }
+
+    fn key_version(
+        &self,
+        key_id: &KeyId,
+        version_id: &KeyVersionId,
+    ) -> Result<Option<KeyVersion>, ReplicaError> {
+        let id = (key_id.to_string(), version_id.to_string());
+        Ok(self.versions.lock().unwrap().get(&id).cloned())
+    }
+
+    fn alias(&self, _name: &str) -> Result<Option<Alias>, ReplicaError> {
+        Ok(None)
+    }
+
+    fn credential(&self, access_key_id: &str) -> Result<Option<Credential>, ReplicaError> {
+        Ok(self.credentials.lock().unwrap().get(access_key_id).cloned())
+    }
+
+    fn fresh(&self) -> bool {
+        true
+    }
+}
+
+struct Fixture {
+    records: Arc<Records>,
+    domain_key: DomainKey,
+    api: Arc<ApiState>,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        let records = Arc::new(Records::default());
+        let domain_key = DomainKey::generate();
+        let key_bytes = domain_key.to_hex();
+        let api = ApiState::for_tests(records.clone(), DomainKey::from_hex(&key_bytes).unwrap());
+        Fixture { records, domain_key, api }
+    }
+
+    /// Adds version `version` of `key` with fresh material and makes it primary (a rotation).
+    fn add_version(&self, key: &str, spec: KeySpec, usage: KeyUsage, version: &str) {
+        let kind = match spec {
+            KeySpec::Aes256 => KeyType::Aes256,
+            KeySpec::EcP256 => KeyType::EcP256,
+            _ => unreachable!("not used here"),
+        };
+        let (key_id, version_id) = (KeyId::new(key), KeyVersionId::new(version));
+        let material = generate_key(kind).unwrap();
+        let wrapped = self.domain_key.wrap(&KeyVersion::wrap_aad(&key_id, &version_id), &material);
+        self.records.versions.lock().unwrap().insert(
+            (key.to_string(), version.to_string()),
+            KeyVersion {
+                key_id: key_id.clone(),
+                version_id: version_id.clone(),
+                creation_ms: 0,
+                wrapped_material: wrapped,
+                material_digest: Vec::new(),
+            },
+        );
+        let mut keys = self.records.keys.lock().unwrap();
+        let meta = keys.entry(key.to_string()).or_insert_with(|| KeyMetadata {
+            key_id,
+            state: KeyState::Enabled,
+            spec,
+            usage,
+            origin: KeyOrigin::AliyunKms,
+            protection_level: ProtectionLevel::Software,
+            description: String::new(),
+            creation_ms: 0,
+            creator: "account".to_string(),
+            primary_version: version_id.clone(),
+            delete_ms: None,
+            deletion_protection: None,
+            rotation_interval_s: None,
+            last_rotation_ms: 0,
+            material_expire_ms: None,
+        });
+        meta.primary_version = version_id;
+    }
+
+    fn set_state(&self, key: &str, state: KeyState) {
+        self.records.keys.lock().unwrap().get_mut(key).unwrap().state = state;
+    }
+
+    fn set_credential(&self, id: &str, secret: &str) {
+        let access_key_id = AccessKeyId::new(id);
+        let wrapped = self.domain_key.wrap(
+            &Credential::wrap_aad(&access_key_id),
+            &KeyMaterial::from_bytes(secret.as_bytes()),
+        );
+        self.records.credentials.lock().unwrap().insert(
+            id.to_string(),
+            Credential {
+                access_key_id,
+                wrapped_secret: wrapped,
+                account_id: "account".to_string(),
+                creation_ms: 0,
+            },
+        );
+    }
+
+    async fn call(&self, action: &str, params: &[(&str, &str)]) -> Result<Fields, ApiError> {
+        let query: Vec<String> =
+            params.iter().map(|(k, v)| format!("{k}={}", yaoshi_sign::percent_encode(v))).collect();
+        let p = Params::parse(Some(&query.join("&")), None);
+        match action {
+            "Encrypt" => super::crypto::encrypt(&self.api, &p).await,
+            "Decrypt" => super::crypto::decrypt(&self.api, &p),
+            "AsymmetricSign" => super::asymmetric::asymmetric_sign(&self.api, &p).await,
+            _ => unreachable!("not used here"),
+        }
+    }
+}
+
+fn code(r: Result<Fields, ApiError>) -> ErrorCode {
+    r.expect_err("the request should fail").code
+}
+
+fn text<'a>(f: &'a Fields, name: &str) -> &'a str {
+    f[name].as_str().unwrap()
+}
+
+#[tokio::test]
+async fn cached_material_never_outlives_state_or_rotation() {
+    let fx = Fixture::new();
+    fx.add_version("k1", KeySpec::Aes256, KeyUsage::EncryptDecrypt, "v1");
+    let enc = |pt: &'static str| [("KeyId", "k1"), ("Plaintext", pt)];
+    let first = fx.call("Encrypt", &enc("aGVsbG8=")).await.unwrap();
+    assert_eq!(text(&first, "KeyVersionId"), "v1");
+    let blob_v1 = text(&first, "CiphertextBlob").to_string();
+    assert_eq!(fx.api.materials.len(), 1);
+
+    // Disabled and pending deletion keys are refused although their material is cached.
+    fx.set_state("k1", KeyState::Disabled);
+    assert_eq!(code(fx.call("Encrypt", &enc("aGVsbG8=")).await), ErrorCode::RejectedDisabled);
+    let dec = [("CiphertextBlob", blob_v1.as_str())];
+    assert_eq!(code(fx.call("Decrypt", &dec).await), ErrorCode::RejectedDisabled);
+    fx.set_state("k1", KeyState::PendingDeletion);
+    assert_eq!(
+        code(fx.call("Encrypt", &enc("aGVsbG8=")).await),
+        ErrorCode::RejectedPendingDeletion
+    );
+    fx.set_state("k1", KeyState::Enabled);
+    assert_eq!(text(&fx.call("Decrypt", &dec).await.unwrap(), "Plaintext"), "aGVsbG8=");
+
+    // A rotation seals under the new primary version at once; the old version still opens.
+    fx.add_version("k1", KeySpec::Aes256, KeyUsage::EncryptDecrypt, "v2");
+    let second = fx.call("Encrypt", &enc("d29ybGQ=")).await.unwrap();
+    assert_eq!(text(&second, "KeyVersionId"), "v2");
+    let blob_v2 = text(&second, "CiphertextBlob").to_string();
+    let dec2 = [("CiphertextBlob", blob_v2.as_str())];
+    assert_eq!(text(&fx.call("Decrypt", &dec2).await.unwrap(), "Plaintext"), "d29ybGQ=");
+    assert_eq!(text(&fx.call("Decrypt", &dec).await.unwrap(), "KeyVersionId"), "v1");
+
+    // A version whose material was replaced is unwrapped again: a blob of the old material no
+    // longer opens, a blob of the new one does.
+    fx.add_version("k1", KeySpec::Aes256, KeyUsage::EncryptDecrypt, "v1");
+    assert_eq!(code(fx.call("Decrypt", &dec).await), ErrorCode::InvalidParameter);
+    let third = fx.call("Encrypt", &enc("aGVsbG8=")).await.unwrap();
+    assert_eq!(text(&third, "KeyVersionId"), "v1");
+    let dec3 = [("CiphertextBlob", text(&third, "CiphertextBlob"))];
+    assert_eq!(text(&fx.call("Decrypt", &dec3).await.unwrap(), "Plaintext"), "aGVsbG8=");
+
+    // A deleted key is gone, cached material or not.
+    fx.records.keys.lock().unwrap().remove("k1");
+    assert_eq!(code(fx.call("Encrypt", &enc("aGVsbG8=")).await), ErrorCode::KeyNotFound);
+    assert_eq!(code(fx.call("Decrypt", &dec2).await), ErrorCode::KeyNotFound);
+}
+
+#[tokio::test]
+async fn cached_signing_keys_never_outlive_state_or_rotation() {
+    let fx = Fixture::new();
+    fx.add_version("s1", KeySpec::EcP256, KeyUsage::SignVerify, "v1");
+    let digest = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+    let sign = |version: &'static str| {
+        [
+            ("KeyId", "s1"),
+            ("KeyVersionId", version),
+            ("Algorithm", "ECDSA_SHA_256"),
+            ("Digest", digest),
+        ]
+    };
+    fx.call("AsymmetricSign", &sign("v1")).await.unwrap();
+    fx.call("AsymmetricSign", &sign("v1")).await.unwrap();
+    assert_eq!(fx.api.signing_keys.len(), 1);
+    fx.set_state("s1", KeyState::Disabled);
+    assert_eq!(code(fx.call("AsymmetricSign", &sign("v1")).await), ErrorCode::RejectedDisabled);
+    fx.set_state("s1", KeyState::Enabled);
+    fx.add_version("s1", KeySpec::EcP256, KeyUsage::SignVerify, "v2");
+    fx.call("AsymmetricSign", &sign("v2")).await.unwrap();
+    assert_eq!(fx.api.signing_keys.len(), 2);
+    fx.records.versions.lock().unwrap().remove(&("s1".to_string(), "v1".to_string()));
+    assert_eq!(code(fx.call("AsymmetricSign", &sign("v1")).await), ErrorCode::KeyVersionNotFound);
+    fx.records.keys.lock().unwrap().remove("s1");
+    assert_eq!(code(fx.call("AsymmetricSign", &sign("v2")).await), ErrorCode::KeyNotFound);
+}
+
+#[test]
+fn cached_secrets_never_outlive_the_credential() {
+    let fx = Fixture::new();
+    fx.set_credential("ak1", "secret-one");
+    let client = |secret: &str| yaoshi_client_like_sign("ak1", secret);
+    let ok = |pairs: Vec<(String, String)>| {
+        let query: Vec<String> =
+            pairs.iter().map(|(k, v)| format!("{k}={}", yaoshi_sign::percent_encode(v))).collect();
+        let p = Params::parse(Some(&query.join("&")), None);
+        crate::auth::authenticate(&fx.api, "POST", &Default::default(), &p, b"", now_ms())
+    };
+    assert!(ok(client("secret-one")).is_ok());
+    assert!(ok(client("secret-one")).is_ok());
+    assert_eq!(fx.api.secrets.len(), 1);
+    assert_eq!(ok(client("wrong")).unwrap_err().code, ErrorCode::SignatureDoesNotMatch);
+    // A replaced secret takes effect at once: the old one no longer signs.
+    fx.set_credential("ak1", "secret-two");
+    assert_eq!(ok(client("secret-one")).unwrap_err().code, ErrorCode::SignatureDoesNotMatch);
+    assert!(ok(client("secret-two")).is_ok());
+    // A removed credential is unknown, whatever was cached.
+    fx.records.credentials.lock().unwrap().remove("ak1");
+    assert_eq!(ok(client("secret-two")).unwrap_err().code, ErrorCode::InvalidAccessKeyIdNotFound);
+}
+
+fn now_ms() -> i64 {
+    use crate::clock::Clock;
+    crate::clock::SystemClock.now_ms()
+}
+
+/// An RPC v1 request signed with `secret`, as the classic SDK signs it (fresh nonce).
+fn yaoshi_client_like_sign(access_key_id: &str, secret: &str) -> Vec<(String, String)> {
+    let timestamp = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let mut pairs: Vec<(String, String)> = [
+        ("Action", "DescribeRegions"),
+        ("Version", "2016-01-20"),
+        ("AccessKeyId", access_key_id),
+        ("SignatureMethod", "HMAC-SHA1"),
+        ("SignatureVersion", "1.0"),
+        ("Timestamp", timestamp.as_str()),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    pairs.push(("SignatureNonce".to_string(), uuid::Uuid::new_v4().to_string()));
+    let sts = yaoshi_sign::rpc_v1_string_to_sign("POST", &pairs);
+    pairs.push(("Signature".to_string(), yaoshi_sign::rpc_v1_signature(secret, &sts)));
+    pairs
+}
