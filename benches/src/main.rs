@@ -1,8 +1,9 @@
 //! `yaoshi-bench`: Yaoshi's load generator and benchmark suites.
 //!
 //! - `yaoshi-bench load …` drives one action (signed per request exactly as the classic SDK signs:
-//!   HMAC-SHA1 RPC v1, fresh nonce and timestamp) or a plain URL, closed-loop with C keep-alive
-//!   connections for T seconds after a warm-up, and prints requests/s and latency percentiles.
+//!   HMAC-SHA1 RPC v1, fresh nonce and timestamp) or a plain URL with C keep-alive connections for
+//!   T seconds after a warm-up, closed-loop or (`--rate`) open-loop at a fixed rate, and prints
+//!   requests/s and latency percentiles.
 //! - `yaoshi-bench baseline …` serves a bare axum endpoint returning a JSON body of a given size.
 //! - `yaoshi-bench crypto-table` starts a node, a worker and the baseline as real processes,
 //!   measures the data plane through each, and rewrites its table in docs/BENCHMARKS.md.
@@ -32,7 +33,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Closed-loop load against one action or a plain URL; prints a JSON report.
+    /// Load against one action or a plain URL, closed-loop or at a fixed rate (`--rate`); prints a
+    /// JSON report.
     Load {
         /// `host:port` of a Yaoshi node or worker.
         #[arg(long, default_value = "127.0.0.1:8080")]
@@ -61,6 +63,11 @@ enum Command {
         /// Warm-up seconds before measuring.
         #[arg(long, default_value_t = 2.0)]
         warmup: f64,
+        /// Open loop: offer this many requests per second in total, on a constant-interval
+        /// schedule spread over the connections, latency counted from each request's scheduled
+        /// time. Without it, closed loop.
+        #[arg(long)]
+        rate: Option<f64>,
     },
     /// Serve a bare axum endpoint (`POST /` and `GET /`) answering a JSON body of the given size.
     Baseline {
@@ -137,6 +144,7 @@ fn main() -> anyhow::Result<()> {
             concurrency,
             seconds,
             warmup,
+            rate,
         } => {
             let target = match url {
                 Some(url) => load::Target::plain(&url),
@@ -155,12 +163,18 @@ fn main() -> anyhow::Result<()> {
                     load::Target::kms(client, &action, params)
                 }
             };
-            let report = rt.block_on(load::run(
-                target,
-                concurrency,
-                Duration::from_secs_f64(warmup),
-                Duration::from_secs_f64(seconds),
-            ));
+            if let Some(r) = rate {
+                anyhow::ensure!(r > 0.0 && r.is_finite(), "--rate {r}: expected a positive rate");
+            }
+            let settings = load::Settings {
+                rate,
+                ..load::Settings::closed(
+                    concurrency,
+                    Duration::from_secs_f64(warmup),
+                    Duration::from_secs_f64(seconds),
+                )
+            };
+            let report = rt.block_on(load::run(target, settings));
             println!("{}", report.to_json());
             Ok(())
         }
@@ -168,19 +182,19 @@ fn main() -> anyhow::Result<()> {
             rt.block_on(baseline::serve(&listen, body_bytes))
         }
         Command::CryptoTable { concurrency, seconds, warmup, out } => {
-            let settings = load::Settings {
+            let settings = load::Settings::closed(
                 concurrency,
-                warmup: Duration::from_secs_f64(warmup),
-                duration: Duration::from_secs_f64(seconds),
-            };
+                Duration::from_secs_f64(warmup),
+                Duration::from_secs_f64(seconds),
+            );
             rt.block_on(crypto_table::run(settings, &out))
         }
         Command::RaftTable { concurrency, seconds, warmup, keys, out } => {
-            let load = load::Settings {
+            let load = load::Settings::closed(
                 concurrency,
-                warmup: Duration::from_secs_f64(warmup),
-                duration: Duration::from_secs_f64(seconds),
-            };
+                Duration::from_secs_f64(warmup),
+                Duration::from_secs_f64(seconds),
+            );
             rt.block_on(raft_table::run(raft_table::RaftSettings { load, keys }, &out))
         }
         Command::MicroTable { criterion_dir, out } => micro_table::run(&criterion_dir, &out),

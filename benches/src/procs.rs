@@ -1,5 +1,5 @@
-//! Real processes for the suites: `yaoshi` nodes and workers and the baseline server, killed when
-//! dropped.
+//! Real processes for the suites: `yaoshi` nodes and workers, the baseline server and etcd
+//! members, killed when dropped.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
-/// A child process killed on drop; its output goes to a log file.
+/// A child process killed on drop; its output goes to a log file. Its pid is known, so its
+/// resident memory can be read from `/proc/<pid>/status`.
 pub(crate) struct Proc {
     child: Child,
 }
@@ -32,6 +33,28 @@ impl Proc {
             .with_context(|| format!("starting {}", exe.display()))?;
         Ok(Proc { child })
     }
+
+    /// The process id.
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Resident set size (`VmRSS`) in MiB, from `/proc/<pid>/status`.
+    pub(crate) fn rss_mib(&self) -> anyhow::Result<f64> {
+        let path = format!("/proc/{}/status", self.pid());
+        let status = std::fs::read_to_string(&path).with_context(|| format!("reading {path}"))?;
+        vm_rss_mib(&status).with_context(|| format!("VmRSS missing in {path}"))
+    }
+}
+
+/// The `VmRSS:` line of a `/proc/<pid>/status` text, in MiB.
+fn vm_rss_mib(status: &str) -> Option<f64> {
+    let kb = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse::<f64>().ok())?;
+    Some(kb / 1024.0)
 }
 
 impl Drop for Proc {
@@ -77,5 +100,34 @@ where
             }
             Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vm_rss_is_read_in_mib() {
+        let status = "Name:\tyaoshi\nVmPeak:\t  9000 kB\nVmRSS:\t  209920 kB\nThreads:\t7\n";
+        assert_eq!(vm_rss_mib(status), Some(205.0));
+        assert_eq!(vm_rss_mib("Name:\tx\n"), None);
+    }
+
+    /// A real child: its pid is live and its VmRSS is readable; it is killed on drop.
+    #[test]
+    fn spawned_process_reports_pid_and_rss() {
+        let log =
+            std::env::temp_dir().join(format!("yaoshi-bench-proc-{}.log", std::process::id()));
+        let p = Proc::spawn(Path::new("sleep"), &["30"], &[], &log).unwrap();
+        let pid = p.pid();
+        assert!(Path::new(&format!("/proc/{pid}")).exists());
+        let rss = p.rss_mib().unwrap();
+        assert!(rss > 0.0 && rss < 100.0, "{rss}");
+        drop(p);
+        // Killed and reaped: the pid is gone (or reused by an unrelated process, not `sleep`).
+        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+        assert_ne!(comm.trim(), "sleep");
+        let _ = std::fs::remove_file(&log);
     }
 }

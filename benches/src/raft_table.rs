@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -16,7 +16,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use yaoshi_client::Client;
 
 use crate::load::{Report, Settings, Target, run_with};
-use crate::procs::{free_port, sibling_exe, until_ok};
+use crate::procs::{Proc, free_port, sibling_exe, until_ok};
 
 const ACCESS_KEY_ID: &str = "LTAIbenchmark0001";
 const ACCESS_KEY_SECRET: &str = "bench-secret-not-for-production";
@@ -36,53 +36,13 @@ pub(crate) struct RaftSettings {
     pub(crate) keys: u64,
 }
 
-/// A child process killed on drop, whose pid is known (for `/proc/<pid>/status`).
-struct Running {
-    child: Child,
-}
-
-impl Running {
-    fn spawn(exe: &Path, args: &[&str], envs: &[(&str, &str)], log: &Path) -> anyhow::Result<Self> {
-        let out = std::fs::File::create(log)?;
-        let err = out.try_clone()?;
-        let child = Command::new(exe)
-            .args(args)
-            .envs(envs.iter().copied())
-            .stdin(Stdio::null())
-            .stdout(out)
-            .stderr(err)
-            .spawn()
-            .with_context(|| format!("starting {}", exe.display()))?;
-        Ok(Running { child })
-    }
-
-    /// Resident set size in MiB, from `/proc/<pid>/status`.
-    fn rss_mib(&self) -> anyhow::Result<f64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
-        let kb = status
-            .lines()
-            .find(|l| l.starts_with("VmRSS:"))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse::<f64>().ok())
-            .context("VmRSS missing")?;
-        Ok(kb / 1024.0)
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// One `yaoshi serve` node of a benchmark cluster.
 struct Node {
     http: String,
     config: PathBuf,
     log: PathBuf,
     region_dir: PathBuf,
-    proc: Option<Running>,
+    proc: Option<Proc>,
 }
 
 impl Node {
@@ -183,12 +143,8 @@ impl Cluster {
     fn spawn(&mut self, i: usize) -> anyhow::Result<()> {
         let node = &mut self.nodes[i];
         let config = node.config.display().to_string();
-        node.proc = Some(Running::spawn(
-            &self.yaoshi,
-            &["serve", "--config", &config],
-            &envs(),
-            &node.log,
-        )?);
+        node.proc =
+            Some(Proc::spawn(&self.yaoshi, &["serve", "--config", &config], &envs(), &node.log)?);
         Ok(())
     }
 
@@ -311,8 +267,9 @@ fn cell(r: &Report) -> (String, String) {
     (rps, format!("{:.2} / {:.2}", r.p50_ms, r.p99_ms))
 }
 
-/// The etcd result: puts per second with latencies, or why it did not run.
-type EtcdResult = Result<(Report, String), String>;
+/// The etcd result: the closed-loop puts, the open-loop puts at the requested rate, and the
+/// version; or why it did not run.
+type EtcdResult = Result<(Report, Option<Report>, String), String>;
 
 /// `etcd` on the PATH, installing Debian's `etcd-server` when missing and running as root.
 fn etcd_exe() -> Result<PathBuf, String> {
@@ -344,8 +301,8 @@ fn etcd_exe() -> Result<PathBuf, String> {
 }
 
 /// Three etcd members on loopback (fsync on, etcd's default), puts of a 300-byte value through
-/// the leader's HTTP/JSON gateway.
-async fn etcd_baseline(dir: &Path, settings: Settings) -> EtcdResult {
+/// the leader's HTTP/JSON gateway: closed loop, then open loop at `half_rate` when given.
+async fn etcd_baseline(dir: &Path, settings: Settings, half_rate: Option<f64>) -> EtcdResult {
     let exe = etcd_exe()?;
     let version = Command::new(&exe)
         .arg("--version")
@@ -389,9 +346,8 @@ async fn etcd_baseline(dir: &Path, settings: Settings) -> EtcdResult {
             "warn".into(),
         ];
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        members.push(
-            Running::spawn(&exe, &args, &[], &dir.join(format!("etcd{i}.log"))).map_err(err)?,
-        );
+        members
+            .push(Proc::spawn(&exe, &args, &[], &dir.join(format!("etcd{i}.log"))).map_err(err)?);
     }
     let http = reqwest::Client::new();
     let status = |port: u16| {
@@ -428,9 +384,17 @@ async fn etcd_baseline(dir: &Path, settings: Settings) -> EtcdResult {
     })
     .to_string();
     let url = format!("http://127.0.0.1:{leader}/v3/kv/put");
-    let report = run_with(Arc::new(Target::post_json(&url, body)), settings).await;
+    let target = Arc::new(Target::post_json(&url, body));
+    let report = run_with(target.clone(), settings).await;
+    let half = match half_rate {
+        Some(rate) => {
+            eprintln!("etcd put, {rate:.0}/s open loop…");
+            Some(run_with(target, settings.at_rate(rate)).await)
+        }
+        None => None,
+    };
     drop(members);
-    Ok((report, version))
+    Ok((report, half, version))
 }
 
 /// The replay measurement's results.
@@ -519,6 +483,7 @@ pub(crate) async fn run(settings: RaftSettings, out: &Path) -> anyhow::Result<()
 
     // 1. Many clients, one node and three nodes.
     let (mut one_node_rps, mut three_node_rps) = (0.0, 0.0);
+    let mut half_create: Option<(Report, f64)> = None;
     for n in [1usize, 3] {
         eprintln!("CreateKey, {n} node(s), {} clients…", load.concurrency);
         let cluster = Cluster::start(&dir.join(format!("c{n}")), n, 5000)?;
@@ -526,7 +491,7 @@ pub(crate) async fn run(settings: RaftSettings, out: &Path) -> anyhow::Result<()
         let (r, per_sync) = create_keys(&cluster.nodes[leader], load).await?;
         if n == 1 {
             one_node_rps = r.rps;
-        } else {
+        } else if r.errors == 0 {
             three_node_rps = r.rps;
         }
         let (rps, lat) = cell(&r);
@@ -546,16 +511,54 @@ pub(crate) async fn run(settings: RaftSettings, out: &Path) -> anyhow::Result<()
                 rows,
                 "| CreateKey, 3 nodes, to the leader (commit latency) | 1 | {rps} | {lat} | {per_sync:.2} |"
             );
+            // 3. Half of the maximum, open loop, on the same cluster.
+            if three_node_rps >= 2.0 {
+                let rate = three_node_rps / 2.0;
+                eprintln!("CreateKey, 3 nodes, {rate:.0}/s open loop…");
+                half_create = Some(create_keys(&cluster.nodes[leader], load.at_rate(rate)).await?);
+            }
         }
     }
 
-    // 3. etcd baseline.
+    // 4. etcd baseline, closed loop and at the rate CreateKey was offered.
     eprintln!("etcd baseline…");
     let etcd_dir = dir.join("etcd");
     std::fs::create_dir_all(&etcd_dir)?;
-    let etcd = etcd_baseline(&etcd_dir, load).await;
+    let half_rate = half_create.as_ref().and_then(|(r, _)| r.offered_rps);
+    let etcd = etcd_baseline(&etcd_dir, load, half_rate).await;
+    let half = match (&half_create, &etcd) {
+        (Some((create, per_sync)), Ok((_, Some(put), version))) => format!(
+            "{}\n\nLog entries per fsync during the CreateKey run: {per_sync:.2}. etcd: {version}.",
+            crate::crypto_table::half_load_row(
+                &format!(
+                    "CreateKey, 3 nodes, to the leader ÷ etcd put {ETCD_VALUE_BYTES} B, 3 members"
+                ),
+                three_node_rps,
+                create.offered_rps.unwrap_or(0.0),
+                create,
+                put,
+            )
+        ),
+        (None, _) => {
+            "| CreateKey, 3 nodes | — | not run: the closed loop failed | | | | | | |".into()
+        }
+        (Some((create, _)), Ok((_, None, _))) => format!(
+            "| CreateKey, 3 nodes, to the leader | {three_node_rps:.0} | {:.0} | {:.0}{} | {} | etcd not offered the rate | | | |",
+            create.offered_rps.unwrap_or(0.0),
+            create.rps,
+            create.problems(),
+            crate::crypto_table::percentiles(create),
+        ),
+        (Some((create, _)), Err(why)) => format!(
+            "| CreateKey, 3 nodes, to the leader | {three_node_rps:.0} | {:.0} | {:.0}{} | {} | etcd not run: {why} | | | |",
+            create.offered_rps.unwrap_or(0.0),
+            create.rps,
+            create.problems(),
+            crate::crypto_table::percentiles(create),
+        ),
+    };
     let etcd_line = match &etcd {
-        Ok((r, version)) => {
+        Ok((r, _, version)) => {
             let (rps, lat) = cell(r);
             let _ = writeln!(
                 rows,
@@ -573,7 +576,7 @@ pub(crate) async fn run(settings: RaftSettings, out: &Path) -> anyhow::Result<()
         }
     };
 
-    // 4. RSS with many keys, 5. whole-log replay.
+    // 5. RSS with many keys, 6. whole-log replay.
     eprintln!("creating {} keys on one node…", settings.keys);
     let mut cluster = Cluster::start(&dir.join("big"), 1, 1_000_000_000)?;
     cluster.ready().await?;
@@ -639,10 +642,19 @@ pub(crate) async fn run(settings: RaftSettings, out: &Path) -> anyhow::Result<()
          (`GET /metrics`). {etcd_line}\n\n\
          | Scenario | Clients | req/s | p50 / p99 ms | Log entries per fsync |\n\
          |---|---|---|---|---|\n{rows}\n\
+         **p99 at half of maximum load** (goal: ≤ baseline p99 + 1 ms). CreateKey on the 3-node \
+         cluster is offered open-loop at 50% of its closed-loop maximum above, and the etcd \
+         cluster the same absolute rate of puts: one schedule of evenly spaced send times spread \
+         over the {c} connections, {w:.0} s warm-up, {d:.0} s measured; latency runs from each \
+         request's scheduled send time, so a request queued behind a slow answer counts its wait \
+         (no coordinated omission).\n\n\
+         | Writes | Closed-loop max req/s | Offered req/s | CreateKey achieved req/s | CreateKey p50 / p99 / p99.9 ms | etcd achieved req/s | etcd p50 / p99 / p99.9 ms | p99 − etcd p99 | Goal ≤ 1 ms |\n\
+         |---|---|---|---|---|---|---|---|---|\n{half}\n\n\
          | Memory and replay | |\n|---|---|\n{more}{END}",
         machine = crate::crypto_table::machine(),
         w = load.warmup.as_secs_f64(),
         d = load.duration.as_secs_f64(),
+        c = load.concurrency,
     );
     crate::crypto_table::write_between(out, BEGIN, END, &table)?;
     println!("{table}");
