@@ -110,7 +110,8 @@ enum Command {
     /// store's counters), single-client commit latency, a 3-member etcd baseline, memory with
     /// many keys and the whole-log replay at startup, and rewrite the Raft table in
     /// docs/BENCHMARKS.md. Needs `yaoshi` next to this binary and, for the replay,
-    /// `examples/drop_state` (`cargo build --release -p yaoshi-store --example drop_state`).
+    /// `examples/drop_state` (build everything with `cargo build --release -p yaoshi -p yaoshi-bench
+    /// -p yaoshi-store --bins --example drop_state`, one invocation, as `benches/run-all` does).
     RaftTable {
         /// Concurrent keep-alive connections of the throughput runs.
         #[arg(short = 'c', long, default_value_t = 64)]

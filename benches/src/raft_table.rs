@@ -453,7 +453,7 @@ async fn replay(cluster: &mut Cluster) -> anyhow::Result<Replay> {
         .join(format!("drop_state{}", std::env::consts::EXE_SUFFIX));
     anyhow::ensure!(
         drop_state.exists(),
-        "{} missing: build it with `cargo build --release -p yaoshi-store --example drop_state`",
+        "{} missing: build it with `cargo build --release -p yaoshi -p yaoshi-bench -p yaoshi-store --bins --example drop_state` (one invocation, as benches/run-all does, so RocksDB is not compiled twice)",
         drop_state.display()
     );
     cluster.nodes[0].proc = None;
@@ -625,6 +625,7 @@ pub(crate) async fn run(settings: RaftSettings, out: &Path) -> anyhow::Result<()
             );
         }
         Err(e) => {
+            eprintln!("replay not measured: {e:#}");
             let _ = writeln!(more, "| Replay | not measured: {e:#} |");
         }
     }
