@@ -217,7 +217,6 @@ async fn handle(
     let request_id = uuid::Uuid::new_v4().to_string();
     let params = Params::parse(uri.query(), is_form(&headers, &body).then_some(&body[..]));
     let format = Format::from_param(params.get("Format"));
-    let host = host_id(&api, &headers);
     if let Some(cache) = &api.worker {
         let data_plane = params
             .get("Action")
@@ -228,7 +227,7 @@ async fn handle(
         }
         if !cache.fresh() {
             let err = ApiError::new(ErrorCode::ServiceUnavailableTemporary);
-            return render::error(format, &request_id, &host, &err);
+            return render::error(format, &request_id, &host_id(&api, &headers), &err);
         }
     }
     match process(&api, &request_id, &method, &headers, &params, &body).await {
@@ -239,7 +238,7 @@ async fn handle(
             } else {
                 tracing::debug!(request_id, code = err.code.as_str(), "request rejected");
             }
-            render::error(format, &request_id, &host, &err)
+            render::error(format, &request_id, &host_id(&api, &headers), &err)
         }
     }
 }
