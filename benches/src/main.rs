@@ -125,6 +125,10 @@ enum Command {
         /// Keys created for the memory and replay measurements.
         #[arg(long, default_value_t = 100_000)]
         keys: u64,
+        /// Openraft's `snapshot_logs_since_last` for the 1- and 3-node throughput clusters (a
+        /// snapshot every that many log entries; the memory and replay node never snapshots).
+        #[arg(long, default_value_t = 5000)]
+        snapshot_logs_since_last: u64,
         /// The Markdown file whose table is rewritten.
         #[arg(long, default_value = "docs/BENCHMARKS.md")]
         out: std::path::PathBuf,
@@ -190,13 +194,23 @@ fn main() -> anyhow::Result<()> {
             );
             rt.block_on(crypto_table::run(settings, &out))
         }
-        Command::RaftTable { concurrency, seconds, warmup, keys, out } => {
+        Command::RaftTable {
+            concurrency,
+            seconds,
+            warmup,
+            keys,
+            snapshot_logs_since_last,
+            out,
+        } => {
             let load = load::Settings::closed(
                 concurrency,
                 Duration::from_secs_f64(warmup),
                 Duration::from_secs_f64(seconds),
             );
-            rt.block_on(raft_table::run(raft_table::RaftSettings { load, keys }, &out))
+            rt.block_on(raft_table::run(
+                raft_table::RaftSettings { load, keys, snapshot_logs_since_last },
+                &out,
+            ))
         }
         Command::MicroTable { criterion_dir, out } => micro_table::run(&criterion_dir, &out),
     }
