@@ -31,6 +31,22 @@ pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     }
 }
 
+/// Writes what [`encode`] returns for `value` to `out`, without building it in memory (for
+/// snapshots, which hold the whole state).
+///
+/// # Errors
+///
+/// Fails when `out` fails.
+pub(crate) fn encode_to<W: std::io::Write, T: Serialize>(
+    out: &mut W,
+    value: &T,
+) -> std::io::Result<()> {
+    out.write_all(&[FORMAT_V1])?;
+    bincode::serde::encode_into_std_write(value, out, bincode::config::standard())
+        .map(|_| ())
+        .map_err(std::io::Error::other)
+}
+
 /// Decodes a value written by [`encode`].
 ///
 /// # Errors

@@ -110,6 +110,11 @@ async fn snapshots_built_during_apply_equal_the_replay_up_to_their_index() {
         tokio::task::yield_now().await;
     }
     let snaps = building.await.unwrap();
+    // The last snapshot built is the persisted current one, byte for byte (it is streamed to disk).
+    let current = live.get_current_snapshot().await.unwrap().expect("current snapshot");
+    let (last_meta, last_data) = snaps.last().unwrap();
+    assert_eq!(&current.meta, last_meta);
+    assert!(current.snapshot.into_inner() == *last_data, "persisted snapshot differs");
     let points: BTreeSet<Option<u64>> =
         snaps.iter().map(|(m, _)| m.last_log_id.map(|l| l.index)).collect();
     assert!(points.len() >= 3, "snapshots did not interleave with apply: {points:?}");

@@ -71,11 +71,17 @@ fn row(status: &str, id: u64) -> String {
 }
 
 /// Waits until `node` reports the given voters (in the status header).
+/// Waits until `node`'s status shows exactly `voters` (e.g. `[2, 3, 4]`) and a leader among them
+/// (a removed leader steps down only after the change commits, so the election may still run).
 fn wait_voters(node: &str, voters: &str) -> String {
     let deadline = Instant::now() + Duration::from_secs(30);
+    let ids: Vec<&str> = voters.trim_matches(['[', ']']).split(", ").collect();
     loop {
         let s = cli(node, &["status"]);
-        if s.lines().next().is_some_and(|h| h.contains(&format!("voters {voters}"))) {
+        if s.lines().next().is_some_and(|h| {
+            h.contains(&format!("voters {voters}"))
+                && ids.iter().any(|id| h.contains(&format!("leader {id},")))
+        }) {
             return s;
         }
         assert!(Instant::now() < deadline, "voters never became {voters}:\n{s}");
