@@ -126,8 +126,9 @@ enum Command {
         #[arg(long, default_value_t = 100_000)]
         keys: u64,
         /// Openraft's `snapshot_logs_since_last` for the 1- and 3-node throughput clusters (a
-        /// snapshot every that many log entries; the memory and replay node never snapshots).
-        #[arg(long, default_value_t = 5000)]
+        /// snapshot every that many log entries, the node's default; the memory and replay node
+        /// never snapshots).
+        #[arg(long, default_value_t = 50_000)]
         snapshot_logs_since_last: u64,
         /// The Markdown file whose table is rewritten.
         #[arg(long, default_value = "docs/BENCHMARKS.md")]

@@ -28,6 +28,27 @@ struct SnapshotData {
     families: Vec<(String, Rows)>,
 }
 
+/// [`SnapshotData`] as it is encoded: the same bincode bytes, with every key and value written in
+/// one call (`serialize_bytes`) rather than one call per byte.
+#[derive(Serialize)]
+struct SnapshotDataOut<'a> {
+    families: Vec<(&'a str, RowsAsBytes<'a>)>,
+}
+
+/// Rows serialized as a sequence of `(key, value)` byte strings.
+struct RowsAsBytes<'a>(&'a Rows);
+
+impl Serialize for RowsAsBytes<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
+        for (key, value) in self.0 {
+            seq.serialize_element(&(AsBytes(key), AsBytes(value)))?;
+        }
+        seq.end()
+    }
+}
+
 fn snapshot_path(db: &RegionDb) -> PathBuf {
     db.dir.join("snapshot")
 }
@@ -70,7 +91,10 @@ pub(crate) fn build(db: &RegionDb) -> StorageResult<Snapshot<TypeConfig>> {
     };
     let meta = SnapshotMeta { last_log_id, last_membership, snapshot_id };
     let read = started.elapsed();
-    let data = encode(&SnapshotData { families });
+    let data = encode(&SnapshotDataOut {
+        families: families.iter().map(|(name, rows)| (name.as_str(), RowsAsBytes(rows))).collect(),
+    });
+    drop(families);
     let encoded = started.elapsed();
     persist(db, &meta, &data)?;
     tracing::info!(
@@ -98,12 +122,22 @@ fn persist(
     // whole file at the end would queue the Raft log's WAL syncs behind flushing it all, a stall
     // of every write for as long as that takes (`tests/snapshot_consistency.rs` reads it back).
     let mut out = std::io::BufWriter::with_capacity(1 << 20, SyncEvery { file, unsynced: 0 });
-    encode_to(&mut out, &(meta, data)).map_err(write_err)?;
+    encode_to(&mut out, &(meta, AsBytes(data))).map_err(write_err)?;
     let file = out.into_inner().map_err(|e| write_err(e.into_error()))?.file;
     file.sync_all().map_err(write_err)?;
     std::fs::rename(&tmp, dir.join("current")).map_err(write_err)?;
     std::fs::File::open(&dir).and_then(|d| d.sync_all()).map_err(write_err)?;
     Ok(())
+}
+
+/// A byte slice serialized with `serialize_bytes`: the same bincode bytes as a `Vec<u8>` (a length,
+/// then the bytes) written in one call instead of one call per byte.
+struct AsBytes<'a>(&'a [u8]);
+
+impl Serialize for AsBytes<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_bytes(self.0)
+    }
 }
 
 /// Bytes written to a snapshot file between two data syncs.
