@@ -32,6 +32,9 @@ struct Scenario {
     raw_sign: Option<(KeyType, SignAlgorithm)>,
     /// Also measured open-loop at half of its closed-loop maximum through the node.
     half_load: bool,
+    /// Compared with the bare axum baseline whose body is as large as Encrypt 1 KiB's response
+    /// (the others: as large as Encrypt 32 B's).
+    large_body: bool,
 }
 
 /// Calls `action` and returns the body, failing on any non-200.
@@ -149,6 +152,8 @@ pub(crate) async fn run(settings: Settings, out: &Path) -> anyhow::Result<()> {
     let enc = must(&node, "Encrypt", &[("KeyId", &aes), ("Plaintext", &plaintext)]).await?;
     let blob = field(&enc, &["CiphertextBlob"])?;
     let encrypt_response_bytes = enc.to_string().len();
+    let enc_1k = must(&node, "Encrypt", &[("KeyId", &aes), ("Plaintext", &plaintext_1k)]).await?;
+    let encrypt_1k_response_bytes = enc_1k.to_string().len();
 
     let mut scenarios = vec![
         Scenario {
@@ -157,6 +162,7 @@ pub(crate) async fn run(settings: Settings, out: &Path) -> anyhow::Result<()> {
             params: vec![("KeyId".into(), aes.clone()), ("Plaintext".into(), plaintext.clone())],
             raw_sign: None,
             half_load: true,
+            large_body: false,
         },
         Scenario {
             name: "Encrypt 1 KiB (AES-256)".into(),
@@ -164,6 +170,7 @@ pub(crate) async fn run(settings: Settings, out: &Path) -> anyhow::Result<()> {
             params: vec![("KeyId".into(), aes.clone()), ("Plaintext".into(), plaintext_1k)],
             raw_sign: None,
             half_load: false,
+            large_body: true,
         },
         Scenario {
             name: "Decrypt (AES-256)".into(),
@@ -171,6 +178,7 @@ pub(crate) async fn run(settings: Settings, out: &Path) -> anyhow::Result<()> {
             params: vec![("CiphertextBlob".into(), blob)],
             raw_sign: None,
             half_load: true,
+            large_body: false,
         },
         Scenario {
             name: "GenerateDataKey (AES_256)".into(),
@@ -178,6 +186,7 @@ pub(crate) async fn run(settings: Settings, out: &Path) -> anyhow::Result<()> {
             params: vec![("KeyId".into(), aes.clone())],
             raw_sign: None,
             half_load: false,
+            large_body: false,
         },
     ];
     for (spec, alg, kind) in [
@@ -198,6 +207,7 @@ pub(crate) async fn run(settings: Settings, out: &Path) -> anyhow::Result<()> {
             ],
             raw_sign: Some((kind, alg)),
             half_load: spec == "EC_P256",
+            large_body: false,
         });
     }
 
@@ -248,6 +258,23 @@ pub(crate) async fn run(settings: Settings, out: &Path) -> anyhow::Result<()> {
     .await?;
     eprintln!("bare axum baseline ({body_bytes} B body)…");
     let baseline = run_with(Arc::new(Target::plain(&base_url)), settings).await;
+    // A second bare axum endpoint, its body as large as Encrypt 1 KiB's response.
+    let base_1k_addr = format!("127.0.0.1:{}", free_port()?);
+    let body_1k_bytes = encrypt_1k_response_bytes.to_string();
+    let _baseline_1k = Proc::spawn(
+        &me,
+        &["baseline", "--listen", &base_1k_addr, "--body-bytes", &body_1k_bytes],
+        &[],
+        &dir.join("baseline-1k.log"),
+    )?;
+    let base_1k_url = format!("http://{base_1k_addr}/");
+    until_ok("baseline ready", Duration::from_secs(10), || {
+        let (probe, url) = (probe.clone(), base_1k_url.clone());
+        async move { Ok(probe.get(url).send().await?.error_for_status()?) }
+    })
+    .await?;
+    eprintln!("bare axum baseline ({body_1k_bytes} B body)…");
+    let baseline_1k = run_with(Arc::new(Target::plain(&base_1k_url)), settings).await;
 
     let mut rows = String::new();
     // The closed-loop maximum through the node, per scenario, for the half-load table.
@@ -268,6 +295,7 @@ pub(crate) async fn run(settings: Settings, out: &Path) -> anyhow::Result<()> {
                 .await??;
                 ("raw signing (parsed key), all cores, in-process".to_string(), rate)
             }
+            None if s.large_body => (format!("bare axum, {body_1k_bytes} B JSON"), baseline_1k.rps),
             None => (format!("bare axum, {body_bytes} B JSON"), baseline.rps),
         };
         node_max.push(if via_node.errors == 0 { via_node.rps } else { 0.0 });
@@ -342,8 +370,9 @@ pub(crate) async fn run(settings: Settings, out: &Path) -> anyhow::Result<()> {
         "{BEGIN}\n\
          Measured {date} on {machine}; node, worker, baseline and load generator share the machine.\n\
          Closed loop, {c} keep-alive connections, {w:.0} s warm-up, {d:.0} s measured per cell; every request \
-         signed with HMAC-SHA1 (fresh nonce and timestamp). Bare axum baseline: {brps:.0} req/s, p50/p99 \
-         {bp50:.2}/{bp99:.2} ms.\n\n\
+         signed with HMAC-SHA1 (fresh nonce and timestamp). Bare axum baseline ({body_bytes} B body, as \
+         large as Encrypt 32 B's response): {brps:.0} req/s, p50/p99 {bp50:.2}/{bp99:.2} ms; with a \
+         {body_1k_bytes} B body (Encrypt 1 KiB's response, the baseline of that row): {brps_1k:.0} req/s.\n\n\
          | Scenario | Node req/s | Node p50 / p99 ms | Worker req/s | Worker p50 / p99 ms | Baseline req/s | Node ÷ baseline |\n\
          |---|---|---|---|---|---|---|\n{rows}\n\
          Encrypt 32 B through 0, 1 and 2 workers in front of the node ({c} connections split evenly; \
@@ -367,6 +396,7 @@ pub(crate) async fn run(settings: Settings, out: &Path) -> anyhow::Result<()> {
         brps = baseline.rps,
         bp50 = baseline.p50_ms,
         bp99 = baseline.p99_ms,
+        brps_1k = baseline_1k.rps,
     );
     write_table(out, &table)?;
     println!("{table}");
