@@ -37,8 +37,28 @@ struct Scenario {
     large_body: bool,
 }
 
+/// Starts `yaoshi-bench baseline` (this executable) on `addr` with a `body_bytes` JSON body and
+/// waits until it answers; returns the process and its URL.
+async fn spawn_baseline(
+    addr: &str,
+    body_bytes: &str,
+    log: &Path,
+) -> anyhow::Result<(Proc, String)> {
+    let me = std::env::current_exe()?;
+    let proc =
+        Proc::spawn(&me, &["baseline", "--listen", addr, "--body-bytes", body_bytes], &[], log)?;
+    let url = format!("http://{addr}/");
+    let probe = reqwest::Client::new();
+    until_ok("baseline ready", Duration::from_secs(10), || {
+        let (probe, url) = (probe.clone(), url.clone());
+        async move { Ok(probe.get(url).send().await?.error_for_status()?) }
+    })
+    .await?;
+    Ok((proc, url))
+}
+
 /// Calls `action` and returns the body, failing on any non-200.
-async fn must(
+pub(crate) async fn must(
     c: &Client,
     action: &str,
     params: &[(&str, &str)],
@@ -240,38 +260,19 @@ pub(crate) async fn run(settings: Settings, out: &Path) -> anyhow::Result<()> {
         .with_context(|| format!("see {}", dir.join(name).display()))?;
     }
 
-    let me = std::env::current_exe()?;
     let base_addr = format!("127.0.0.1:{base_http}");
     let body_bytes = encrypt_response_bytes.to_string();
-    let _baseline = Proc::spawn(
-        &me,
-        &["baseline", "--listen", &base_addr, "--body-bytes", &body_bytes],
-        &[],
-        &dir.join("baseline.log"),
-    )?;
-    let base_url = format!("http://{base_addr}/");
-    let probe = reqwest::Client::new();
-    until_ok("baseline ready", Duration::from_secs(10), || {
-        let (probe, url) = (probe.clone(), base_url.clone());
-        async move { Ok(probe.get(url).send().await?.error_for_status()?) }
-    })
-    .await?;
+    let (_baseline, base_url) =
+        spawn_baseline(&base_addr, &body_bytes, &dir.join("baseline.log")).await?;
     eprintln!("bare axum baseline ({body_bytes} B body)…");
     let baseline = run_with(Arc::new(Target::plain(&base_url)), settings).await;
     // A second bare axum endpoint, its body as large as Encrypt 1 KiB's response.
-    let base_1k_addr = format!("127.0.0.1:{}", free_port()?);
     let body_1k_bytes = encrypt_1k_response_bytes.to_string();
-    let _baseline_1k = Proc::spawn(
-        &me,
-        &["baseline", "--listen", &base_1k_addr, "--body-bytes", &body_1k_bytes],
-        &[],
+    let (_baseline_1k, base_1k_url) = spawn_baseline(
+        &format!("127.0.0.1:{}", free_port()?),
+        &body_1k_bytes,
         &dir.join("baseline-1k.log"),
-    )?;
-    let base_1k_url = format!("http://{base_1k_addr}/");
-    until_ok("baseline ready", Duration::from_secs(10), || {
-        let (probe, url) = (probe.clone(), base_1k_url.clone());
-        async move { Ok(probe.get(url).send().await?.error_for_status()?) }
-    })
+    )
     .await?;
     eprintln!("bare axum baseline ({body_1k_bytes} B body)…");
     let baseline_1k = run_with(Arc::new(Target::plain(&base_1k_url)), settings).await;

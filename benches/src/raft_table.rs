@@ -16,6 +16,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use yaoshi_client::Client;
 
+use crate::crypto_table::must;
 use crate::load::{Report, Settings, Target, run_with};
 use crate::procs::{Proc, free_port, sibling_exe, until_ok};
 
@@ -183,17 +184,6 @@ fn reported_leader(log: &Path) -> Option<usize> {
     let rest = &line[line.find(" leader=")? + 8..];
     let id: usize = rest.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()?;
     id.checked_sub(1)
-}
-
-/// Calls `action` and returns the body, failing on any non-200.
-async fn must(
-    c: &Client,
-    action: &str,
-    params: &[(&str, &str)],
-) -> anyhow::Result<serde_json::Value> {
-    let r = c.call(action, params).await?;
-    anyhow::ensure!(r.status == 200, "{action}: HTTP {} {:?}", r.status, r.body);
-    Ok(r.body)
 }
 
 /// The counters a node exports at `GET /metrics`.

@@ -92,6 +92,9 @@ impl RocksStateMachine {
                     _ => 0,
                 };
                 let count = proposal.commands.len();
+                // The audit chain's head, read once and carried from command to command.
+                let (_, mut prev_hash): ((u64, u32), [u8; 32]) =
+                    self.read_meta(META_AUDIT_HEAD)?.unwrap_or(((0, 0), [0; 32]));
                 for (position, env) in proposal.commands.into_iter().enumerate() {
                     if position < done {
                         responses.push(Ok(CommandOutput::NoOp));
@@ -100,7 +103,7 @@ impl RocksStateMachine {
                     let mut batch = WriteBatch::default();
                     let position = u32::try_from(position).unwrap_or(u32::MAX);
                     let (response, changed) =
-                        self.apply_command(&mut batch, log_id, position, &env)?;
+                        self.apply_command(&mut batch, log_id, position, &env, &mut prev_hash)?;
                     batch.put_cf(meta_cf, META_APPLYING, encode(&(log_id.index, position + 1)));
                     changes.extend(changed);
                     responses.push(response);
@@ -122,22 +125,21 @@ impl RocksStateMachine {
         Ok(responses)
     }
 
-    /// Puts one command's effects and its audit event into `batch`; returns its response and the
-    /// changes to announce on the feed.
+    /// Puts one command's effects and its audit event (chained to `prev_hash`, which becomes the
+    /// event's hash) into `batch`; returns its response and the changes to announce on the feed.
     fn apply_command(
         &self,
         batch: &mut WriteBatch,
         log_id: LogId<NodeId>,
         position: u32,
         env: &CommandEnvelope,
+        prev_hash: &mut [u8; 32],
     ) -> StorageResult<(CommandResponse, Vec<crate::feed::Change>)> {
         let applied =
             apply_command(&self.db, batch, env).map_err(|e| StorageIOError::apply(log_id, &e))?;
         let changes =
             if applied.duplicate { Vec::new() } else { crate::feed::changes_of(&env.command) };
         let response = applied.response;
-        let (_, prev_hash): ((u64, u32), [u8; 32]) =
-            self.read_meta(META_AUDIT_HEAD)?.unwrap_or(((0, 0), [0; 32]));
         let event = AuditEvent {
             log_index: log_id.index,
             position,
@@ -155,7 +157,7 @@ impl RocksStateMachine {
                 Ok(_) => None,
             },
             at_ms: env.meta.at_ms,
-            prev_hash,
+            prev_hash: *prev_hash,
         };
         let encoded = encode(&event);
         let hash: [u8; 32] = Sha256::digest(&encoded).into();
@@ -164,6 +166,7 @@ impl RocksStateMachine {
         batch.put_cf(self.db.cf(CF_AUDIT), key, encoded);
         let meta_cf = self.db.cf(CF_SM_META);
         batch.put_cf(meta_cf, META_AUDIT_HEAD, encode(&((log_id.index, position), hash)));
+        *prev_hash = hash;
         Ok((response, changes))
     }
 
