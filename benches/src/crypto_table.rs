@@ -13,9 +13,9 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use yaoshi_client::Client;
 use yaoshi_crypto::{KeyType, SignAlgorithm, SigningKey, generate_key};
+use yaoshi_testkit::{Launcher, Process, create_key, free_addr, free_port, sibling_exe, until_ok};
 
 use crate::load::{Report, Settings, Target, run_with};
-use crate::procs::{Proc, free_port, sibling_exe, until_ok};
 
 const ACCESS_KEY_ID: &str = "LTAIbenchmark0001";
 const ACCESS_KEY_SECRET: &str = "bench-secret-not-for-production";
@@ -43,10 +43,12 @@ async fn spawn_baseline(
     addr: &str,
     body_bytes: &str,
     log: &Path,
-) -> anyhow::Result<(Proc, String)> {
+) -> anyhow::Result<(Process, String)> {
     let me = std::env::current_exe()?;
-    let proc =
-        Proc::spawn(&me, &["baseline", "--listen", addr, "--body-bytes", body_bytes], &[], log)?;
+    let args = ["baseline", "--listen", addr, "--body-bytes", body_bytes].map(String::from);
+    let mut proc =
+        Process::new("baseline", &me, args.to_vec(), Vec::new(), log).with_stdout_logged();
+    proc.try_start()?;
     let url = format!("http://{addr}/");
     let probe = reqwest::Client::new();
     until_ok("baseline ready", Duration::from_secs(10), || {
@@ -140,8 +142,7 @@ pub(crate) async fn run(settings: Settings, out: &Path) -> anyhow::Result<()> {
     let yaoshi = sibling_exe("yaoshi")?;
     let dir = std::env::temp_dir().join(format!("yaoshi-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    let (http, raft, worker_http, base_http) =
-        (free_port()?, free_port()?, free_port()?, free_port()?);
+    let (http, raft, base_http) = (free_port(), free_port(), free_port());
     let config = dir.join("node.toml");
     std::fs::write(
         &config,
@@ -151,22 +152,18 @@ pub(crate) async fn run(settings: Settings, out: &Path) -> anyhow::Result<()> {
             dir.join("data").display()
         ),
     )?;
-    let envs = [
-        ("YAOSHI_DOMAIN_KEY", DOMAIN_KEY),
-        ("YAOSHI_ACCESS_KEY_ID", ACCESS_KEY_ID),
-        ("YAOSHI_ACCESS_KEY_SECRET", ACCESS_KEY_SECRET),
-        ("RUST_LOG", "warn"),
-    ];
-    let config_arg = config.display().to_string();
-    let _node =
-        Proc::spawn(&yaoshi, &["serve", "--config", &config_arg], &envs, &dir.join("node.log"))?;
-    let node = Client::new(&format!("127.0.0.1:{http}"), ACCESS_KEY_ID, ACCESS_KEY_SECRET);
+    let launcher = Launcher::new(&yaoshi, ACCESS_KEY_ID, ACCESS_KEY_SECRET)
+        .with_domain_key(DOMAIN_KEY)
+        .with_rust_log("warn");
+    let mut node_proc = launcher
+        .config_node("node", &config, None, &[], &dir.join("node.log"))
+        .with_stdout_logged();
+    node_proc.try_start()?;
+    let node = launcher.client(&format!("127.0.0.1:{http}"));
     until_ok("node ready", Duration::from_secs(60), || must(&node, "DescribeRegions", &[]))
         .await
         .with_context(|| format!("see {}", dir.join("node.log").display()))?;
-    let aes =
-        until_ok("first key", Duration::from_secs(30), || must(&node, "CreateKey", &[])).await?;
-    let aes = field(&aes, &["KeyMetadata", "KeyId"])?;
+    let aes = until_ok("first key", Duration::from_secs(30), || create_key(&node, &[])).await?;
     let plaintext = B64.encode([0x5au8; 32]);
     let plaintext_1k = B64.encode([0x5au8; 1024]);
     let enc = must(&node, "Encrypt", &[("KeyId", &aes), ("Plaintext", &plaintext)]).await?;
@@ -232,22 +229,15 @@ pub(crate) async fn run(settings: Settings, out: &Path) -> anyhow::Result<()> {
     }
 
     let raft_addr = format!("127.0.0.1:{raft}");
-    let worker_addr = format!("127.0.0.1:{worker_http}");
-    let _worker = Proc::spawn(
-        &yaoshi,
-        &["worker", "--cluster", &raft_addr, "--listen", &worker_addr],
-        &envs,
-        &dir.join("worker.log"),
-    )?;
-    let worker = Client::new(&worker_addr, ACCESS_KEY_ID, ACCESS_KEY_SECRET);
-    let worker2_addr = format!("127.0.0.1:{}", free_port()?);
-    let _worker2 = Proc::spawn(
-        &yaoshi,
-        &["worker", "--cluster", &raft_addr, "--listen", &worker2_addr],
-        &envs,
-        &dir.join("worker2.log"),
-    )?;
-    let worker2 = Client::new(&worker2_addr, ACCESS_KEY_ID, ACCESS_KEY_SECRET);
+    let mut workers = Vec::new();
+    for name in ["worker", "worker2"] {
+        let addr = free_addr();
+        let log = dir.join(format!("{name}.log"));
+        let mut p = launcher.worker(name, &raft_addr, &addr, &[], &log).with_stdout_logged();
+        p.try_start()?;
+        workers.push((p, launcher.client(&addr)));
+    }
+    let (worker, worker2) = (workers[0].1.clone(), workers[1].1.clone());
     let last = scenarios.last().map(|s| s.params.clone()).unwrap_or_default();
     for (w, name) in [(&worker, "worker.log"), (&worker2, "worker2.log")] {
         until_ok("worker ready", Duration::from_secs(30), || {
@@ -268,12 +258,8 @@ pub(crate) async fn run(settings: Settings, out: &Path) -> anyhow::Result<()> {
     let baseline = run_with(Arc::new(Target::plain(&base_url)), settings).await;
     // A second bare axum endpoint, its body as large as Encrypt 1 KiB's response.
     let body_1k_bytes = encrypt_1k_response_bytes.to_string();
-    let (_baseline_1k, base_1k_url) = spawn_baseline(
-        &format!("127.0.0.1:{}", free_port()?),
-        &body_1k_bytes,
-        &dir.join("baseline-1k.log"),
-    )
-    .await?;
+    let (_baseline_1k, base_1k_url) =
+        spawn_baseline(&free_addr(), &body_1k_bytes, &dir.join("baseline-1k.log")).await?;
     eprintln!("bare axum baseline ({body_1k_bytes} B body)…");
     let baseline_1k = run_with(Arc::new(Target::plain(&base_1k_url)), settings).await;
 

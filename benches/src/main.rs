@@ -17,7 +17,6 @@ mod baseline;
 mod crypto_table;
 mod load;
 mod micro_table;
-mod procs;
 mod raft_table;
 
 use std::time::Duration;

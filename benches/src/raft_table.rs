@@ -15,10 +15,11 @@ use anyhow::Context;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use yaoshi_client::Client;
+use yaoshi_testkit::cluster::shipped_config;
+use yaoshi_testkit::{Launcher, Process, free_port, reported_leader, sibling_exe, until_ok};
 
 use crate::crypto_table::must;
 use crate::load::{Report, Settings, Target, run_with};
-use crate::procs::{Proc, free_port, sibling_exe, until_ok};
 
 const ACCESS_KEY_ID: &str = "LTAIbenchmark0001";
 const ACCESS_KEY_SECRET: &str = "bench-secret-not-for-production";
@@ -43,10 +44,9 @@ pub(crate) struct RaftSettings {
 /// One `yaoshi serve` node of a benchmark cluster.
 struct Node {
     http: String,
-    config: PathBuf,
-    log: PathBuf,
     region_dir: PathBuf,
-    proc: Option<Proc>,
+    /// `yaoshi serve --config <node{i}.toml>`, its log `node{i}.log` (every incarnation).
+    process: Process,
 }
 
 impl Node {
@@ -57,25 +57,12 @@ impl Node {
 
 /// Nodes started from configs derived from `cluster-config/three-node`.
 struct Cluster {
-    yaoshi: PathBuf,
     nodes: Vec<Node>,
 }
 
-fn envs() -> [(&'static str, &'static str); 4] {
-    [
-        ("YAOSHI_DOMAIN_KEY", DOMAIN_KEY),
-        ("YAOSHI_ACCESS_KEY_ID", ACCESS_KEY_ID),
-        ("YAOSHI_ACCESS_KEY_SECRET", ACCESS_KEY_SECRET),
-        ("RUST_LOG", "warn,yaoshi=info,openraft::storage::helper=info"),
-    ]
-}
-
 /// The shipped three-node configs, from the workspace this binary was built in.
-fn shipped_config(i: usize) -> anyhow::Result<String> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .join("cluster-config/three-node")
-        .join(format!("node{i}.toml"));
+fn shipped_config_text(i: usize) -> anyhow::Result<String> {
+    let path = shipped_config(i);
     std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))
 }
 
@@ -88,7 +75,7 @@ fn derive_config(
     data_dir: &Path,
     snapshot_logs_since_last: u64,
 ) -> anyhow::Result<String> {
-    let mut text = shipped_config(i)?;
+    let mut text = shipped_config_text(i)?;
     if n < 3 {
         // Keep the header and the first `n` `[[members]]` tables.
         let cut = text.match_indices("[[members]]").nth(n).map(|(at, _)| at);
@@ -117,10 +104,11 @@ fn derive_config(
 impl Cluster {
     /// Writes the configs of `n` nodes under `dir` and starts them.
     fn start(dir: &Path, n: usize, snapshot_logs_since_last: u64) -> anyhow::Result<Cluster> {
-        let yaoshi = sibling_exe("yaoshi")?;
+        let launcher = Launcher::new(&sibling_exe("yaoshi")?, ACCESS_KEY_ID, ACCESS_KEY_SECRET)
+            .with_domain_key(DOMAIN_KEY)
+            .with_rust_log("warn,yaoshi=info,openraft::storage::helper=info");
         std::fs::create_dir_all(dir)?;
-        let ports: Vec<(u16, u16)> =
-            (0..n).map(|_| Ok((free_port()?, free_port()?))).collect::<anyhow::Result<_>>()?;
+        let ports: Vec<(u16, u16)> = (0..n).map(|_| (free_port(), free_port())).collect();
         let mut nodes = Vec::new();
         for i in 1..=n {
             let data_dir = dir.join(format!("node{i}"));
@@ -129,15 +117,17 @@ impl Cluster {
                 &config,
                 derive_config(i, n, &ports, &data_dir, snapshot_logs_since_last)?,
             )?;
+            let log = dir.join(format!("node{i}.log"));
+            let process = launcher
+                .config_node(&format!("node{i}"), &config, None, &[], &log)
+                .with_stdout_logged();
             nodes.push(Node {
                 http: format!("127.0.0.1:{}", ports[i - 1].0),
-                config,
-                log: dir.join(format!("node{i}.log")),
                 region_dir: data_dir.join("regions").join("cn-hangzhou"),
-                proc: None,
+                process,
             });
         }
-        let mut cluster = Cluster { yaoshi, nodes };
+        let mut cluster = Cluster { nodes };
         for i in 0..n {
             cluster.spawn(i)?;
         }
@@ -145,11 +135,7 @@ impl Cluster {
     }
 
     fn spawn(&mut self, i: usize) -> anyhow::Result<()> {
-        let node = &mut self.nodes[i];
-        let config = node.config.display().to_string();
-        node.proc =
-            Some(Proc::spawn(&self.yaoshi, &["serve", "--config", &config], &envs(), &node.log)?);
-        Ok(())
+        self.nodes[i].process.try_start()
     }
 
     /// Every node answers an authenticated request; returns the leader's index.
@@ -158,13 +144,19 @@ impl Cluster {
             let c = n.client();
             until_ok("node ready", Duration::from_secs(60), || must(&c, "DescribeRegions", &[]))
                 .await
-                .with_context(|| format!("see {}", n.log.display()))?;
+                .with_context(|| format!("see {}", n.process.log_path().display()))?;
         }
         let first = self.nodes[0].client();
         until_ok("one write", Duration::from_secs(30), || must(&first, "CreateKey", &[])).await?;
         until_ok("agreed leader", Duration::from_secs(30), || async {
-            let views: Vec<Option<usize>> =
-                self.nodes.iter().map(|n| reported_leader(&n.log)).collect();
+            let views: Vec<Option<usize>> = self
+                .nodes
+                .iter()
+                .map(|n| {
+                    let id = reported_leader(&n.process.log_of_current_start())?;
+                    usize::try_from(id).ok()?.checked_sub(1)
+                })
+                .collect();
             match views.first() {
                 Some(Some(l)) if views.iter().all(|v| *v == Some(*l)) && *l < self.nodes.len() => {
                     Ok(*l)
@@ -174,16 +166,6 @@ impl Cluster {
         })
         .await
     }
-}
-
-/// The leader (0-based index) a node last logged.
-fn reported_leader(log: &Path) -> Option<usize> {
-    let text = std::fs::read_to_string(log).ok()?;
-    let line =
-        text.lines().rev().find(|l| l.contains("leader elected") || l.contains("no leader"))?;
-    let rest = &line[line.find(" leader=")? + 8..];
-    let id: usize = rest.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()?;
-    id.checked_sub(1)
 }
 
 /// The counters a node exports at `GET /metrics`.
@@ -328,10 +310,7 @@ async fn etcd_baseline(dir: &Path, settings: Settings, half_rate: Option<f64>) -
         .and_then(|s| s.lines().next().map(|l| l.trim().to_string()))
         .unwrap_or_else(|| "etcd".into());
     let err = |e: anyhow::Error| format!("{e:#}");
-    let ports: Vec<(u16, u16)> = (0..3)
-        .map(|_| Ok((free_port()?, free_port()?)))
-        .collect::<anyhow::Result<_>>()
-        .map_err(err)?;
+    let ports: Vec<(u16, u16)> = (0..3).map(|_| (free_port(), free_port())).collect();
     let initial: Vec<String> =
         ports.iter().enumerate().map(|(i, (_, p))| format!("m{i}=http://127.0.0.1:{p}")).collect();
     let initial = initial.join(",");
@@ -361,9 +340,11 @@ async fn etcd_baseline(dir: &Path, settings: Settings, half_rate: Option<f64>) -
             "--log-level".into(),
             "warn".into(),
         ];
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        members
-            .push(Proc::spawn(&exe, &args, &[], &dir.join(format!("etcd{i}.log"))).map_err(err)?);
+        let log = dir.join(format!("etcd{i}.log"));
+        let mut member = Process::new(&format!("etcd{i}"), &exe, args.to_vec(), Vec::new(), &log)
+            .with_stdout_logged();
+        member.try_start().map_err(err)?;
+        members.push(member);
     }
     let http = reqwest::Client::new();
     let status = |port: u16| {
@@ -437,9 +418,9 @@ fn secs_of_day(line: &str) -> Option<f64> {
 }
 
 /// Seconds between openraft's `get_initial_state` line (storage recovery starts, the re-apply of
-/// committed entries included) and the node's "node started" line (`Raft::new` returned).
-fn init_seconds(log: &Path) -> Option<f64> {
-    let text = std::fs::read_to_string(log).ok()?;
+/// committed entries included) and the node's "node started" line (`Raft::new` returned), in the
+/// log of a node's current incarnation.
+fn init_seconds(text: &str) -> Option<f64> {
     let from = secs_of_day(text.lines().find(|l| l.contains("get_initial_state"))?)?;
     let to = secs_of_day(text.lines().find(|l| l.contains("node started"))?)?;
     let d = to - from;
@@ -473,10 +454,10 @@ async fn replay(cluster: &mut Cluster) -> anyhow::Result<Replay> {
         "{} missing: build it with `cargo build --release -p yaoshi -p yaoshi-bench -p yaoshi-store --bins --example drop_state` (one invocation, as benches/run-all does, so RocksDB is not compiled twice)",
         drop_state.display()
     );
-    cluster.nodes[0].proc = None;
+    cluster.nodes[0].process.kill();
     let intact_start = restart_time(cluster).await?;
-    let intact_init = init_seconds(&cluster.nodes[0].log);
-    cluster.nodes[0].proc = None;
+    let intact_init = init_seconds(&cluster.nodes[0].process.log_of_current_start());
+    cluster.nodes[0].process.kill();
     let out = Command::new(&drop_state).arg(&cluster.nodes[0].region_dir).output()?;
     anyhow::ensure!(
         out.status.success(),
@@ -484,7 +465,7 @@ async fn replay(cluster: &mut Cluster) -> anyhow::Result<Replay> {
         String::from_utf8_lossy(&out.stderr)
     );
     let replay_start = restart_time(cluster).await?;
-    let replay_init = init_seconds(&cluster.nodes[0].log);
+    let replay_init = init_seconds(&cluster.nodes[0].process.log_of_current_start());
     let applied = counters(&cluster.nodes[0].http).await?;
     let (entries, commands) = (applied.applied, applied.applied_commands);
     let list = must(&cluster.nodes[0].client(), "ListKeys", &[("PageSize", "1")]).await?;
@@ -610,7 +591,7 @@ pub(crate) async fn run(settings: RaftSettings, out: &Path) -> anyhow::Result<()
     let target = Arc::new(Target::kms(cluster.nodes[0].client(), "CreateKey", Vec::new()));
     let (took, failed) = run_count(target, load.concurrency, settings.keys).await;
     let keys_per_s = settings.keys as f64 / took.as_secs_f64();
-    let rss = cluster.nodes[0].proc.as_ref().context("node stopped")?.rss_mib()?;
+    let rss = cluster.nodes[0].process.rss_mib()?;
     let logged = counters(&cluster.nodes[0].http).await?;
     let (log_entries, log_commands) = (logged.entries, logged.commands);
     let mut more = String::new();

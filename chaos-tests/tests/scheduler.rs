@@ -404,24 +404,25 @@ struct Trail {
 }
 
 fn read_trail(events: &[AuditEvent]) -> Trail {
+    use yaoshi_model::AuditOutcome::{Applied, NoOp};
     let mut t = Trail::default();
     for e in events {
         let target = e.target.clone().unwrap_or_default();
-        let applied = e.error_code.is_none();
-        match (e.action.as_str(), e.error_code.as_deref()) {
-            ("PurgeKey", None) => t.purges.entry(target).or_default().push(e.at_ms),
-            ("RotateKey", None) => t.rotations.entry(target).or_default().push(e.at_ms),
-            ("PurgeKey", Some("NoOp")) => t.purge_noops += 1,
-            ("RotateKey", Some("NoOp")) => t.rotate_noops += 1,
-            ("PurgeKey" | "RotateKey", Some(_)) => t.other_outcomes.push(format!("{e:?}")),
-            ("ExpireKeyMaterial" | "PurgeImportTokens", None) => t.other_scheduled += 1,
-            ("ScheduleKeyDeletion", None) => {
+        let applied = e.outcome == Applied;
+        match (e.action.as_str(), e.outcome) {
+            ("PurgeKey", Applied) => t.purges.entry(target).or_default().push(e.at_ms),
+            ("RotateKey", Applied) => t.rotations.entry(target).or_default().push(e.at_ms),
+            ("PurgeKey", NoOp) => t.purge_noops += 1,
+            ("RotateKey", NoOp) => t.rotate_noops += 1,
+            ("PurgeKey" | "RotateKey", _) => t.other_outcomes.push(format!("{e:?}")),
+            ("ExpireKeyMaterial" | "PurgeImportTokens", Applied) => t.other_scheduled += 1,
+            ("ScheduleKeyDeletion", Applied) => {
                 t.scheduled_at.insert(target, e.at_ms);
             }
-            ("UpdateRotationPolicy", None) => {
+            ("UpdateRotationPolicy", Applied) => {
                 t.policy_at.insert(target, e.at_ms);
             }
-            ("CreateKey", None) => {
+            ("CreateKey", Applied) => {
                 t.created.insert(target);
             }
             _ => {}

@@ -15,6 +15,9 @@ pub(crate) struct RequestContext {
     pub(crate) nonce: Option<String>,
     /// Server time when the request arrived, Unix milliseconds.
     pub(crate) now_ms: i64,
+    /// The audit name of the action's row in the action table: the name of the command it
+    /// proposes (`None` for actions that propose nothing).
+    pub(crate) audit_name: Option<&'static str>,
 }
 
 impl RequestContext {

@@ -1,9 +1,14 @@
 //! The HTTP surface of Yaoshi: the Alibaba Cloud KMS 2016-01-20 RPC protocol.
 //!
-//! A request goes: parse parameters (query and form body together) → authenticate (RPC v1
-//! HMAC-SHA1 or ACS3-HMAC-SHA256, timestamp window, nonce replay) → look the action up in the one
-//! dispatch table → run its handler (control-plane writes through Raft, control-plane reads after a
-//! linearizable barrier, data-plane operations on the local replica) → render JSON or XML.
+//! A request goes (`server.rs`): parse parameters (`params.rs`, query and form body together) →
+//! authenticate (`auth.rs`: RPC v1 HMAC-SHA1 or ACS3-HMAC-SHA256, timestamp window, nonce replay
+//! with `nonces.rs`) → look the action up in the one action table (`actions/mod.rs`) → run its
+//! handler (`actions/<domain>.rs`: control-plane writes propose a command through Raft,
+//! control-plane reads run after a linearizable barrier, data-plane operations use the local
+//! replica and `material.rs`) → render JSON or XML (`render.rs`).
+//!
+//! Handlers share `state.rs` (`ApiState`), `context.rs` (who is calling) and `support.rs`
+//! (proposing, resolving a `KeyId`, fresh reads, paging, dates).
 //!
 //! Architecture invariant: only this crate knows Alibaba field names and JSON/XML shapes.
 
@@ -11,11 +16,16 @@ mod actions;
 mod auth;
 pub mod clock;
 mod context;
+mod material;
+mod nonces;
 mod params;
 mod render;
 mod server;
+mod state;
+mod support;
 mod unwrapped;
 
-pub use actions::ACTIONS;
+pub use actions::{ACTIONS, Action, ActionInfo, Plane};
 pub use clock::{Clock, SystemClock, TestClock};
-pub use server::{ApiState, router};
+pub use server::router;
+pub use state::ApiState;

@@ -1,4 +1,6 @@
-//! The axum router, the shared API state, and the request pipeline.
+//! The axum router and the request pipeline: parse parameters → authenticate (`auth.rs`) →
+//! look the action up in the action table (`actions/mod.rs`) → run its handler → render
+//! (`render.rs`). A worker forwards every action the table does not mark as data plane.
 
 use std::sync::Arc;
 
@@ -8,153 +10,19 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Method, Uri, header};
 use axum::response::Response;
 use axum::routing::{any, post};
-use yaoshi_crypto::{DomainKey, KeyMaterial, SigningKey};
-use yaoshi_model::RegionId;
 use yaoshi_model::{ApiError, ErrorCode};
-use yaoshi_raft::RegionNode;
 use yaoshi_worker::{KeyCache, Replica};
-use zeroize::Zeroizing;
 
-use crate::auth::{NonceCache, authenticate};
-use crate::clock::{Clock, TestClock};
+use crate::actions::{Action, Plane};
+use crate::auth::authenticate;
+use crate::clock::Clock;
 use crate::context::RequestContext;
 use crate::params::Params;
 use crate::render::{self, Format};
-use crate::unwrapped::Unwrapped;
+use crate::state::ApiState;
 
 /// The API version this surface implements.
-pub(crate) const API_VERSION: &str = "2016-01-20";
-
-/// Everything request handlers share.
-#[derive(Debug)]
-pub struct ApiState {
-    /// The region served.
-    pub region: RegionId,
-    /// The region node (Raft group member); `None` in a crypto worker.
-    node: Option<Arc<RegionNode>>,
-    /// Where the data plane and authentication read keys, aliases and credentials: the node's
-    /// replica, or a worker's cache.
-    pub replica: Arc<dyn Replica>,
-    /// A worker's cache, whose node takes every non-data-plane request.
-    worker: Option<Arc<KeyCache>>,
-    /// HTTP client for forwarding (workers).
-    forwarder: reqwest::Client,
-    /// The region's domain key, which wraps key material and credential secrets.
-    pub domain_key: DomainKey,
-    /// The time source.
-    pub clock: Arc<dyn Clock>,
-    /// The controllable clock of test mode, `None` in production.
-    pub(crate) test_clock: Option<Arc<TestClock>>,
-    pub(crate) nonces: NonceCache,
-    /// Unwrapped credential secrets, by wrapped secret.
-    pub(crate) secrets: Unwrapped<Zeroizing<String>>,
-    /// Unwrapped key material, by wrapped material.
-    pub(crate) materials: Unwrapped<KeyMaterial>,
-    /// Parsed signing keys of AsymmetricSign, by wrapped material.
-    pub(crate) signing_keys: Unwrapped<SigningKey>,
-}
-
-impl ApiState {
-    /// The shared state of a node's API.
-    pub fn new(
-        node: Arc<RegionNode>,
-        domain_key: DomainKey,
-        clock: Arc<dyn Clock>,
-    ) -> Arc<ApiState> {
-        ApiState::build(node, domain_key, clock, None)
-    }
-
-    /// A crypto worker's shared state: data plane from `cache`, everything else forwarded to the
-    /// node that feeds it.
-    pub fn worker(
-        region: RegionId,
-        cache: Arc<KeyCache>,
-        domain_key: DomainKey,
-        clock: Arc<dyn Clock>,
-    ) -> Arc<ApiState> {
-        let replica: Arc<dyn Replica> = cache.clone();
-        Arc::new(ApiState {
-            region,
-            node: None,
-            replica,
-            worker: Some(cache),
-            forwarder: reqwest::Client::new(),
-            domain_key,
-            clock,
-            test_clock: None,
-            nonces: NonceCache::default(),
-            secrets: Default::default(),
-            materials: Default::default(),
-            signing_keys: Default::default(),
-        })
-    }
-
-    fn build(
-        node: Arc<RegionNode>,
-        domain_key: DomainKey,
-        clock: Arc<dyn Clock>,
-        test_clock: Option<Arc<TestClock>>,
-    ) -> Arc<ApiState> {
-        let replica: Arc<dyn Replica> = Arc::new(node.state.clone());
-        Arc::new(ApiState {
-            region: node.region.clone(),
-            node: Some(node),
-            replica,
-            worker: None,
-            forwarder: reqwest::Client::new(),
-            domain_key,
-            clock,
-            test_clock,
-            nonces: NonceCache::default(),
-            secrets: Default::default(),
-            materials: Default::default(),
-            signing_keys: Default::default(),
-        })
-    }
-
-    /// The shared state of a data plane reading `replica` (as a worker does, without forwarding),
-    /// for tests of the handlers.
-    #[cfg(test)]
-    pub(crate) fn for_tests(replica: Arc<dyn Replica>, domain_key: DomainKey) -> Arc<ApiState> {
-        Arc::new(ApiState {
-            region: RegionId::new("cn-hangzhou"),
-            node: None,
-            replica,
-            worker: None,
-            forwarder: reqwest::Client::new(),
-            domain_key,
-            clock: Arc::new(crate::clock::SystemClock),
-            test_clock: None,
-            nonces: NonceCache::default(),
-            secrets: Default::default(),
-            materials: Default::default(),
-            signing_keys: Default::default(),
-        })
-    }
-
-    /// The region node, for control-plane handlers (a worker forwards those before dispatch).
-    pub(crate) fn node(&self) -> Result<&Arc<RegionNode>, ApiError> {
-        self.node.as_ref().ok_or_else(|| {
-            tracing::error!("control-plane handler reached on a worker");
-            ApiError::new(ErrorCode::InternalFailure)
-        })
-    }
-
-    /// Test mode: the shared state with a [`TestClock`] as KMS time, and the
-    /// `POST /_test/clock?AdvanceMs=N` route that moves it forward.
-    pub fn with_test_clock(
-        node: Arc<RegionNode>,
-        domain_key: DomainKey,
-        clock: Arc<TestClock>,
-    ) -> Arc<ApiState> {
-        ApiState::build(node, domain_key, clock.clone(), Some(clock))
-    }
-
-    /// The region this API serves.
-    pub(crate) fn region(&self) -> &str {
-        self.region.as_str()
-    }
-}
+const API_VERSION: &str = "2016-01-20";
 
 /// The HTTP router of the Alibaba RPC protocol: every request goes to `/`.
 pub fn router(state: Arc<ApiState>) -> Router {
@@ -220,8 +88,8 @@ async fn handle(
     if let Some(cache) = &api.worker {
         let data_plane = params
             .get("Action")
-            .and_then(|a| crate::actions::ACTIONS.iter().find(|(name, _)| *name == a))
-            .is_some_and(|(_, plane)| *plane == crate::actions::Plane::Data);
+            .and_then(Action::from_name)
+            .is_some_and(|a| a.info().plane == Plane::Data);
         if !data_plane {
             return forward(&api, cache, &request_id, method, &uri, &headers, body).await;
         }
@@ -321,12 +189,14 @@ async fn process(
     {
         return Err(ApiError::invalid("RegionId"));
     }
+    let action = Action::from_name(&action).ok_or_else(|| ApiError::invalid("Action"))?;
     let ctx = RequestContext {
         request_id: request_id.to_string(),
         principal: auth.principal,
         account_id: auth.account_id,
         nonce: auth.nonce,
         now_ms,
+        audit_name: action.info().audit,
     };
-    crate::actions::dispatch(api, &ctx, &action, params).await
+    action.dispatch(api, &ctx, params).await
 }

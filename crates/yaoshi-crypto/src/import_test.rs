@@ -1,3 +1,5 @@
+//! Tests for unwrapping imported key material (BYOK): RSA and SM2 wrappings round-trip.
+
 use rsa::{Oaep, Pkcs1v15Encrypt};
 
 use crate::keygen::rsa_private_key;

@@ -1,3 +1,5 @@
+//! Tests for key generation: lengths, public keys and their OIDs, invalid material.
+
 use crate::{KeyType, generate_key, public_key_pem};
 
 #[test]

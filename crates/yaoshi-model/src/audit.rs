@@ -2,6 +2,24 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::error_code::ErrorCode;
+
+/// What became of one applied command, as the audit trail records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum AuditOutcome {
+    /// The command took effect.
+    Applied,
+    /// Apply refused the command with this API error code; it changed nothing but the nonce record
+    /// and the audit trail.
+    Rejected(ErrorCode),
+    /// The command's precondition no longer held (a stale or duplicate scheduled command, a second
+    /// bootstrap); it changed nothing.
+    NoOp,
+    /// The command repeated an already applied proposal (same principal, nonce and request id); it
+    /// changed nothing and was answered the first application's response.
+    Duplicate,
+}
+
 /// What the audit trail records for one applied command.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEvent {
@@ -17,9 +35,8 @@ pub struct AuditEvent {
     pub action: String,
     /// The resource acted on, e.g. a key id.
     pub target: Option<String>,
-    /// `None` on success, `"NoOp"` when the command's precondition no longer held (it changed
-    /// nothing), else the API error code string.
-    pub error_code: Option<String>,
+    /// What became of the command.
+    pub outcome: AuditOutcome,
     /// When the command was proposed, Unix milliseconds (proposer's clock).
     pub at_ms: i64,
     /// SHA-256 of the previous event's encoding (all zero for the first one).

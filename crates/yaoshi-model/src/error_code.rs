@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 macro_rules! define_error_codes {
     ($($variant:ident => ($code:literal, $status:literal, $message:literal),)*) => {
-        /// An API error code of the Alibaba KMS 2016-01-20 contract (SPEC.md §2).
+        /// An API error code of the Alibaba KMS 2016-01-20 contract (docs/DESIGN.md §3).
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
         pub enum ErrorCode {
             $(
@@ -144,7 +144,7 @@ mod tests {
 
     #[test]
     fn statuses_match_spec() {
-        // SPEC.md §2, one row per status class.
+        // docs/DESIGN.md §3, one row per status class.
         let expected = [
             ("InternalFailure", 500),
             ("ServiceUnavailableTemporary", 503),

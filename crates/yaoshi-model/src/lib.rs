@@ -1,5 +1,5 @@
 //! Domain types of Yaoshi: ids, keys, credentials, the replicated `Command`, audit events and the one
-//! table of API error codes.
+//! table of API error codes; [`fixtures`] builds valid values for tests and benchmarks.
 //!
 //! Architecture invariant: this crate does no I/O, reads no clock and draws no randomness.
 
@@ -7,11 +7,12 @@ pub mod audit;
 pub mod command;
 pub mod credential;
 pub mod error_code;
+pub mod fixtures;
 pub mod ids;
 pub mod key;
 pub mod tag;
 
-pub use audit::AuditEvent;
+pub use audit::{AuditEvent, AuditOutcome};
 pub use command::{
     Command, CommandEnvelope, CommandMeta, CommandOutput, CommandResponse, Proposal,
     ProposalResponse,

@@ -5,10 +5,10 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use openraft::storage::RaftStateMachine;
+use yaoshi_model::fixtures::KeyFixture;
 use yaoshi_model::{
-    AccessKeyId, Command, CommandEnvelope, CommandMeta, CommandOutput, Credential, ErrorCode,
-    KeyId, KeyMetadata, KeyOrigin, KeySpec, KeyState, KeyUsage, KeyVersion, KeyVersionId,
-    ProtectionLevel, RegionId,
+    AccessKeyId, AuditOutcome, Command, CommandEnvelope, CommandMeta, CommandOutput, Credential,
+    ErrorCode, RegionId,
 };
 use yaoshi_raft::{RegionConfig, RegionNode};
 
@@ -22,35 +22,13 @@ fn meta(i: u64, nonce: Option<&str>) -> CommandMeta {
 }
 
 fn create_key(i: u64) -> Command {
-    let key_id = KeyId::new(format!("00000000-0000-4000-8000-{i:012}"));
-    let version_id = KeyVersionId::new(format!("10000000-0000-4000-8000-{i:012}"));
-    Command::CreateKey {
-        metadata: KeyMetadata {
-            key_id: key_id.clone(),
-            state: KeyState::Enabled,
-            spec: KeySpec::Aes256,
-            usage: KeyUsage::EncryptDecrypt,
-            origin: KeyOrigin::AliyunKms,
-            protection_level: ProtectionLevel::Software,
-            description: format!("key {i}"),
-            creation_ms: 1_700_000_000_000,
-            creator: "1".into(),
-            primary_version: version_id.clone(),
-            delete_ms: None,
-            deletion_protection: None,
-            rotation_interval_s: None,
-            last_rotation_ms: 1_700_000_000_000,
-            material_expire_ms: None,
-        },
-        version: KeyVersion {
-            key_id,
-            version_id,
-            creation_ms: 1_700_000_000_000,
-            wrapped_material: vec![i as u8; 61],
-            material_digest: Vec::new(),
-        },
-        tags: vec![yaoshi_model::Tag { key: "team".into(), value: format!("t{i}") }],
-    }
+    KeyFixture::new(format!("00000000-0000-4000-8000-{i:012}"))
+        .version_id(format!("10000000-0000-4000-8000-{i:012}"))
+        .at(1_700_000_000_000)
+        .description(format!("key {i}"))
+        .wrapped(vec![i as u8; 61])
+        .tag("team", format!("t{i}"))
+        .create_command()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -167,12 +145,12 @@ async fn replaying_the_log_rebuilds_identical_state() {
 
     let audit = reader.audit_events().unwrap();
     assert_eq!(audit.len(), 243);
-    assert_eq!(audit[0].error_code, None);
+    assert_eq!(audit[0].outcome, AuditOutcome::Applied);
     // The second bootstrap changed nothing, and the trail says so.
-    assert_eq!(audit[1].error_code.as_deref(), Some("NoOp"));
-    assert_eq!(audit[2].error_code, None);
-    assert_eq!(audit[40].error_code.as_deref(), Some("Duplicate"));
-    assert_eq!(audit[41].error_code.as_deref(), Some("SignatureNonceUsed"));
+    assert_eq!(audit[1].outcome, AuditOutcome::NoOp);
+    assert_eq!(audit[2].outcome, AuditOutcome::Applied);
+    assert_eq!(audit[40].outcome, AuditOutcome::Duplicate);
+    assert_eq!(audit[41].outcome, AuditOutcome::Rejected(ErrorCode::SignatureNonceUsed));
     for w in audit.windows(2) {
         assert_ne!(w[1].prev_hash, [0; 32], "audit chain broken");
         assert!((w[0].log_index, w[0].position) < (w[1].log_index, w[1].position));

@@ -1,4 +1,4 @@
-//! Alibaba Cloud ACS3-HMAC-SHA256 signatures (the Tea SDK default), WIRE.md §4.2.
+//! Alibaba Cloud ACS3-HMAC-SHA256 signatures (the Tea SDK default), docs/WIRE.md §4.2.
 
 use crate::digest::hmac_sha256;
 use crate::{percent_encode, sha256_hex};

@@ -1,4 +1,4 @@
-//! Tests for ACS3-HMAC-SHA256 signatures, including the worked vector of WIRE.md §4.2.
+//! Tests for ACS3-HMAC-SHA256 signatures, including the worked vector of docs/WIRE.md §4.2.
 
 use expect_test::expect;
 

@@ -2,7 +2,7 @@
 //!
 //! Plain functions over strings, shared by the server (to verify) and the test client (to sign),
 //! so both sides build byte-identical strings to sign. The rules and worked vectors are in
-//! WIRE.md §4:
+//! docs/WIRE.md §4:
 //!
 //! - RPC v1 (HMAC-SHA1): [`rpc_v1_string_to_sign`], then [`rpc_v1_signature`].
 //! - ACS3-HMAC-SHA256: [`parse_acs3_authorization`], [`acs3_canonical_request`],

@@ -1,4 +1,4 @@
-//! Alibaba Cloud RPC signature version 1.0 (HMAC-SHA1), WIRE.md §4.1.
+//! Alibaba Cloud RPC signature version 1.0 (HMAC-SHA1), docs/WIRE.md §4.1.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;

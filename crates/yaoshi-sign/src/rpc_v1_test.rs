@@ -1,4 +1,4 @@
-//! Tests for RPC v1 signatures, including the worked vectors of WIRE.md §4.1.
+//! Tests for RPC v1 signatures, including the worked vectors of docs/WIRE.md §4.1.
 
 use expect_test::expect;
 

@@ -2,41 +2,10 @@
 //! timeout or a leader change) takes effect once and answers the first response; a different
 //! request with the same nonce is a replay; nonces are forgotten after the replay window.
 
-use rocksdb::WriteBatch;
-use yaoshi_model::{
-    AccessKeyId, Command, CommandEnvelope, CommandMeta, ErrorCode, KeyId, REPLAY_WINDOW_MS,
-};
+use yaoshi_model::{ErrorCode, REPLAY_WINDOW_MS};
 
 use crate::RegionDb;
-use crate::apply::{Applied, apply_command};
-use crate::scheduled_test::{T0, create, key, open};
-
-pub(crate) fn signed(
-    request_id: &str,
-    nonce: &str,
-    at_ms: i64,
-    description: &str,
-) -> CommandEnvelope {
-    CommandEnvelope {
-        meta: CommandMeta {
-            request_id: request_id.into(),
-            principal: Some(AccessKeyId::new("ak")),
-            nonce: Some(nonce.into()),
-            at_ms,
-        },
-        command: Command::UpdateKeyDescription {
-            key_id: KeyId::new("k1"),
-            description: description.into(),
-        },
-    }
-}
-
-fn apply(db: &RegionDb, env: &CommandEnvelope) -> Applied {
-    let mut batch = WriteBatch::default();
-    let applied = apply_command(db, &mut batch, env).unwrap();
-    db.db.write(batch).unwrap();
-    applied
-}
+use crate::test_support::{T0, apply, create, key, open, signed};
 
 fn description(db: &RegionDb) -> String {
     key(db, "k1").unwrap().description

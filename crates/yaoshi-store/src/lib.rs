@@ -6,6 +6,13 @@
 //!
 //! Architecture invariant: apply reads no clock, draws no randomness and does no I/O other than the
 //! RocksDB reads of state and the one write batch per entry.
+//!
+//! Modules: `state_machine` (log entries → commands, audit chain) calls `apply/` (one command, one
+//! module per domain) and `snapshot`; `query` serves the [`StateReader`]. Beneath them and shared
+//! by them: `rows` (typed row reads and writes), `rules` (pure rules that apply enforces and queries
+//! look for), `layout` (row keys inside the column families), `db` (the RocksDB instance, its
+//! column families and the change `feed`), `codec`. `log_store` is the Raft log. A module only uses
+//! modules beneath it, so there are no import cycles.
 
 // openraft's storage traits prescribe `StorageError` (large) as the error type; boxing it here
 // would only add conversions at every trait boundary.
@@ -17,14 +24,19 @@ mod db;
 #[cfg(test)]
 mod dedup_test;
 pub mod feed;
+mod layout;
 mod log_store;
 #[cfg(test)]
 mod proposal_test;
 mod query;
+mod rows;
+mod rules;
 #[cfg(test)]
 mod scheduled_test;
 mod snapshot;
 mod state_machine;
+#[cfg(test)]
+mod test_support;
 
 use std::io::Cursor;
 

@@ -4,13 +4,12 @@
 
 use openraft::storage::RaftStateMachine;
 use openraft::{CommittedLeaderId, Entry, EntryPayload, LogId};
-use yaoshi_model::{CommandOutput, ErrorCode, Proposal};
+use yaoshi_model::{AuditOutcome, CommandOutput, ErrorCode, Proposal};
 
 use crate::codec::encode;
 use crate::db::CF_SM_META;
-use crate::dedup_test::signed;
-use crate::scheduled_test::{T0, create, key, open};
-use crate::state_machine::META_APPLYING;
+use crate::layout::META_APPLYING;
+use crate::test_support::{T0, create, key, open, signed};
 use crate::{RocksStateMachine, StateReader, TypeConfig};
 
 fn entry(index: u64, proposal: Proposal) -> Entry<TypeConfig> {
@@ -46,7 +45,7 @@ async fn commands_of_one_entry_see_each_other_and_are_each_audited() {
     let audit = StateReader::new(db.clone()).audit_events().unwrap();
     let of_entry: Vec<_> = audit.iter().filter(|e| e.log_index == 7).collect();
     assert_eq!(of_entry.iter().map(|e| e.position).collect::<Vec<_>>(), vec![0, 1, 2]);
-    assert_eq!(of_entry[1].error_code.as_deref(), Some("SignatureNonceUsed"));
+    assert_eq!(of_entry[1].outcome, AuditOutcome::Rejected(ErrorCode::SignatureNonceUsed));
     let (applied, _) = sm.applied_state().await.unwrap();
     assert_eq!(applied.map(|l| l.index), Some(7));
 }

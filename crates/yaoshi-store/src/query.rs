@@ -8,12 +8,14 @@ use yaoshi_model::{
     KeyVersionId, ResourceRef, Tag,
 };
 
-use crate::apply::{key_alias_key, read_tags, version_key};
 use crate::codec::{DecodeError, decode};
 use crate::db::{
     CF_ALIASES, CF_AUDIT, CF_CREDENTIALS, CF_IMPORT_TOKENS, CF_KEY_ALIASES, CF_KEY_VERSIONS,
     CF_KEYS, RegionDb, STATE_CFS,
 };
+use crate::layout::{key_alias_key, version_key};
+use crate::rows::read_tags;
+use crate::rules::rotation_slot;
 
 /// A failed query of the local state.
 #[derive(Debug, thiserror::Error)]
@@ -97,7 +99,7 @@ impl StateReader {
                 due.purges.push((key.key_id.clone(), at, aliases));
             }
             if let Some(next) = key.next_rotation_ms()
-                && crate::apply::rotation_slot(&key, next, now_ms).is_some()
+                && rotation_slot(&key, next, now_ms).is_some()
                 && due.rotations.len() < limit
             {
                 due.rotations.push((key.clone(), next));

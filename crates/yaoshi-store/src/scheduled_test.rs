@@ -2,74 +2,19 @@
 //! PurgeImportTokens): due commands apply once; early, duplicate, late and overtaken ones are
 //! recorded no-ops; rotation dates follow the schedule; `due_work` finds exactly what is due.
 
-use rocksdb::WriteBatch;
+use yaoshi_model::fixtures::KeyFixture;
 use yaoshi_model::{
-    Alias, Command, CommandEnvelope, CommandMeta, CommandOutput, CommandResponse, ImportToken,
-    KeyId, KeyMetadata, KeyOrigin, KeySpec, KeyState, KeyUsage, KeyVersion, KeyVersionId,
-    ProtectionLevel, ResourceRef, Tag,
+    Alias, Command, CommandOutput, CommandResponse, ImportToken, KeyId, KeyOrigin, KeySpec,
+    KeyState, KeyVersion, KeyVersionId, ResourceRef,
 };
 
-use crate::apply::{apply_command, rotation_slot};
+use crate::rules::rotation_slot;
+use crate::test_support::{DAY, T0, create, key, open, run};
 use crate::{RegionDb, StateReader};
 
-pub(crate) const DAY: i64 = 86_400_000;
-pub(crate) const T0: i64 = 1_700_000_000_000;
-
-pub(crate) fn open() -> (tempfile::TempDir, RegionDb) {
-    let dir = tempfile::tempdir().unwrap();
-    let db = RegionDb::open(dir.path()).unwrap();
-    (dir, db)
-}
-
-fn run(db: &RegionDb, at_ms: i64, command: Command) -> CommandResponse {
-    let env = CommandEnvelope {
-        meta: CommandMeta { request_id: "r".into(), principal: None, nonce: None, at_ms },
-        command,
-    };
-    let mut batch = WriteBatch::default();
-    let response = apply_command(db, &mut batch, &env).unwrap().response;
-    db.db.write(batch).unwrap();
-    response
-}
-
+/// Version `v` of key `key`, made at `at_ms`.
 fn version(key: &str, v: &str, at_ms: i64) -> KeyVersion {
-    KeyVersion {
-        key_id: KeyId::new(key),
-        version_id: KeyVersionId::new(v),
-        creation_ms: at_ms,
-        wrapped_material: vec![1, 2, 3],
-        material_digest: Vec::new(),
-    }
-}
-
-/// Creates an Enabled AES key `id` at T0 (optionally rotating every `rotation_days`).
-pub(crate) fn create(db: &RegionDb, id: &str, rotation_days: Option<u64>) -> KeyMetadata {
-    let metadata = KeyMetadata {
-        key_id: KeyId::new(id),
-        state: KeyState::Enabled,
-        spec: KeySpec::Aes256,
-        usage: KeyUsage::EncryptDecrypt,
-        origin: KeyOrigin::AliyunKms,
-        protection_level: ProtectionLevel::Software,
-        description: String::new(),
-        creation_ms: T0,
-        creator: "1".into(),
-        primary_version: KeyVersionId::new("v1"),
-        delete_ms: None,
-        deletion_protection: None,
-        rotation_interval_s: rotation_days.map(|d| d * 86_400),
-        last_rotation_ms: T0,
-        material_expire_ms: None,
-    };
-    let tags = vec![Tag { key: "k".into(), value: "v".into() }];
-    let command =
-        Command::CreateKey { metadata: metadata.clone(), version: version(id, "v1", T0), tags };
-    assert!(run(db, T0, command).is_ok());
-    metadata
-}
-
-pub(crate) fn key(db: &RegionDb, id: &str) -> Option<KeyMetadata> {
-    StateReader::new(db.clone()).key(id).unwrap()
+    KeyFixture::new(key).version_id(v).at(at_ms).build().1
 }
 
 fn versions(db: &RegionDb, id: &str) -> usize {
@@ -185,23 +130,8 @@ fn rotation_follows_the_schedule_exactly_once() {
 
 #[test]
 fn rotation_slot_arithmetic() {
-    let mut k = KeyMetadata {
-        key_id: KeyId::new("k"),
-        state: KeyState::Enabled,
-        spec: KeySpec::Sm4,
-        usage: KeyUsage::EncryptDecrypt,
-        origin: KeyOrigin::AliyunKms,
-        protection_level: ProtectionLevel::Software,
-        description: String::new(),
-        creation_ms: T0,
-        creator: "1".into(),
-        primary_version: KeyVersionId::new("v1"),
-        delete_ms: None,
-        deletion_protection: None,
-        rotation_interval_s: Some(7 * 86_400),
-        last_rotation_ms: T0,
-        material_expire_ms: None,
-    };
+    let (mut k, _) =
+        KeyFixture::new("k").spec(KeySpec::Sm4).at(T0).rotation(Some(7 * 86_400)).build();
     let due = T0 + 7 * DAY;
     assert_eq!(rotation_slot(&k, due, due - 1), None);
     assert_eq!(rotation_slot(&k, due, due), Some(due));
@@ -221,13 +151,13 @@ fn rotation_slot_arithmetic() {
 #[test]
 fn material_expiry_and_token_purge() {
     let (_dir, db) = open();
-    let mut meta = create(&db, "x", None);
+    create(&db, "x", None);
     let expire = T0 + DAY;
-    meta.key_id = KeyId::new("ext");
-    meta.origin = KeyOrigin::External;
-    meta.material_expire_ms = Some(expire);
-    let command =
-        Command::CreateKey { metadata: meta, version: version("ext", "v1", T0), tags: vec![] };
+    let command = KeyFixture::new("ext")
+        .at(T0)
+        .origin(KeyOrigin::External)
+        .material_expire(Some(expire))
+        .create_command();
     assert!(run(&db, T0, command).is_ok());
     let expire_cmd =
         |at: i64| Command::ExpireKeyMaterial { key_id: KeyId::new("ext"), expected_expire_ms: at };

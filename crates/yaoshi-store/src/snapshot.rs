@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::codec::{decode, encode, encode_to};
 use crate::db::{CF_SM_META, RegionDb, STATE_CFS};
-use crate::state_machine::{META_LAST_APPLIED, META_MEMBERSHIP};
+use crate::layout::{META_LAST_APPLIED, META_MEMBERSHIP};
 use crate::{NodeId, TypeConfig};
 
 type StorageResult<T> = Result<T, StorageError<NodeId>>;

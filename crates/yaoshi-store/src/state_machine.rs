@@ -20,19 +20,18 @@ use openraft::{
 };
 use rocksdb::{WriteBatch, WriteOptions};
 use sha2::{Digest, Sha256};
-use yaoshi_model::{AuditEvent, CommandEnvelope, CommandOutput, CommandResponse, ProposalResponse};
+use yaoshi_model::{
+    AuditEvent, AuditOutcome, CommandEnvelope, CommandOutput, CommandResponse, ProposalResponse,
+};
 
 use crate::apply::apply_command;
 use crate::codec::{decode, encode};
 use crate::db::{CF_AUDIT, CF_SM_META, OpenStoreError, RegionDb};
+use crate::layout::{
+    META_APPLYING, META_AUDIT_HEAD, META_LAST_APPLIED, META_MEMBERSHIP, audit_key,
+};
 use crate::snapshot;
 use crate::{NodeId, TypeConfig};
-
-pub(crate) const META_LAST_APPLIED: &[u8] = b"last_applied";
-pub(crate) const META_MEMBERSHIP: &[u8] = b"membership";
-pub(crate) const META_AUDIT_HEAD: &[u8] = b"audit_head";
-/// `(log index, commands of that entry applied)` while an entry's proposal is being applied.
-pub(crate) const META_APPLYING: &[u8] = b"applying";
 
 type StorageResult<T> = Result<T, StorageError<NodeId>>;
 
@@ -147,23 +146,21 @@ impl RocksStateMachine {
             principal: env.meta.principal.as_ref().map(|p| p.to_string()),
             action: env.command.name().to_string(),
             target: env.command.target(),
-            // A refused precondition (a stale or duplicate scheduled command) is recorded as
-            // "NoOp" and a repeated proposal as "Duplicate", so the trail shows every command and
+            // A refused precondition (a stale or duplicate scheduled command) is recorded as a
+            // no-op and a repeated proposal as a duplicate, so the trail shows every command and
             // what became of it.
-            error_code: match &response {
-                _ if applied.duplicate => Some("Duplicate".to_string()),
-                Err(e) => Some(e.code.as_str().to_string()),
-                Ok(CommandOutput::NoOp) => Some("NoOp".to_string()),
-                Ok(_) => None,
+            outcome: match &response {
+                _ if applied.duplicate => AuditOutcome::Duplicate,
+                Err(e) => AuditOutcome::Rejected(e.code),
+                Ok(CommandOutput::NoOp) => AuditOutcome::NoOp,
+                Ok(_) => AuditOutcome::Applied,
             },
             at_ms: env.meta.at_ms,
             prev_hash: *prev_hash,
         };
         let encoded = encode(&event);
         let hash: [u8; 32] = Sha256::digest(&encoded).into();
-        let mut key = log_id.index.to_be_bytes().to_vec();
-        key.extend_from_slice(&position.to_be_bytes());
-        batch.put_cf(self.db.cf(CF_AUDIT), key, encoded);
+        batch.put_cf(self.db.cf(CF_AUDIT), audit_key(log_id.index, position), encoded);
         let meta_cf = self.db.cf(CF_SM_META);
         batch.put_cf(meta_cf, META_AUDIT_HEAD, encode(&((log_id.index, position), hash)));
         *prev_hash = hash;

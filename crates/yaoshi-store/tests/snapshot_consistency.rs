@@ -11,10 +11,8 @@ use std::io::Cursor;
 
 use openraft::storage::{RaftSnapshotBuilder, RaftStateMachine};
 use openraft::{BasicNode, CommittedLeaderId, Entry, EntryPayload, LogId, Membership};
-use yaoshi_model::{
-    AccessKeyId, Command, CommandEnvelope, CommandMeta, KeyId, KeyMetadata, KeyOrigin, KeySpec,
-    KeyState, KeyUsage, KeyVersion, KeyVersionId, Proposal, ProtectionLevel,
-};
+use yaoshi_model::fixtures::KeyFixture;
+use yaoshi_model::{AccessKeyId, CommandEnvelope, CommandMeta, Proposal};
 use yaoshi_store::{TypeConfig, open_region};
 
 fn log_id(index: u64) -> LogId<u64> {
@@ -30,8 +28,6 @@ fn membership(voters: &[u64]) -> Membership<u64, BasicNode> {
 }
 
 fn create_key(i: u64) -> CommandEnvelope {
-    let key_id = KeyId::new(format!("00000000-0000-4000-8000-{i:012}"));
-    let version_id = KeyVersionId::new(format!("10000000-0000-4000-8000-{i:012}"));
     CommandEnvelope {
         meta: CommandMeta {
             request_id: format!("req-{i}"),
@@ -39,33 +35,12 @@ fn create_key(i: u64) -> CommandEnvelope {
             nonce: Some(format!("n{i}")),
             at_ms: 1_700_000_000_000 + i as i64,
         },
-        command: Command::CreateKey {
-            metadata: KeyMetadata {
-                key_id: key_id.clone(),
-                state: KeyState::Enabled,
-                spec: KeySpec::Aes256,
-                usage: KeyUsage::EncryptDecrypt,
-                origin: KeyOrigin::AliyunKms,
-                protection_level: ProtectionLevel::Software,
-                description: format!("key {i}"),
-                creation_ms: 1_700_000_000_000,
-                creator: "1".into(),
-                primary_version: version_id.clone(),
-                delete_ms: None,
-                deletion_protection: None,
-                rotation_interval_s: None,
-                last_rotation_ms: 1_700_000_000_000,
-                material_expire_ms: None,
-            },
-            version: KeyVersion {
-                key_id,
-                version_id,
-                creation_ms: 1_700_000_000_000,
-                wrapped_material: vec![i as u8; 61],
-                material_digest: Vec::new(),
-            },
-            tags: Vec::new(),
-        },
+        command: KeyFixture::new(format!("00000000-0000-4000-8000-{i:012}"))
+            .version_id(format!("10000000-0000-4000-8000-{i:012}"))
+            .at(1_700_000_000_000)
+            .description(format!("key {i}"))
+            .wrapped(vec![i as u8; 61])
+            .create_command(),
     }
 }
 

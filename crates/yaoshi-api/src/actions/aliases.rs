@@ -3,11 +3,10 @@
 use serde_json::{Value, json};
 use yaoshi_model::{Alias, ApiError, Command, ErrorCode, KeyId};
 
-use super::keys::fields;
-use super::{Fields, internal, key_ref, paging, propose, resolve_key};
 use crate::context::RequestContext;
 use crate::params::Params;
-use crate::server::ApiState;
+use crate::state::ApiState;
+use crate::support::{Fields, Page, internal, key_ref, propose_unit, resolve_key, state};
 
 fn alias_name(p: &Params) -> Result<&str, ApiError> {
     let name = p.required("AliasName")?;
@@ -18,12 +17,12 @@ fn alias_name(p: &Params) -> Result<&str, ApiError> {
 }
 
 /// The target key of CreateAlias/UpdateAlias: an id or ARN; an alias cannot point at an alias.
-async fn target_key(api: &ApiState, p: &Params) -> Result<KeyId, ApiError> {
+fn target_key(api: &ApiState, p: &Params) -> Result<KeyId, ApiError> {
     let value = p.required("KeyId")?;
     if value.starts_with(Alias::PREFIX) {
         return Err(ApiError::new(ErrorCode::UnsupportedAlias));
     }
-    key_ref(api, value, false).await
+    key_ref(api, value)
 }
 
 pub(super) async fn create_alias(
@@ -32,10 +31,9 @@ pub(super) async fn create_alias(
     p: &Params,
 ) -> Result<Fields, ApiError> {
     let name = alias_name(p)?;
-    let key_id = target_key(api, p).await?;
+    let key_id = target_key(api, p)?;
     let alias = Alias { name: name.to_string(), key_id, account_id: ctx.account_id.clone() };
-    propose(api, ctx, Command::CreateAlias { alias }).await?;
-    Ok(Fields::new())
+    propose_unit(api, ctx, Command::CreateAlias { alias }).await
 }
 
 pub(super) async fn update_alias(
@@ -44,9 +42,8 @@ pub(super) async fn update_alias(
     p: &Params,
 ) -> Result<Fields, ApiError> {
     let name = alias_name(p)?.to_string();
-    let key_id = target_key(api, p).await?;
-    propose(api, ctx, Command::UpdateAlias { name, key_id }).await?;
-    Ok(Fields::new())
+    let key_id = target_key(api, p)?;
+    propose_unit(api, ctx, Command::UpdateAlias { name, key_id }).await
 }
 
 pub(super) async fn delete_alias(
@@ -55,27 +52,33 @@ pub(super) async fn delete_alias(
     p: &Params,
 ) -> Result<Fields, ApiError> {
     let name = alias_name(p)?.to_string();
-    propose(api, ctx, Command::DeleteAlias { name }).await?;
-    Ok(Fields::new())
+    propose_unit(api, ctx, Command::DeleteAlias { name }).await
 }
 
-/// ListAliases, or ListAliasesByKeyId when `by_key`.
 pub(super) async fn list_aliases(
     api: &ApiState,
+    _ctx: &RequestContext,
     p: &Params,
-    by_key: bool,
 ) -> Result<Fields, ApiError> {
-    let key_id = match by_key {
-        true => Some(resolve_key(api, p.required("KeyId")?).await?.key_id),
-        false => None,
-    };
-    let (offset, limit, page_number, page_size) = paging(p)?;
-    let (page, total) = api
-        .node()?
-        .state
-        .list_aliases(key_id.as_ref().map(KeyId::as_str), offset, limit)
+    alias_page(api, p, None)
+}
+
+pub(super) async fn list_aliases_by_key_id(
+    api: &ApiState,
+    _ctx: &RequestContext,
+    p: &Params,
+) -> Result<Fields, ApiError> {
+    let key = resolve_key(api, p.required("KeyId")?)?;
+    alias_page(api, p, Some(&key.key_id))
+}
+
+/// One page of the aliases (of `key_id` only, when given).
+fn alias_page(api: &ApiState, p: &Params, key_id: Option<&KeyId>) -> Result<Fields, ApiError> {
+    let page = Page::parse(p)?;
+    let (aliases, total) = state(api)?
+        .list_aliases(key_id.map(KeyId::as_str), page.offset, page.limit)
         .map_err(internal)?;
-    let aliases: Vec<Value> = page
+    let aliases: Vec<Value> = aliases
         .iter()
         .map(|a| {
             json!({
@@ -85,10 +88,5 @@ pub(super) async fn list_aliases(
             })
         })
         .collect();
-    Ok(fields(vec![
-        ("Aliases", json!({ "Alias": aliases })),
-        ("TotalCount", json!(total)),
-        ("PageNumber", json!(page_number)),
-        ("PageSize", json!(page_size)),
-    ]))
+    Ok(page.fields("Aliases", "Alias", aliases, total))
 }

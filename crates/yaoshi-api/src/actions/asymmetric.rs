@@ -9,101 +9,37 @@
 //! ciphertext that does not decrypt (`InvalidParameter`); the version
 //! (`Forbidden.KeyVersionNotFound`).
 
-use std::sync::Arc;
-
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
-use serde_json::{Value, json};
+use serde_json::Value;
 use yaoshi_crypto::{
-    CryptoError, EncryptAlgorithm, KeyMaterial, KeyType, SIGN_DIGEST_LEN, SignAlgorithm,
-    SigningKey, asymmetric_decrypt, asymmetric_encrypt, public_key_pem, verify_digest,
+    EncryptAlgorithm, SIGN_DIGEST_LEN, SignAlgorithm, SigningKey,
+    asymmetric_encrypt as encrypt_to_key, public_key_pem, verify_digest,
 };
-use yaoshi_model::{ApiError, ErrorCode, KeyMetadata, KeyUsage, KeyVersion, KeyVersionId};
+use yaoshi_model::{ApiError, KeyUsage, KeyVersion};
 use zeroize::Zeroizing;
 
-use super::crypto::{require_usable, unwrap_material};
-use super::keys::key_type;
-use super::{Fields, internal, resolve_key};
+use crate::context::RequestContext;
+use crate::material::{
+    AsymmetricKey, asymmetric_key, crypto_error, decrypt_with, encrypt_algorithm,
+};
 use crate::params::Params;
-use crate::server::ApiState;
-
-/// An asymmetric key version resolved for an operation, with its material unwrapped.
-pub(super) struct AsymmetricKey {
-    /// The key.
-    pub(super) meta: KeyMetadata,
-    /// The version named by the request.
-    pub(super) version: KeyVersion,
-    /// The key type of the spec.
-    pub(super) kind: KeyType,
-    /// The version's private key material.
-    pub(super) material: Arc<KeyMaterial>,
-}
-
-impl AsymmetricKey {
-    /// The `KeyId` and `KeyVersionId` fields every response carries.
-    fn fields(&self) -> Fields {
-        Fields::from_iter([
-            ("KeyId".to_string(), json!(self.meta.key_id.as_str())),
-            ("KeyVersionId".to_string(), json!(self.version.version_id.as_str())),
-        ])
-    }
-}
-
-/// Resolves the key `key_param` and its version `version_param`: the key must be usable, asymmetric
-/// and (when `usage` is given) of that usage; `fits` says whether the requested algorithm belongs
-/// to the key's type (`InvalidParameter` on `algorithm_param` otherwise).
-pub(super) async fn asymmetric_key(
-    api: &ApiState,
-    key_param: &str,
-    version_param: &str,
-    usage: Option<KeyUsage>,
-    fits: impl FnOnce(KeyType) -> Option<&'static str>,
-) -> Result<AsymmetricKey, ApiError> {
-    let meta = resolve_key(api, key_param).await?;
-    require_usable(api, &meta)?;
-    if meta.spec.is_symmetric() || usage.is_some_and(|u| u != meta.usage) {
-        return Err(ApiError::new(ErrorCode::UnsupportedOperation));
-    }
-    let kind = key_type(meta.spec);
-    if let Some(param) = fits(kind) {
-        return Err(ApiError::invalid(param));
-    }
-    let version = api
-        .replica
-        .key_version(&meta.key_id, &KeyVersionId::new(version_param))
-        .map_err(internal)?
-        .ok_or_else(|| ApiError::new(ErrorCode::KeyVersionNotFound))?;
-    let material = unwrap_material(api, &version)?;
-    Ok(AsymmetricKey { meta, version, kind, material })
-}
+use crate::state::ApiState;
+use crate::support::{Fields, internal};
 
 /// The `Algorithm` parameter as a signature algorithm.
 fn sign_algorithm(p: &Params) -> Result<SignAlgorithm, ApiError> {
     SignAlgorithm::from_name(p.required("Algorithm")?).ok_or_else(|| ApiError::invalid("Algorithm"))
 }
 
-/// A named encryption algorithm parameter (`Algorithm`, `SourceEncryptionAlgorithm`…); the
-/// decryption-only `RSAES_PKCS1_V1_5` of BYOK is not one of them.
-pub(super) fn encrypt_algorithm(p: &Params, name: &str) -> Result<EncryptAlgorithm, ApiError> {
-    match EncryptAlgorithm::from_name(p.required(name)?) {
-        Some(EncryptAlgorithm::RsaesPkcs1V15) | None => Err(ApiError::invalid(name)),
-        Some(alg) => Ok(alg),
-    }
-}
-
-/// A crypto failure the request caused, as `InvalidParameter` on `param`; anything else (bad
-/// stored material) is an internal failure, logged without detail of the data.
-fn crypto_error(e: CryptoError, param: &str) -> ApiError {
-    match e {
-        CryptoError::InvalidKeyMaterial | CryptoError::OperationFailed => internal(e),
-        _ => ApiError::invalid(param),
-    }
-}
-
-pub(super) async fn get_public_key(api: &ApiState, p: &Params) -> Result<Fields, ApiError> {
+pub(super) async fn get_public_key(
+    api: &ApiState,
+    _ctx: &RequestContext,
+    p: &Params,
+) -> Result<Fields, ApiError> {
     let key_param = p.required("KeyId")?;
     let version_param = p.required("KeyVersionId")?;
-    let key = asymmetric_key(api, key_param, version_param, None, |_| None).await?;
+    let key = asymmetric_key(api, key_param, version_param, None, |_| None)?;
     let pem = public_key_pem(key.kind, &key.material).map_err(internal)?;
     let mut fields = key.fields();
     fields.insert("PublicKey".to_string(), Value::String(pem));
@@ -111,7 +47,7 @@ pub(super) async fn get_public_key(api: &ApiState, p: &Params) -> Result<Fields,
 }
 
 /// The parameters AsymmetricSign and AsymmetricVerify share, validated, and the key.
-async fn signing_key(
+fn signing_key(
     api: &ApiState,
     p: &Params,
 ) -> Result<(AsymmetricKey, SignAlgorithm, Zeroizing<Vec<u8>>), ApiError> {
@@ -121,16 +57,19 @@ async fn signing_key(
     let digest = p.base64("Digest")?;
     let key = asymmetric_key(api, key_param, version_param, Some(KeyUsage::SignVerify), |kind| {
         (!algorithm.supports(kind)).then_some("Algorithm")
-    })
-    .await?;
+    })?;
     if digest.len() != SIGN_DIGEST_LEN {
         return Err(ApiError::invalid("Digest"));
     }
     Ok((key, algorithm, digest))
 }
 
-pub(super) async fn asymmetric_sign(api: &ApiState, p: &Params) -> Result<Fields, ApiError> {
-    let (key, algorithm, digest) = signing_key(api, p).await?;
+pub(super) async fn asymmetric_sign(
+    api: &ApiState,
+    _ctx: &RequestContext,
+    p: &Params,
+) -> Result<Fields, ApiError> {
+    let (key, algorithm, digest) = signing_key(api, p)?;
     let parsed = api
         .signing_keys
         .get_or_make(
@@ -145,9 +84,13 @@ pub(super) async fn asymmetric_sign(api: &ApiState, p: &Params) -> Result<Fields
     Ok(fields)
 }
 
-pub(super) async fn asymmetric_verify(api: &ApiState, p: &Params) -> Result<Fields, ApiError> {
+pub(super) async fn asymmetric_verify(
+    api: &ApiState,
+    _ctx: &RequestContext,
+    p: &Params,
+) -> Result<Fields, ApiError> {
     let signature = p.base64("Value")?;
-    let (key, algorithm, digest) = signing_key(api, p).await?;
+    let (key, algorithm, digest) = signing_key(api, p)?;
     let valid = verify_digest(key.kind, algorithm, &key.material, &digest, &signature)
         .map_err(|e| crypto_error(e, "Digest"))?;
     let mut fields = key.fields();
@@ -156,7 +99,7 @@ pub(super) async fn asymmetric_verify(api: &ApiState, p: &Params) -> Result<Fiel
 }
 
 /// The key of AsymmetricEncrypt / AsymmetricDecrypt and its validated algorithm.
-async fn encryption_key(
+fn encryption_key(
     api: &ApiState,
     p: &Params,
 ) -> Result<(AsymmetricKey, EncryptAlgorithm), ApiError> {
@@ -166,42 +109,31 @@ async fn encryption_key(
     let key =
         asymmetric_key(api, key_param, version_param, Some(KeyUsage::EncryptDecrypt), |kind| {
             (!algorithm.can_encrypt(kind)).then_some("Algorithm")
-        })
-        .await?;
+        })?;
     Ok((key, algorithm))
 }
 
-pub(super) async fn asymmetric_encrypt_action(
+pub(super) async fn asymmetric_encrypt(
     api: &ApiState,
+    _ctx: &RequestContext,
     p: &Params,
 ) -> Result<Fields, ApiError> {
     let plaintext = p.base64("Plaintext")?;
-    let (key, algorithm) = encryption_key(api, p).await?;
-    let ciphertext = asymmetric_encrypt(key.kind, algorithm, &key.material, &plaintext)
+    let (key, algorithm) = encryption_key(api, p)?;
+    let ciphertext = encrypt_to_key(key.kind, algorithm, &key.material, &plaintext)
         .map_err(|e| crypto_error(e, "Plaintext"))?;
     let mut fields = key.fields();
     fields.insert("CiphertextBlob".to_string(), Value::String(B64.encode(ciphertext)));
     Ok(fields)
 }
 
-/// Decrypts public-key ciphertext with a key version's private key. Every failure caused by the
-/// ciphertext is the same `InvalidParameter` on `param` (no padding oracle).
-pub(super) fn decrypt_with(
-    key: &AsymmetricKey,
-    algorithm: EncryptAlgorithm,
-    ciphertext: &[u8],
-    param: &str,
-) -> Result<Zeroizing<Vec<u8>>, ApiError> {
-    asymmetric_decrypt(key.kind, algorithm, &key.material, ciphertext)
-        .map_err(|e| crypto_error(e, param))
-}
-
-pub(super) async fn asymmetric_decrypt_action(
+pub(super) async fn asymmetric_decrypt(
     api: &ApiState,
+    _ctx: &RequestContext,
     p: &Params,
 ) -> Result<Fields, ApiError> {
     let ciphertext = p.base64("CiphertextBlob")?;
-    let (key, algorithm) = encryption_key(api, p).await?;
+    let (key, algorithm) = encryption_key(api, p)?;
     let plaintext = decrypt_with(&key, algorithm, &ciphertext, "CiphertextBlob")?;
     let mut fields = key.fields();
     fields.insert("Plaintext".to_string(), Value::String(B64.encode(&plaintext[..])));

@@ -6,11 +6,13 @@ use serde_json::{Value, json};
 use yaoshi_crypto::{generate_key, public_key_pem, unwrap_imported_material};
 use yaoshi_model::{ApiError, Command, ErrorCode, ImportToken, KeyOrigin, KeySpec, KeyVersion};
 
-use super::keys::key_type;
-use super::{Fields, format_time, internal, key_ref, propose};
 use crate::context::RequestContext;
+use crate::material::key_type;
 use crate::params::Params;
-use crate::server::ApiState;
+use crate::state::ApiState;
+use crate::support::{
+    Fields, format_time, fresh_key, fresh_key_ref, internal, propose, propose_unit, state,
+};
 
 /// The wrapping key spec and algorithm pairs of the reference (§8.2).
 fn wrapping(p: &Params) -> Result<(KeySpec, &str), ApiError> {
@@ -38,7 +40,7 @@ pub(super) async fn get_parameters_for_import(
     ctx: &RequestContext,
     p: &Params,
 ) -> Result<Fields, ApiError> {
-    let key_id = key_ref(api, p.required("KeyId")?, true).await?;
+    let key_id = fresh_key_ref(api, p.required("KeyId")?).await?;
     let (spec, algorithm) = wrapping(p)?;
     let private = tokio::task::spawn_blocking(move || generate_key(key_type(spec)))
         .await
@@ -72,9 +74,8 @@ pub(super) async fn delete_key_material(
     ctx: &RequestContext,
     p: &Params,
 ) -> Result<Fields, ApiError> {
-    let key_id = key_ref(api, p.required("KeyId")?, true).await?;
-    propose(api, ctx, Command::DeleteKeyMaterial { key_id }).await?;
-    Ok(Fields::new())
+    let key_id = fresh_key_ref(api, p.required("KeyId")?).await?;
+    propose_unit(api, ctx, Command::DeleteKeyMaterial { key_id }).await
 }
 
 /// `KeyMaterialExpireUnix`: Unix seconds, 0 or absent = never; not in the past.
@@ -98,21 +99,15 @@ pub(super) async fn import_key_material(
     ctx: &RequestContext,
     p: &Params,
 ) -> Result<Fields, ApiError> {
-    let key_id = key_ref(api, p.required("KeyId")?, true).await?;
+    let key_param = p.required("KeyId")?;
     let encrypted = p.required("EncryptedKeyMaterial")?;
     let token = p.required("ImportToken")?;
     let expire_ms = material_expiry(p, ctx.now_ms)?;
-    api.node()?.read_barrier().await.map_err(super::write_error)?;
-    let key = api
-        .node()?
-        .state
-        .key(key_id.as_str())
-        .map_err(internal)?
-        .ok_or_else(|| ApiError::new(ErrorCode::KeyNotFound))?;
+    let key = fresh_key(api, key_param).await?;
     if key.origin != KeyOrigin::External {
         return Err(ApiError::new(ErrorCode::UnsupportedOrigin));
     }
-    let record = match api.node()?.state.import_token(token).map_err(internal)? {
+    let record = match state(api)?.import_token(token).map_err(internal)? {
         Some(t) if t.key_id == key.key_id => t,
         _ => return Err(ApiError::new(ErrorCode::InvalidImportToken)),
     };
@@ -145,6 +140,5 @@ pub(super) async fn import_key_material(
         expire_ms,
     };
     drop(material);
-    propose(api, ctx, command).await?;
-    Ok(Fields::new())
+    propose_unit(api, ctx, command).await
 }

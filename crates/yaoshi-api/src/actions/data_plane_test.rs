@@ -12,9 +12,10 @@ use yaoshi_model::{
 };
 use yaoshi_worker::{Replica, ReplicaError};
 
-use super::Fields;
+use crate::context::RequestContext;
 use crate::params::Params;
-use crate::server::ApiState;
+use crate::state::ApiState;
+use crate::support::Fields;
 
 /// A replica the test edits between requests.
 #[derive(Debug, Default)]
@@ -132,12 +133,16 @@ impl Fixture {
         let query: Vec<String> =
             params.iter().map(|(k, v)| format!("{k}={}", yaoshi_sign::percent_encode(v))).collect();
         let p = Params::parse(Some(&query.join("&")), None);
-        match action {
-            "Encrypt" => super::crypto::encrypt(&self.api, &p).await,
-            "Decrypt" => super::crypto::decrypt(&self.api, &p),
-            "AsymmetricSign" => super::asymmetric::asymmetric_sign(&self.api, &p).await,
-            _ => unreachable!("not used here"),
-        }
+        let ctx = RequestContext {
+            request_id: "test".to_string(),
+            principal: AccessKeyId::new("ak"),
+            account_id: "account".to_string(),
+            nonce: None,
+            now_ms: now_ms(),
+            audit_name: None,
+        };
+        let action = super::Action::from_name(action).expect("an action of the table");
+        action.dispatch(&self.api, &ctx, &p).await
     }
 }
 

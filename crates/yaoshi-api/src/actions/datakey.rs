@@ -16,11 +16,13 @@ use yaoshi_crypto::{
 use yaoshi_model::ApiError;
 use zeroize::Zeroizing;
 
-use super::Fields;
-use super::asymmetric::encrypt_algorithm;
-use super::crypto::{open_symmetric, seal_b64, symmetric_primary};
+use crate::context::RequestContext;
+use crate::material::{
+    encrypt_algorithm, open_symmetric, seal_b64, sealed_fields, symmetric_primary,
+};
 use crate::params::Params;
-use crate::server::ApiState;
+use crate::state::ApiState;
+use crate::support::Fields;
 
 /// The data key length: `NumberOfBytes` (1–1024) wins over `KeySpec` (`AES_256` default, or
 /// `AES_128`). Also returns the name of the parameter that decided it.
@@ -105,44 +107,46 @@ fn export_bytes(sealed: &[u8]) -> Zeroizing<Vec<u8>> {
 
 /// Generates a data key, seals it under the key's primary version and returns the fields of
 /// GenerateDataKey (without `Plaintext`) and the data key.
-async fn new_data_key(
+fn new_data_key(
     api: &ApiState,
     p: &Params,
     len: usize,
 ) -> Result<(Fields, Zeroizing<Vec<u8>>), ApiError> {
     let key_param = p.required("KeyId")?;
     let context = p.string_map("EncryptionContext")?;
-    let (meta, version, material) = symmetric_primary(api, key_param).await?;
+    let (meta, version, material) = symmetric_primary(api, key_param)?;
     let data_key = random_bytes(len);
     let encoded = Zeroizing::new(B64.encode(&data_key[..]));
     let blob = seal_b64(&meta, &version, &material, encoded.as_bytes(), &context)?;
-    let fields = Fields::from_iter([
-        ("CiphertextBlob".to_string(), Value::String(blob)),
-        ("KeyId".to_string(), json!(meta.key_id.as_str())),
-        ("KeyVersionId".to_string(), json!(version.version_id.as_str())),
-    ]);
-    Ok((fields, data_key))
+    Ok((sealed_fields(blob, &meta, &version), data_key))
 }
 
 pub(super) async fn generate_data_key(
     api: &ApiState,
+    _ctx: &RequestContext,
     p: &Params,
-    with_plaintext: bool,
 ) -> Result<Fields, ApiError> {
-    p.required("KeyId")?;
     let (len, _) = data_key_len(p)?;
-    let (mut fields, data_key) = new_data_key(api, p, len).await?;
-    if with_plaintext {
-        fields.insert("Plaintext".to_string(), Value::String(B64.encode(&data_key[..])));
-    }
+    let (mut fields, data_key) = new_data_key(api, p, len)?;
+    fields.insert("Plaintext".to_string(), Value::String(B64.encode(&data_key[..])));
+    Ok(fields)
+}
+
+pub(super) async fn generate_data_key_without_plaintext(
+    api: &ApiState,
+    _ctx: &RequestContext,
+    p: &Params,
+) -> Result<Fields, ApiError> {
+    let (len, _) = data_key_len(p)?;
+    let (fields, _) = new_data_key(api, p, len)?;
     Ok(fields)
 }
 
 pub(super) async fn generate_and_export_data_key(
     api: &ApiState,
+    _ctx: &RequestContext,
     p: &Params,
 ) -> Result<Fields, ApiError> {
-    p.required("KeyId")?;
     let (len, size_param) = data_key_len(p)?;
     let wrapping = Wrapping::from_params(p)?;
     let limit = wrapping.algorithm.max_plaintext_len(match wrapping.algorithm {
@@ -152,13 +156,17 @@ pub(super) async fn generate_and_export_data_key(
     if limit.is_some_and(|max| len > max) {
         return Err(ApiError::invalid(size_param));
     }
-    let (mut fields, data_key) = new_data_key(api, p, len).await?;
+    let (mut fields, data_key) = new_data_key(api, p, len)?;
     let exported = wrapping.wrap(&data_key, size_param)?;
     fields.insert("ExportedDataKey".to_string(), Value::String(exported));
     Ok(fields)
 }
 
-pub(super) fn export_data_key(api: &ApiState, p: &Params) -> Result<Fields, ApiError> {
+pub(super) async fn export_data_key(
+    api: &ApiState,
+    _ctx: &RequestContext,
+    p: &Params,
+) -> Result<Fields, ApiError> {
     let blob = p.required("CiphertextBlob")?;
     let context = p.string_map("EncryptionContext")?;
     let wrapping = Wrapping::from_params(p)?;

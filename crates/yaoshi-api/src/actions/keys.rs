@@ -1,21 +1,25 @@
 //! Key management actions: keys, their versions, deletion, protection and rotation policy.
 
 use serde_json::{Value, json};
-use yaoshi_crypto::{KeyType, generate_key};
+use yaoshi_crypto::generate_key;
 use yaoshi_model::{
     ApiError, Command, CommandOutput, ErrorCode, KeyId, KeyMetadata, KeyOrigin, KeySpec, KeyState,
     KeyUsage, KeyVersion, KeyVersionId, ProtectionLevel, parse_rotation_interval,
 };
 
-use super::{Fields, format_time, internal, key_ref, paging, propose, resolve_key};
 use crate::context::RequestContext;
+use crate::material::key_type;
 use crate::params::Params;
-use crate::server::ApiState;
+use crate::state::ApiState;
+use crate::support::{
+    Fields, Page, fields, format_time, fresh_key, fresh_key_ref, internal, key_ref, propose,
+    propose_unit, resolve_key, state,
+};
 
 const MAX_DESCRIPTION_BYTES: usize = 8192;
 
 /// The key's ARN.
-pub(crate) fn key_arn(region: &str, meta: &KeyMetadata) -> String {
+fn key_arn(region: &str, meta: &KeyMetadata) -> String {
     format!("acs:kms:{region}:{}:key/{}", meta.creator, meta.key_id)
 }
 
@@ -51,18 +55,9 @@ fn metadata_json(region: &str, meta: &KeyMetadata) -> Value {
     v
 }
 
-pub(super) fn fields(pairs: Vec<(&str, Value)>) -> Fields {
-    pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
-}
-
 /// A new key version id: a UUIDv7, so a key's versions list in creation order.
 fn new_version_id() -> KeyVersionId {
     KeyVersionId::new(uuid::Uuid::now_v7().to_string())
-}
-
-/// The crypto crate's key type of a key spec.
-pub(crate) fn key_type(spec: KeySpec) -> KeyType {
-    KeyType::from(spec)
 }
 
 /// Generates material for `spec` off the async threads (RSA-3072 can take a second) and wraps it
@@ -175,14 +170,7 @@ pub(super) async fn create_key_version(
     ctx: &RequestContext,
     p: &Params,
 ) -> Result<Fields, ApiError> {
-    let key_id = key_ref(api, p.required("KeyId")?, true).await?;
-    api.node()?.read_barrier().await.map_err(super::write_error)?;
-    let key = api
-        .node()?
-        .state
-        .key(key_id.as_str())
-        .map_err(internal)?
-        .ok_or_else(|| ApiError::new(ErrorCode::KeyNotFound))?;
+    let key = fresh_key(api, p.required("KeyId")?).await?;
     if key.spec.is_symmetric() {
         return Err(ApiError::new(ErrorCode::UnsupportedOperation));
     }
@@ -200,29 +188,30 @@ pub(super) async fn create_key_version(
     Ok(fields(vec![("KeyVersion", response)]))
 }
 
-pub(super) async fn describe_key(api: &ApiState, p: &Params) -> Result<Fields, ApiError> {
-    let meta = resolve_key(api, p.required("KeyId")?).await?;
+pub(super) async fn describe_key(
+    api: &ApiState,
+    _ctx: &RequestContext,
+    p: &Params,
+) -> Result<Fields, ApiError> {
+    let meta = resolve_key(api, p.required("KeyId")?)?;
     Ok(fields(vec![("KeyMetadata", metadata_json(api.region(), &meta))]))
 }
 
-pub(super) fn list_keys(api: &ApiState, p: &Params) -> Result<Fields, ApiError> {
-    let (offset, limit, page_number, page_size) = paging(p)?;
+pub(super) async fn list_keys(
+    api: &ApiState,
+    _ctx: &RequestContext,
+    p: &Params,
+) -> Result<Fields, ApiError> {
+    let page = Page::parse(p)?;
     let filters = parse_filters(p)?;
-    let (page, total) = api
-        .node()?
-        .state
-        .list_keys(offset, limit, |k| filters.iter().all(|f| f.matches(k)))
+    let (keys, total) = state(api)?
+        .list_keys(page.offset, page.limit, |k| filters.iter().all(|f| f.matches(k)))
         .map_err(internal)?;
-    let keys: Vec<Value> = page
+    let keys: Vec<Value> = keys
         .iter()
         .map(|k| json!({"KeyId": k.key_id.as_str(), "KeyArn": key_arn(api.region(), k)}))
         .collect();
-    Ok(fields(vec![
-        ("Keys", json!({ "Key": keys })),
-        ("TotalCount", json!(total)),
-        ("PageNumber", json!(page_number)),
-        ("PageSize", json!(page_size)),
-    ]))
+    Ok(page.fields("Keys", "Key", keys, total))
 }
 
 fn check_description(description: &str) -> Result<(), ApiError> {
@@ -232,36 +221,34 @@ fn check_description(description: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Proposes a key command and answers with just the RequestId.
-async fn propose_key_change(
-    api: &ApiState,
-    ctx: &RequestContext,
-    command: Command,
-) -> Result<Fields, ApiError> {
-    propose(api, ctx, command).await?;
-    Ok(Fields::new())
-}
-
 pub(super) async fn update_key_description(
     api: &ApiState,
     ctx: &RequestContext,
     p: &Params,
 ) -> Result<Fields, ApiError> {
-    let key_id = key_ref(api, p.required("KeyId")?, true).await?;
+    let key_id = fresh_key_ref(api, p.required("KeyId")?).await?;
     let description = p.get("Description").ok_or_else(|| ApiError::missing("Description"))?;
     check_description(description)?;
     let command = Command::UpdateKeyDescription { key_id, description: description.to_string() };
-    propose_key_change(api, ctx, command).await
+    propose_unit(api, ctx, command).await
 }
 
-pub(super) async fn set_key_enabled(
+pub(super) async fn enable_key(
     api: &ApiState,
     ctx: &RequestContext,
     p: &Params,
-    enabled: bool,
 ) -> Result<Fields, ApiError> {
-    let key_id = key_ref(api, p.required("KeyId")?, true).await?;
-    propose_key_change(api, ctx, Command::SetKeyEnabled { key_id, enabled }).await
+    let key_id = fresh_key_ref(api, p.required("KeyId")?).await?;
+    propose_unit(api, ctx, Command::SetKeyEnabled { key_id, enabled: true }).await
+}
+
+pub(super) async fn disable_key(
+    api: &ApiState,
+    ctx: &RequestContext,
+    p: &Params,
+) -> Result<Fields, ApiError> {
+    let key_id = fresh_key_ref(api, p.required("KeyId")?).await?;
+    propose_unit(api, ctx, Command::SetKeyEnabled { key_id, enabled: false }).await
 }
 
 pub(super) async fn schedule_key_deletion(
@@ -269,10 +256,10 @@ pub(super) async fn schedule_key_deletion(
     ctx: &RequestContext,
     p: &Params,
 ) -> Result<Fields, ApiError> {
-    let key_id = key_ref(api, p.required("KeyId")?, true).await?;
+    let key_id = fresh_key_ref(api, p.required("KeyId")?).await?;
     let days = p.int_in("PendingWindowInDays", 7, 30, 30)?;
     let delete_ms = ctx.now_ms.saturating_add(days * 24 * 60 * 60 * 1000);
-    propose_key_change(api, ctx, Command::ScheduleKeyDeletion { key_id, delete_ms }).await
+    propose_unit(api, ctx, Command::ScheduleKeyDeletion { key_id, delete_ms }).await
 }
 
 fn version_json(v: &KeyVersion) -> Value {
@@ -283,30 +270,31 @@ fn version_json(v: &KeyVersion) -> Value {
     })
 }
 
-pub(super) async fn describe_key_version(api: &ApiState, p: &Params) -> Result<Fields, ApiError> {
-    let key = resolve_key(api, p.required("KeyId")?).await?;
+pub(super) async fn describe_key_version(
+    api: &ApiState,
+    _ctx: &RequestContext,
+    p: &Params,
+) -> Result<Fields, ApiError> {
+    let key = resolve_key(api, p.required("KeyId")?)?;
     let version_id = KeyVersionId::new(p.required("KeyVersionId")?);
-    let version = api
-        .node()?
-        .state
+    let version = state(api)?
         .key_version(&key.key_id, &version_id)
         .map_err(internal)?
         .ok_or_else(|| ApiError::new(ErrorCode::KeyVersionNotFound))?;
     Ok(fields(vec![("KeyVersion", version_json(&version))]))
 }
 
-pub(super) async fn list_key_versions(api: &ApiState, p: &Params) -> Result<Fields, ApiError> {
-    let key = resolve_key(api, p.required("KeyId")?).await?;
-    let (offset, limit, page_number, page_size) = paging(p)?;
-    let (page, total) =
-        api.node()?.state.list_key_versions(&key.key_id, offset, limit).map_err(internal)?;
-    let versions: Vec<Value> = page.iter().map(version_json).collect();
-    Ok(fields(vec![
-        ("KeyVersions", json!({ "KeyVersion": versions })),
-        ("TotalCount", json!(total)),
-        ("PageNumber", json!(page_number)),
-        ("PageSize", json!(page_size)),
-    ]))
+pub(super) async fn list_key_versions(
+    api: &ApiState,
+    _ctx: &RequestContext,
+    p: &Params,
+) -> Result<Fields, ApiError> {
+    let key = resolve_key(api, p.required("KeyId")?)?;
+    let page = Page::parse(p)?;
+    let (versions, total) =
+        state(api)?.list_key_versions(&key.key_id, page.offset, page.limit).map_err(internal)?;
+    let versions: Vec<Value> = versions.iter().map(version_json).collect();
+    Ok(page.fields("KeyVersions", "KeyVersion", versions, total))
 }
 
 pub(super) async fn set_deletion_protection(
@@ -318,7 +306,7 @@ pub(super) async fn set_deletion_protection(
     if !arn.starts_with("acs:kms:") {
         return Err(ApiError::invalid("ProtectedResourceArn"));
     }
-    let key_id = key_ref(api, arn, false).await?;
+    let key_id = key_ref(api, arn)?;
     if p.optional("EnableDeletionProtection").is_none() {
         return Err(ApiError::missing("EnableDeletionProtection"));
     }
@@ -330,7 +318,7 @@ pub(super) async fn set_deletion_protection(
         }
         false => None,
     };
-    propose_key_change(api, ctx, Command::SetDeletionProtection { key_id, protection }).await
+    propose_unit(api, ctx, Command::SetDeletionProtection { key_id, protection }).await
 }
 
 pub(super) async fn cancel_key_deletion(
@@ -338,8 +326,8 @@ pub(super) async fn cancel_key_deletion(
     ctx: &RequestContext,
     p: &Params,
 ) -> Result<Fields, ApiError> {
-    let key_id = key_ref(api, p.required("KeyId")?, true).await?;
-    propose_key_change(api, ctx, Command::CancelKeyDeletion { key_id }).await
+    let key_id = fresh_key_ref(api, p.required("KeyId")?).await?;
+    propose_unit(api, ctx, Command::CancelKeyDeletion { key_id }).await
 }
 
 /// Key specs of the reference, valid as filter values even where not implemented yet.
@@ -433,10 +421,10 @@ pub(super) async fn update_rotation_policy(
     ctx: &RequestContext,
     p: &Params,
 ) -> Result<Fields, ApiError> {
-    let key_id = key_ref(api, p.required("KeyId")?, true).await?;
+    let key_id = fresh_key_ref(api, p.required("KeyId")?).await?;
     if p.optional("EnableAutomaticRotation").is_none() {
         return Err(ApiError::missing("EnableAutomaticRotation"));
     }
     let interval_s = rotation_policy(p)?;
-    propose_key_change(api, ctx, Command::UpdateRotationPolicy { key_id, interval_s }).await
+    propose_unit(api, ctx, Command::UpdateRotationPolicy { key_id, interval_s }).await
 }

@@ -4,11 +4,10 @@
 use serde_json::{Value, json};
 use yaoshi_model::{ApiError, Command, ErrorCode, MAX_TAGS_PER_RESOURCE, ResourceRef, Tag};
 
-use super::keys::fields;
-use super::{Fields, internal, key_ref, propose, resolve_key};
 use crate::context::RequestContext;
 use crate::params::Params;
-use crate::server::ApiState;
+use crate::state::ApiState;
+use crate::support::{Fields, fields, fresh_key_ref, internal, propose_unit, resolve_key, state};
 
 /// Parses the `Tags` parameter: a JSON array of `{"TagKey","TagValue"}`, at most 10 entries.
 /// Absent means no tags.
@@ -40,7 +39,7 @@ async fn resource(api: &ApiState, p: &Params) -> Result<ResourceRef, ApiError> {
         .collect();
     match given.as_slice() {
         [] => Err(ApiError::missing("KeyId")),
-        ["KeyId"] => Ok(ResourceRef::Key(key_ref(api, p.required("KeyId")?, true).await?)),
+        ["KeyId"] => Ok(ResourceRef::Key(fresh_key_ref(api, p.required("KeyId")?).await?)),
         // Secrets and certificates are not implemented yet, so none exists.
         ["SecretName"] => Err(ApiError::new(ErrorCode::ResourceNotFound)),
         ["CertificateId"] => Err(ApiError::new(ErrorCode::CertificateNotFound)),
@@ -58,8 +57,7 @@ pub(super) async fn tag_resource(
     if tags.is_empty() {
         return Err(ApiError::missing("Tags"));
     }
-    propose(api, ctx, Command::TagResource { resource, tags }).await?;
-    Ok(Fields::new())
+    propose_unit(api, ctx, Command::TagResource { resource, tags }).await
 }
 
 pub(super) async fn untag_resource(
@@ -77,13 +75,16 @@ pub(super) async fn untag_resource(
     {
         return Err(ApiError::invalid("TagKeys"));
     }
-    propose(api, ctx, Command::UntagResource { resource, tag_keys }).await?;
-    Ok(Fields::new())
+    propose_unit(api, ctx, Command::UntagResource { resource, tag_keys }).await
 }
 
-pub(super) async fn list_resource_tags(api: &ApiState, p: &Params) -> Result<Fields, ApiError> {
-    let key = resolve_key(api, p.required("KeyId")?).await?;
-    let tags = api.node()?.state.tags(&ResourceRef::Key(key.key_id.clone())).map_err(internal)?;
+pub(super) async fn list_resource_tags(
+    api: &ApiState,
+    _ctx: &RequestContext,
+    p: &Params,
+) -> Result<Fields, ApiError> {
+    let key = resolve_key(api, p.required("KeyId")?)?;
+    let tags = state(api)?.tags(&ResourceRef::Key(key.key_id.clone())).map_err(internal)?;
     let tags: Vec<Value> = tags
         .iter()
         .map(|t| json!({"TagKey": t.key, "TagValue": t.value, "KeyId": key.key_id.as_str()}))

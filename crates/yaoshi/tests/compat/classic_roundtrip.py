@@ -176,7 +176,7 @@ def step_list_keys(st):
 def step_wrong_secret(st):
     client = make_client(secret=ENV.access_key_secret + "-wrong")
     # The SDK rewrites a 400 SignatureDoesNotMatch into InvalidAccessKeySecret only when the server's
-    # message ends in "server string to sign is:<StringToSign>" equal to its own (WIRE.md §4.1).
+    # message ends in "server string to sign is:<StringToSign>" equal to its own (docs/WIRE.md §4.1).
     req = request(DescribeKeyRequest, KeyId=st["key"]["KeyId"])
     what = "DescribeKey signed with a wrong AccessKeySecret"
     try:

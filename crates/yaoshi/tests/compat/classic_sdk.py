@@ -28,7 +28,7 @@ CLIENT = make_client()
 
 
 def request(cls, **params):
-    """A request object pointed at the test server (WIRE.md §9), with `set_<Name>(value)` applied."""
+    """A request object pointed at the test server (docs/WIRE.md §9), with `set_<Name>(value)` applied."""
     req = cls()
     req.set_endpoint(ENV.endpoint)
     req.set_protocol_type("http")

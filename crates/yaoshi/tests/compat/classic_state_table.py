@@ -1,4 +1,4 @@
-"""The reference's state table (chapter 2) for the key-management actions through the classic Alibaba
+"""The key-state table (docs/DESIGN.md §2) for the key-management actions through the classic Alibaba
 Cloud Python SDK (aliyun-python-sdk-core AcsClient + aliyun-python-sdk-kms request classes, RPC v1
 HMAC-SHA1): every action against a fresh key in Enabled, Disabled, PendingDeletion and PendingImport.
 The steps are in flow_state_table.py.

@@ -53,7 +53,7 @@ class Env:
 
 # Tags used by the key-management scripts.
 TAGS = '[{"TagKey":"team","TagValue":"a"}]'
-# "<digits>" account id, as the reference documents key ARNs.
+# "<digits>" account id, as the reference (docs/DESIGN.md §7) documents key ARNs.
 KEY_ARN = r"^acs:kms:%s:\d+:key/%s$"
 ALIAS_ARN = r"^acs:kms:%s:\d+:%s$"
 
@@ -62,7 +62,7 @@ def rand_alias(tag):
     return "alias/compat-%s-%s" % (tag, random_key_id()[:8])
 
 
-# Key specs and usages of CreateKey (SPEC.md §4, reference §8.1).
+# Key specs and usages of CreateKey (docs/DESIGN.md §4).
 SPECS = ("Aliyun_AES_256", "Aliyun_AES_128", "Aliyun_AES_192", "Aliyun_SM4",
          "RSA_2048", "RSA_3072", "EC_P256", "EC_P256K", "EC_SM2")
 USAGES = ("ENCRYPT/DECRYPT", "SIGN/VERIFY")
@@ -81,7 +81,7 @@ def spec_allows(spec, usage):
     return True
 
 
-# The reference's state table (chapter 2) for the key-management actions, in the order of
+# The key-state table (docs/DESIGN.md §2) for the key-management actions, in the order of
 # STATES; None = Success, else the error code (always HTTP 409). GenerateDataKey* rows are
 # covered elsewhere.
 STATES = ("Enabled", "Disabled", "PendingDeletion", "PendingImport")
@@ -224,7 +224,7 @@ def blob_naming(key_id, version_id):
 
 def xml_matches_json(what, elem, value):
     """The XML element `elem` carries the same data as the JSON `value`: objects are child elements by
-    name, a JSON list under name N is repeated <N> children of the parent (WIRE.md §5: Keys.Key[] is
+    name, a JSON list under name N is repeated <N> children of the parent (docs/WIRE.md §5: Keys.Key[] is
     <Keys><Key/>...<Key/></Keys>), scalars are the element text (numbers in decimal, booleans true/false)."""
     if isinstance(value, dict):
         tags = [c.tag for c in elem]

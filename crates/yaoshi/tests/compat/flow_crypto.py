@@ -18,7 +18,7 @@ pure-Python `gmssl` package (PyPI) for SM2/SM3. Nothing here trusts the server t
 
 `steps(api, prefix)`: see flow_keyspecs.py for the `api` face.
 
-gmssl 3.2.2 facts this file relies on (read from its sm2.py, checked by the steps):
+gmssl 3.2.2 facts this file relies on (read from the source of its `sm2` module, checked by the steps):
 * `CryptSM2.encrypt` returns C1 || C3 || C2 with mode=1 (mode=0, the constructor default despite its
   docstring, is C1 || C2 || C3), and C1 is x1 || y1, 64 bytes, WITHOUT the SEC1 0x04 prefix.
   Yaoshi takes GM/T 0009 DER or raw 0x04 || x1 || y1 || C3 || C2 (docs/API.md), so gmssl's output is

@@ -1,4 +1,4 @@
-"""Shared flow (no SDK imports): the reference's state table (chapter 2) for the key-management
+"""Shared flow (no SDK imports): the key-state table (docs/DESIGN.md §2) for the key-management
 actions, one step per action, each driven against a fresh key in every state (Enabled, Disabled,
 PendingDeletion, PendingImport = a fresh Origin=EXTERNAL key). A cell expects Success (and checks the
 returned fields and the effect) or the table's error code with HTTP 409 (and checks nothing changed);

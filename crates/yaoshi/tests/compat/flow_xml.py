@@ -1,5 +1,5 @@
 """Shared flow (no SDK imports): Format=XML responses of the key-management actions carry the same data
-as Format=JSON (root <KMS>, RequestId, list nesting <Keys><Key/>...</Keys> as WIRE.md §5 describes), and
+as Format=JSON (root <KMS>, RequestId, list nesting <Keys><Key/>...</Keys> as docs/WIRE.md §5 describes), and
 the SDK's typed JSON parse agrees with the raw JSON.
 
 `steps(api, prefix)`: see flow_keyspecs.py; besides call/error, `api.fetch(action, fmt, **params)`

@@ -147,7 +147,7 @@ def steps_for(label, signature_algorithm):
         exc = expect_error(p + "DescribeKey signed with a wrong AccessKeySecret",
                            lambda: wrong.describe_key(kms.DescribeKeyRequest(key_id=key_id)),
                            ("SignatureDoesNotMatch", "IncompleteSignature"), 400)
-        # WIRE.md §4.1: the message carries the server's string to sign after a colon.
+        # docs/WIRE.md §4.1: the message carries the server's string to sign after a colon.
         message = (exc.data or {}).get("Message", "")
         cu.check("server string to sign is:" in message, p + "SignatureDoesNotMatch Message",
                  "'...server string to sign is:<StringToSign>'", message)

@@ -1,4 +1,4 @@
-"""The reference's state table (chapter 2) for the key-management actions through the Tea / darabonba
+"""The key-state table (docs/DESIGN.md §2) for the key-management actions through the Tea / darabonba
 Alibaba Cloud Python SDK (alibabacloud_kms20160120 Client), once with the default ACS3-HMAC-SHA256
 Authorization header and once with signature_algorithm='v2' (RPC v1 HMAC-SHA1): every action against
 a fresh key in Enabled, Disabled, PendingDeletion and PendingImport. The steps are in flow_state_table.py.

@@ -1,28 +1,31 @@
-//! Test support: spawning `yaoshi` processes on loopback and waiting for them.
+//! Test support: `yaoshi` processes on loopback (`yaoshi-testkit`'s fixtures with this package's
+//! binary and the test credential) and waiting for them.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use yaoshi_client::Client;
+pub(crate) use yaoshi_testkit::free_port;
+use yaoshi_testkit::{Launcher, Process};
 
 pub(crate) const AK: &str = "testak";
 pub(crate) const SK: &str = "testsecret0123456789";
 
-/// A free loopback port (bound then released).
-pub(crate) fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
-}
-
-/// A running `yaoshi serve` process, killed on drop.
+/// A running `yaoshi serve` (or `yaoshi worker`) process, killed on drop; its log is
+/// `<data_dir>.log`.
 pub(crate) struct NodeProcess {
-    child: Option<Child>,
-    args: Vec<String>,
-    envs: Vec<(String, String)>,
+    process: Process,
     pub(crate) endpoint: String,
     pub(crate) data_dir: PathBuf,
-    pub(crate) log_path: PathBuf,
+}
+
+/// This package's `yaoshi` with the test credential, and the domain key when given.
+fn launcher(domain_key_hex: Option<&str>) -> Launcher {
+    let l = Launcher::new(Path::new(env!("CARGO_BIN_EXE_yaoshi")), AK, SK);
+    match domain_key_hex {
+        Some(k) => l.with_domain_key(k),
+        None => l,
+    }
 }
 
 impl NodeProcess {
@@ -33,17 +36,10 @@ impl NodeProcess {
 
     /// `yaoshi serve --dev` with extra arguments (e.g. `--test-clock`).
     pub(crate) fn dev_with(data_dir: &Path, extra: &[&str]) -> NodeProcess {
-        let endpoint = format!("127.0.0.1:{}", free_port());
-        let mut args = vec![
-            "serve".into(),
-            "--dev".into(),
-            "--data-dir".into(),
-            data_dir.display().to_string(),
-            "--listen".into(),
-            endpoint.clone(),
-        ];
-        args.extend(extra.iter().map(|a| a.to_string()));
-        NodeProcess::spawn(args, vec![], endpoint, data_dir)
+        let endpoint = yaoshi_testkit::free_addr();
+        let process =
+            launcher(None).dev_node("node", data_dir, &endpoint, extra, &log_of(data_dir));
+        NodeProcess::spawn(process, endpoint, data_dir)
     }
 
     /// `yaoshi serve --config FILE --data-dir DIR` plus `extra` arguments, HTTP on `endpoint`.
@@ -54,90 +50,50 @@ impl NodeProcess {
         domain_key_hex: &str,
         extra: &[&str],
     ) -> NodeProcess {
-        let mut args = vec![
-            "serve".into(),
-            "--config".into(),
-            config.display().to_string(),
-            "--data-dir".into(),
-            data_dir.display().to_string(),
-        ];
-        args.extend(extra.iter().map(|a| a.to_string()));
-        NodeProcess::spawn(
-            args,
-            vec![("YAOSHI_DOMAIN_KEY".into(), domain_key_hex.into())],
-            endpoint.into(),
-            data_dir,
-        )
+        let process = launcher(Some(domain_key_hex)).config_node(
+            "node",
+            config,
+            Some(data_dir),
+            extra,
+            &log_of(data_dir),
+        );
+        NodeProcess::spawn(process, endpoint.into(), data_dir)
     }
 
     /// `yaoshi worker` fed by the node whose gRPC address is `cluster`, HTTP on a free port; its
     /// log goes next to `log_dir`.
     pub(crate) fn worker(cluster: &str, log_dir: &Path, domain_key_hex: &str) -> NodeProcess {
-        let endpoint = format!("127.0.0.1:{}", free_port());
-        let args = vec![
-            "worker".into(),
-            "--cluster".into(),
-            cluster.into(),
-            "--listen".into(),
-            endpoint.clone(),
-            "--staleness-ms".into(),
-            "1000".into(),
-        ];
-        let envs = vec![("YAOSHI_DOMAIN_KEY".into(), domain_key_hex.into())];
-        NodeProcess::spawn(args, envs, endpoint, log_dir)
+        let endpoint = yaoshi_testkit::free_addr();
+        let process = launcher(Some(domain_key_hex)).worker(
+            "worker",
+            cluster,
+            &endpoint,
+            &["--staleness-ms", "1000"],
+            &log_of(log_dir),
+        );
+        NodeProcess::spawn(process, endpoint, log_dir)
     }
 
-    fn spawn(
-        args: Vec<String>,
-        envs: Vec<(String, String)>,
-        endpoint: String,
-        data_dir: &Path,
-    ) -> NodeProcess {
+    fn spawn(process: Process, endpoint: String, data_dir: &Path) -> NodeProcess {
         std::fs::create_dir_all(data_dir).unwrap();
-        let log_path = data_dir.with_extension("log");
-        let mut n = NodeProcess {
-            child: None,
-            args,
-            envs,
-            endpoint,
-            data_dir: data_dir.to_path_buf(),
-            log_path,
-        };
+        let mut n = NodeProcess { process, endpoint, data_dir: data_dir.to_path_buf() };
         n.start();
         n
     }
 
     /// Starts (or restarts) the process.
     pub(crate) fn start(&mut self) {
-        let log =
-            std::fs::OpenOptions::new().create(true).append(true).open(&self.log_path).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_yaoshi"))
-            .args(&self.args)
-            .envs(self.envs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .env("YAOSHI_ACCESS_KEY_ID", AK)
-            .env("YAOSHI_ACCESS_KEY_SECRET", SK)
-            .env("RUST_LOG", "info,openraft=warn")
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        self.child = Some(child);
+        self.process.start();
     }
 
     /// SIGKILL, then reap.
     pub(crate) fn kill(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
+        self.process.kill();
     }
 
     /// Whether the process is still running (a crash is a test failure).
     pub(crate) fn is_running(&mut self) -> bool {
-        match self.child.as_mut() {
-            Some(c) => c.try_wait().unwrap().is_none(),
-            None => false,
-        }
+        self.process.is_running()
     }
 
     pub(crate) fn client(&self) -> Client {
@@ -146,14 +102,13 @@ impl NodeProcess {
 
     /// The process log so far.
     pub(crate) fn log(&self) -> String {
-        std::fs::read_to_string(&self.log_path).unwrap_or_default()
+        self.process.log()
     }
 }
 
-impl Drop for NodeProcess {
-    fn drop(&mut self) {
-        self.kill();
-    }
+/// The log file of the process whose data directory is `data_dir`.
+fn log_of(data_dir: &Path) -> PathBuf {
+    data_dir.with_extension("log")
 }
 
 /// A fresh `serve --dev` node in its own temporary directory, ready for requests. Keep the
@@ -233,10 +188,12 @@ pub(crate) async fn must_call(
     r
 }
 
-/// Creates a key and returns its id.
+/// Creates a key and returns its id (a panic unless CreateKey succeeds: 200, `RequestId`, no
+/// `Code`, a `KeyId`).
 pub(crate) async fn must_create_key(client: &Client) -> String {
-    let r = must_call(client, "CreateKey", &[("Description", "test key")]).await;
-    r.body["KeyMetadata"]["KeyId"].as_str().unwrap().to_string()
+    yaoshi_testkit::create_key(client, &[("Description", "test key")])
+        .await
+        .unwrap_or_else(|e| panic!("{e:#}"))
 }
 
 /// The Python interpreter of the venv made by `.ci/setup`.

@@ -1,6 +1,6 @@
 //! A cluster of real `yaoshi serve` processes on loopback, plus `yaoshi worker`s.
 //!
-//! Node configs are derived from the shipped `cluster-config/three-node/node<i>.toml` with fresh
+//! The binary is [`ClusterSpec::binary`] or else [`yaoshi_binary`]. Node configs are derived from the shipped `cluster-config/three-node/node<i>.toml` with fresh
 //! free ports (so a chaos run never collides with other tests or a developer's cluster on the
 //! shipped ports), the run's data directory and, optionally, a `[raft]` table. Every process gets
 //! the same `YAOSHI_DOMAIN_KEY` and bootstrap credential ([`ACCESS_KEY_ID`]/[`ACCESS_KEY_SECRET`])
@@ -16,8 +16,10 @@ use std::time::{Duration, Instant};
 
 use yaoshi_client::Client;
 
-use crate::binary::yaoshi_binary;
+use crate::binary::{profile_dir, yaoshi_binary};
+use crate::launch::{DEFAULT_RUST_LOG, Launcher, reported_leader};
 use crate::net::{NetMode, Network, NodeAddrs};
+use crate::ports::free_addr;
 use crate::process::Process;
 
 /// The bootstrap AccessKey id of every chaos cluster.
@@ -42,6 +44,8 @@ pub struct ClusterSpec {
     /// With `network`, force a mechanism (`None`: namespaces when possible, see
     /// [`Network::setup_with`]).
     pub net_mode: Option<NetMode>,
+    /// The `yaoshi` executable (`None`: [`yaoshi_binary`]).
+    pub binary: Option<PathBuf>,
 }
 
 impl Default for ClusterSpec {
@@ -50,9 +54,10 @@ impl Default for ClusterSpec {
             nodes: 3,
             serve_args: Vec::new(),
             raft_toml: None,
-            rust_log: "info,openraft=warn".into(),
+            rust_log: DEFAULT_RUST_LOG.into(),
             network: false,
             net_mode: None,
+            binary: None,
         }
     }
 }
@@ -88,11 +93,7 @@ impl Node {
 
     /// The leader this node's current incarnation last logged (`None`: none yet, or "no leader").
     pub fn reported_leader(&self) -> Option<u64> {
-        let log = self.process.log_of_current_start();
-        let line =
-            log.lines().rev().find(|l| l.contains("leader elected") || l.contains("no leader"))?;
-        let rest = &line[line.find(" leader=")? + 8..];
-        rest.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+        reported_leader(&self.process.log_of_current_start())
     }
 }
 
@@ -125,15 +126,10 @@ pub struct Cluster {
     pub nodes: Vec<Node>,
     /// The workers.
     pub workers: Vec<Worker>,
-    rust_log: String,
+    /// The binary and environment of every process.
+    launcher: Launcher,
     /// Declared last: dropped after the processes, so no node runs when it is removed.
     net: Option<Network>,
-}
-
-/// A free loopback port (bound then released).
-pub fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-    l.local_addr().expect("local_addr").port()
 }
 
 /// A fresh directory for a run's artifacts: `$CHAOS_RUN_DIR/<name>` or
@@ -146,16 +142,18 @@ pub fn free_port() -> u16 {
 pub fn run_dir(name: &str) -> PathBuf {
     let base = std::env::var("CHAOS_RUN_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|_| crate::binary::profile_dir().join("chaos-runs"));
+        .unwrap_or_else(|_| profile_dir().join("chaos-runs"));
     let dir = base.join(name);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
     dir
 }
 
-fn shipped_config(i: usize) -> PathBuf {
+/// The shipped `cluster-config/three-node/node<i>.toml` (`i` clamped to 1..=3) of the workspace
+/// this crate was built in.
+pub fn shipped_config(i: usize) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join(format!("../cluster-config/three-node/node{}.toml", i.clamp(1, 3)))
+        .join(format!("../../cluster-config/three-node/node{}.toml", i.clamp(1, 3)))
 }
 
 /// Node `i`'s (1-based) config: the shipped file with this run's addresses, data directory and
@@ -200,8 +198,11 @@ impl Cluster {
     /// [`Cluster::wait_ready`]). With [`ClusterSpec::network`], sets up the [`Network`] first (its
     /// names derive from `dir`) and starts every node in it.
     pub fn start(dir: &Path, spec: &ClusterSpec) -> Cluster {
-        let bin = yaoshi_binary();
+        let bin = spec.binary.clone().unwrap_or_else(yaoshi_binary);
         let domain_key_hex = yaoshi_crypto::DomainKey::generate().to_hex().to_string();
+        let launcher = Launcher::new(&bin, ACCESS_KEY_ID, ACCESS_KEY_SECRET)
+            .with_domain_key(&domain_key_hex)
+            .with_rust_log(&spec.rust_log);
         let net = spec
             .network
             .then(|| Network::setup_with(&dir.display().to_string(), spec.nodes, spec.net_mode));
@@ -209,12 +210,8 @@ impl Cluster {
             Some(net) => (0..spec.nodes).map(|i| net.addrs(i).clone()).collect(),
             None => (0..spec.nodes)
                 .map(|_| {
-                    let raft = format!("127.0.0.1:{}", free_port());
-                    NodeAddrs {
-                        http: format!("127.0.0.1:{}", free_port()),
-                        raft_listen: raft.clone(),
-                        raft_addr: raft,
-                    }
+                    let raft = free_addr();
+                    NodeAddrs { http: free_addr(), raft_listen: raft.clone(), raft_addr: raft }
                 })
                 .collect(),
         };
@@ -232,28 +229,19 @@ impl Cluster {
                     spec.raft_toml.as_deref(),
                 );
                 std::fs::write(&config, text).expect("write config");
-                let mut args = vec![
-                    "serve".to_string(),
-                    "--config".into(),
-                    config.display().to_string(),
-                    "--data-dir".into(),
-                    data_dir.display().to_string(),
-                ];
-                args.extend(spec.serve_args.iter().cloned());
-                let mut envs = envs(&domain_key_hex, &spec.rust_log);
-                let mut prefix = Vec::new();
-                if let Some(net) = &net {
-                    envs.extend(net.node_envs(i - 1));
-                    prefix = net.command_prefix(i - 1);
-                }
-                let mut process = Process::new(
+                let serve_args: Vec<&str> = spec.serve_args.iter().map(String::as_str).collect();
+                let mut process = launcher.config_node(
                     &format!("node{i}"),
-                    &bin,
-                    args,
-                    envs,
+                    &config,
+                    Some(&data_dir),
+                    &serve_args,
                     &dir.join(format!("node{i}.log")),
-                )
-                .with_prefix(prefix);
+                );
+                if let Some(net) = &net {
+                    process = process
+                        .with_envs(net.node_envs(i - 1))
+                        .with_prefix(net.command_prefix(i - 1));
+                }
                 process.start();
                 Node {
                     id: i as u64,
@@ -270,7 +258,7 @@ impl Cluster {
             domain_key_hex,
             nodes,
             workers: Vec::new(),
-            rust_log: spec.rust_log.clone(),
+            launcher,
             net,
         }
     }
@@ -304,21 +292,13 @@ impl Cluster {
     /// Starts a worker fed by node `feed` (index); returns its index in [`Cluster::workers`].
     pub fn start_worker(&mut self, feed: usize, extra: &[&str]) -> usize {
         let w = self.workers.len() + 1;
-        let http = format!("127.0.0.1:{}", free_port());
+        let http = free_addr();
         let feed_addr = self.nodes[feed].raft.clone();
-        let mut args = vec![
-            "worker".to_string(),
-            "--cluster".into(),
-            feed_addr.clone(),
-            "--listen".into(),
-            http.clone(),
-        ];
-        args.extend(extra.iter().map(|s| s.to_string()));
-        let mut process = Process::new(
+        let mut process = self.launcher.worker(
             &format!("worker{w}"),
-            &yaoshi_binary(),
-            args,
-            envs(&self.domain_key_hex, &self.rust_log),
+            &feed_addr,
+            &http,
+            extra,
             &self.dir.join(format!("worker{w}.log")),
         );
         process.start();
@@ -342,12 +322,15 @@ impl Cluster {
         for n in self.nodes.iter().filter(|n| n.process.is_live()) {
             let c = n.client();
             loop {
-                let r = crate::call::call_once(&c, "ListKeys", &[], Duration::from_secs(2)).await;
-                if r.answered().is_some_and(|r| r.status == 200) {
-                    break;
-                }
+                let r = tokio::time::timeout(Duration::from_secs(2), c.call("ListKeys", &[])).await;
+                let last = match r {
+                    Ok(Ok(r)) if r.status == 200 => break,
+                    Ok(Ok(r)) => format!("{} {}", r.status, r.body),
+                    Ok(Err(e)) => e.to_string(),
+                    Err(_) => "no answer in 2s".to_string(),
+                };
                 if Instant::now() >= deadline {
-                    return Err(format!("{} not ready in {timeout:?}: {r:?}", n.process.name()));
+                    return Err(format!("{} not ready in {timeout:?}: {last}", n.process.name()));
                 }
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
@@ -419,15 +402,6 @@ impl Cluster {
             n.process.kill();
         }
     }
-}
-
-fn envs(domain_key_hex: &str, rust_log: &str) -> Vec<(String, String)> {
-    vec![
-        ("YAOSHI_DOMAIN_KEY".into(), domain_key_hex.into()),
-        ("YAOSHI_ACCESS_KEY_ID".into(), ACCESS_KEY_ID.into()),
-        ("YAOSHI_ACCESS_KEY_SECRET".into(), ACCESS_KEY_SECRET.into()),
-        ("RUST_LOG".into(), rust_log.into()),
-    ]
 }
 
 #[cfg(test)]

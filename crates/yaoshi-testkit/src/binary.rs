@@ -1,8 +1,10 @@
-//! The `yaoshi` executable the harness runs.
+//! The `yaoshi` executable the fixtures run.
 //!
-//! Cargo gives `CARGO_BIN_EXE_<name>` only to the tests of the package that owns the binary, and
-//! a binary cannot be a dependency (artifact dependencies are unstable), so the harness finds it
-//! itself:
+//! Every launcher takes the binary as an explicit path, so a caller that knows it passes it: the
+//! `yaoshi` package's own tests pass `env!("CARGO_BIN_EXE_yaoshi")`, the benches the release
+//! executable next to their own ([`sibling_exe`]). Cargo gives `CARGO_BIN_EXE_<name>` only to the
+//! tests of the package that owns the binary, and a binary cannot be a dependency (artifact
+//! dependencies are unstable), so for other tests (the chaos tests) [`yaoshi_binary`] finds it:
 //!
 //! 1. `YAOSHI_BIN`, when set, names the executable to run (nothing is built).
 //! 2. Otherwise the test builds it with the cargo that runs the test (`CARGO`, which cargo sets
@@ -89,6 +91,23 @@ fn target_and_profile(exe: &Path) -> anyhow::Result<(PathBuf, String)> {
     Ok((target.to_path_buf(), profile))
 }
 
+/// An executable built next to the running one (e.g. `yaoshi` in the same target profile
+/// directory as `yaoshi-bench`).
+///
+/// # Errors
+///
+/// The current executable is unknown or there is no such file next to it.
+pub fn sibling_exe(name: &str) -> anyhow::Result<PathBuf> {
+    let me = std::env::current_exe()?;
+    let path = me.with_file_name(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    anyhow::ensure!(
+        path.exists(),
+        "{} not found: build it with `cargo build --release -p {name}`",
+        path.display()
+    );
+    Ok(path)
+}
+
 /// The directory of the test's target profile (`<target>/<profile>`), for run artifacts.
 ///
 /// # Panics
@@ -110,5 +129,14 @@ mod tests {
             target_and_profile(Path::new("/x/target/release/deps/scheduler-0123")).unwrap();
         assert_eq!((t, p.as_str()), (PathBuf::from("/x/target"), "release"));
         assert!(target_and_profile(Path::new("/usr/bin/yaoshi")).is_err());
+    }
+
+    #[test]
+    fn sibling_exe_finds_only_existing_files() {
+        let me = std::env::current_exe().unwrap();
+        let name = me.file_name().unwrap().to_str().unwrap();
+        let name = name.strip_suffix(std::env::consts::EXE_SUFFIX).unwrap_or(name);
+        assert_eq!(sibling_exe(name).unwrap(), me);
+        assert!(sibling_exe("no-such-executable-here").is_err());
     }
 }

@@ -1,4 +1,4 @@
-//! Network partitions between the nodes of a chaos cluster.
+//! Network partitions between the nodes of a cluster.
 //!
 //! A [`Network`] gives every node the addresses it listens on and is reached at, and cuts and
 //! heals the links between nodes. Two mechanisms, chosen by [`Network::setup`]:
@@ -34,6 +34,8 @@ use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use crate::ports::free_addr;
 
 /// The environment variable naming a node process for the proxies: `<network tag>:<index>`.
 pub const NODE_ENV: &str = "CHAOS_NET_NODE";
@@ -303,8 +305,7 @@ impl Network {
                 let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a proxy");
                 listener.set_nonblocking(true).expect("nonblocking proxy listener");
                 let proxy = listener.local_addr().expect("proxy address");
-                let upstream: SocketAddr =
-                    format!("127.0.0.1:{}", crate::cluster::free_port()).parse().expect("addr");
+                let upstream: SocketAddr = free_addr().parse().expect("addr");
                 let proxy_ctx = ProxyCtx {
                     tag: tag.clone(),
                     dst,
@@ -314,7 +315,7 @@ impl Network {
                 };
                 rt.spawn(proxy_ctx.serve(listener));
                 NodeAddrs {
-                    http: format!("127.0.0.1:{}", crate::cluster::free_port()),
+                    http: free_addr(),
                     raft_listen: upstream.to_string(),
                     raft_addr: proxy.to_string(),
                 }

@@ -1,10 +1,14 @@
 //! One child process: started, SIGKILLed, paused (SIGSTOP), resumed (SIGCONT) and restarted with
-//! the same arguments. Its stderr (the `tracing` log) is appended to one file across restarts, so
-//! the whole history of a node stays available for diagnosis.
+//! the same arguments, its pid and resident memory readable. Its stderr (the `tracing` log) —
+//! and, with [`Process::with_stdout_logged`], its stdout — is appended to one file across
+//! restarts, after a marker line per incarnation, so the whole history of a node stays available
+//! for diagnosis and the current incarnation's part can be read alone.
 
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
+
+use anyhow::Context;
 
 /// A child process that can be killed, paused and restarted; killed on drop.
 #[derive(Debug)]
@@ -16,6 +20,8 @@ pub struct Process {
     args: Vec<String>,
     envs: Vec<(String, String)>,
     log_path: PathBuf,
+    /// Whether stdout goes to the log too (else to /dev/null).
+    log_stdout: bool,
     child: Option<Child>,
     paused: bool,
     /// Length of the log file when the current incarnation started.
@@ -39,6 +45,7 @@ impl Process {
             args,
             envs,
             log_path: log_path.to_path_buf(),
+            log_stdout: false,
             child: None,
             paused: false,
             log_offset: 0,
@@ -51,6 +58,19 @@ impl Process {
     /// signals and the exit status are the program's.
     pub fn with_prefix(mut self, prefix: Vec<String>) -> Process {
         self.prefix = prefix;
+        self
+    }
+
+    /// Adds environment variables (after the ones given at creation).
+    pub fn with_envs(mut self, envs: Vec<(String, String)>) -> Process {
+        self.envs.extend(envs);
+        self
+    }
+
+    /// Appends stdout to the log as well (by default it is discarded: `yaoshi serve` prints a
+    /// generated bootstrap credential there, which tests check never reaches a log).
+    pub fn with_stdout_logged(mut self) -> Process {
+        self.log_stdout = true;
         self
     }
 
@@ -75,16 +95,36 @@ impl Process {
     ///
     /// Panics when it is already running or cannot be spawned.
     pub fn start(&mut self) {
+        if let Err(e) = self.try_start() {
+            panic!("{e:#}");
+        }
+    }
+
+    /// [`Process::start`], returning the failure to open the log or spawn the program.
+    ///
+    /// # Errors
+    ///
+    /// The log cannot be opened or the program cannot be spawned.
+    ///
+    /// # Panics
+    ///
+    /// Panics when it is already running.
+    pub fn try_start(&mut self) -> anyhow::Result<()> {
         assert!(self.child.is_none(), "{} is already running", self.name);
         use std::io::Write;
         let mut log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(&self.log_path)
-            .unwrap_or_else(|e| panic!("{}: {e}", self.log_path.display()));
+            .with_context(|| format!("opening {}", self.log_path.display()))?;
         self.starts += 1;
-        let _ = writeln!(log, "=== chaos harness: start #{} of {} ===", self.starts, self.name);
+        let _ = writeln!(log, "=== yaoshi-testkit: start #{} of {} ===", self.starts, self.name);
         self.log_offset = log.metadata().map(|m| m.len()).unwrap_or(0);
+        let stdout = if self.log_stdout {
+            Stdio::from(log.try_clone().with_context(|| format!("{}", self.log_path.display()))?)
+        } else {
+            Stdio::null()
+        };
         let mut cmd = match self.prefix.split_first() {
             Some((wrapper, rest)) => {
                 let mut c = Command::new(wrapper);
@@ -97,14 +137,15 @@ impl Process {
             .args(&self.args)
             .envs(self.envs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            .stdout(stdout)
             .stderr(log)
             .spawn()
-            .unwrap_or_else(|e| {
-                panic!("spawning {} (prefix {:?}): {e}", self.program.display(), self.prefix)
-            });
+            .with_context(|| {
+                format!("spawning {} (prefix {:?})", self.program.display(), self.prefix)
+            })?;
         self.child = Some(child);
         self.paused = false;
+        Ok(())
     }
 
     /// The process id while it runs.
@@ -126,6 +167,11 @@ impl Process {
     /// Whether it is started and not paused: the process can make progress.
     pub fn is_live(&self) -> bool {
         self.child.is_some() && !self.paused
+    }
+
+    /// Whether it is started and has not ended on its own (a paused process is running).
+    pub fn is_running(&mut self) -> bool {
+        self.child.is_some() && self.exited().is_none()
     }
 
     /// The exit status if the started process ended on its own (a crash, as far as a test is
@@ -171,6 +217,18 @@ impl Process {
         self.start();
     }
 
+    /// Resident set size (`VmRSS`) in MiB, from `/proc/<pid>/status`.
+    ///
+    /// # Errors
+    ///
+    /// The process is not running or its status cannot be read.
+    pub fn rss_mib(&self) -> anyhow::Result<f64> {
+        let pid = self.pid().with_context(|| format!("{} is not running", self.name))?;
+        let path = format!("/proc/{pid}/status");
+        let status = std::fs::read_to_string(&path).with_context(|| format!("reading {path}"))?;
+        vm_rss_mib(&status).with_context(|| format!("VmRSS missing in {path}"))
+    }
+
     /// The log of the current incarnation (empty before the first start).
     pub fn log_of_current_start(&self) -> String {
         let mut out = String::new();
@@ -201,6 +259,16 @@ impl Drop for Process {
     }
 }
 
+/// The `VmRSS:` line of a `/proc/<pid>/status` text, in MiB.
+fn vm_rss_mib(status: &str) -> Option<f64> {
+    let kb = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse::<f64>().ok())?;
+    Some(kb / 1024.0)
+}
+
 /// Sends a signal with `kill(1)` (no libc dependency; std only sends SIGKILL).
 fn signal(pid: u32, name: &str) {
     let status = Command::new("kill")
@@ -208,4 +276,77 @@ fn signal(pid: u32, name: &str) {
         .status()
         .unwrap_or_else(|e| panic!("kill -s {name} {pid}: {e}"));
     assert!(status.success(), "kill -s {name} {pid}: {status}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vm_rss_is_read_in_mib() {
+        let status = "Name:\tyaoshi\nVmPeak:\t  9000 kB\nVmRSS:\t  209920 kB\nThreads:\t7\n";
+        assert_eq!(vm_rss_mib(status), Some(205.0));
+        assert_eq!(vm_rss_mib("Name:\tx\n"), None);
+    }
+
+    /// A real child: its pid is live and its VmRSS is readable; it is killed on drop.
+    #[test]
+    fn spawned_process_reports_pid_and_rss() {
+        let log =
+            std::env::temp_dir().join(format!("yaoshi-testkit-proc-{}.log", std::process::id()));
+        let mut p = Process::new("sleep", Path::new("sleep"), vec!["30".into()], vec![], &log);
+        p.try_start().unwrap();
+        let pid = p.pid().unwrap();
+        assert!(Path::new(&format!("/proc/{pid}")).exists());
+        let rss = p.rss_mib().unwrap();
+        assert!(rss > 0.0 && rss < 100.0, "{rss}");
+        drop(p);
+        // Killed and reaped: the pid is gone (or reused by an unrelated process, not `sleep`).
+        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+        assert_ne!(comm.trim(), "sleep");
+        let _ = std::fs::remove_file(&log);
+    }
+
+    /// Pause, resume, restart; each incarnation's log is read alone, stdout logged on request.
+    #[test]
+    fn incarnations_are_logged_separately() {
+        let log =
+            std::env::temp_dir().join(format!("yaoshi-testkit-incr-{}.log", std::process::id()));
+        let _ = std::fs::remove_file(&log);
+        let script = "echo out-$N; echo err-$N >&2; exec sleep 30".to_string();
+        let mut p = Process::new(
+            "sh",
+            Path::new("sh"),
+            vec!["-c".into(), script],
+            vec![("N".into(), "1".into())],
+            &log,
+        )
+        .with_stdout_logged();
+        assert!(!p.is_running());
+        p.start();
+        assert!(p.is_running() && p.is_live());
+        p.pause();
+        assert!(p.is_running() && p.is_paused() && !p.is_live());
+        p.resume();
+        assert!(p.is_live());
+        let wait_for = |p: &Process, what: &str| {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            while !p.log_of_current_start().contains(what) {
+                assert!(std::time::Instant::now() < deadline, "{what} not logged: {}", p.log());
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+        };
+        wait_for(&p, "out-1");
+        wait_for(&p, "err-1");
+        p.restart();
+        assert_eq!(p.starts(), 2);
+        wait_for(&p, "err-1");
+        let current = p.log_of_current_start();
+        assert!(!current.contains("start #1") && current.contains("err-1"), "{current}");
+        assert_eq!(p.log().matches("err-1").count(), 2, "{}", p.log());
+        assert!(p.log().contains("=== yaoshi-testkit: start #2 of sh ==="), "{}", p.log());
+        p.kill();
+        assert!(!p.is_started() && !p.is_running());
+        let _ = std::fs::remove_file(&log);
+    }
 }

@@ -1,0 +1,145 @@
+//! `ApiState`: what every request handler shares — the region, the node or a worker's cache, the
+//! domain key, the clock and the caches of unwrapped secrets and material.
+
+use std::sync::Arc;
+
+use yaoshi_crypto::{DomainKey, KeyMaterial, SigningKey};
+use yaoshi_model::{ApiError, ErrorCode, RegionId};
+use yaoshi_raft::RegionNode;
+use yaoshi_worker::{KeyCache, Replica};
+use zeroize::Zeroizing;
+
+use crate::clock::{Clock, TestClock};
+use crate::nonces::NonceCache;
+use crate::unwrapped::Unwrapped;
+
+/// Everything request handlers share.
+#[derive(Debug)]
+pub struct ApiState {
+    /// The region served.
+    pub region: RegionId,
+    /// The region node (Raft group member); `None` in a crypto worker.
+    pub(crate) node: Option<Arc<RegionNode>>,
+    /// Where the data plane and authentication read keys, aliases and credentials: the node's
+    /// replica, or a worker's cache.
+    pub replica: Arc<dyn Replica>,
+    /// A worker's cache, whose node takes every non-data-plane request.
+    pub(crate) worker: Option<Arc<KeyCache>>,
+    /// HTTP client for forwarding (workers).
+    pub(crate) forwarder: reqwest::Client,
+    /// The region's domain key, which wraps key material and credential secrets.
+    pub domain_key: DomainKey,
+    /// The time source.
+    pub clock: Arc<dyn Clock>,
+    /// The controllable clock of test mode, `None` in production.
+    pub(crate) test_clock: Option<Arc<TestClock>>,
+    pub(crate) nonces: NonceCache,
+    /// Unwrapped credential secrets, by wrapped secret.
+    pub(crate) secrets: Unwrapped<Zeroizing<String>>,
+    /// Unwrapped key material, by wrapped material.
+    pub(crate) materials: Unwrapped<KeyMaterial>,
+    /// Parsed signing keys of AsymmetricSign, by wrapped material.
+    pub(crate) signing_keys: Unwrapped<SigningKey>,
+}
+
+impl ApiState {
+    /// The shared state of a node's API.
+    pub fn new(
+        node: Arc<RegionNode>,
+        domain_key: DomainKey,
+        clock: Arc<dyn Clock>,
+    ) -> Arc<ApiState> {
+        ApiState::build(node, domain_key, clock, None)
+    }
+
+    /// A crypto worker's shared state: data plane from `cache`, everything else forwarded to the
+    /// node that feeds it.
+    pub fn worker(
+        region: RegionId,
+        cache: Arc<KeyCache>,
+        domain_key: DomainKey,
+        clock: Arc<dyn Clock>,
+    ) -> Arc<ApiState> {
+        let replica: Arc<dyn Replica> = cache.clone();
+        Arc::new(ApiState {
+            region,
+            node: None,
+            replica,
+            worker: Some(cache),
+            forwarder: reqwest::Client::new(),
+            domain_key,
+            clock,
+            test_clock: None,
+            nonces: NonceCache::default(),
+            secrets: Default::default(),
+            materials: Default::default(),
+            signing_keys: Default::default(),
+        })
+    }
+
+    fn build(
+        node: Arc<RegionNode>,
+        domain_key: DomainKey,
+        clock: Arc<dyn Clock>,
+        test_clock: Option<Arc<TestClock>>,
+    ) -> Arc<ApiState> {
+        let replica: Arc<dyn Replica> = Arc::new(node.state.clone());
+        Arc::new(ApiState {
+            region: node.region.clone(),
+            node: Some(node),
+            replica,
+            worker: None,
+            forwarder: reqwest::Client::new(),
+            domain_key,
+            clock,
+            test_clock,
+            nonces: NonceCache::default(),
+            secrets: Default::default(),
+            materials: Default::default(),
+            signing_keys: Default::default(),
+        })
+    }
+
+    /// The shared state of a data plane reading `replica` (as a worker does, without forwarding),
+    /// for tests of the handlers.
+    #[cfg(test)]
+    pub(crate) fn for_tests(replica: Arc<dyn Replica>, domain_key: DomainKey) -> Arc<ApiState> {
+        Arc::new(ApiState {
+            region: RegionId::new("cn-hangzhou"),
+            node: None,
+            replica,
+            worker: None,
+            forwarder: reqwest::Client::new(),
+            domain_key,
+            clock: Arc::new(crate::clock::SystemClock),
+            test_clock: None,
+            nonces: NonceCache::default(),
+            secrets: Default::default(),
+            materials: Default::default(),
+            signing_keys: Default::default(),
+        })
+    }
+
+    /// The region node, for control-plane handlers (a worker forwards those before dispatch).
+    pub(crate) fn node(&self) -> Result<&Arc<RegionNode>, ApiError> {
+        self.node.as_ref().ok_or_else(|| {
+            tracing::error!("control-plane handler reached on a worker");
+            ApiError::new(ErrorCode::InternalFailure)
+        })
+    }
+
+    /// Test mode: the shared state with a [`TestClock`] as KMS time, and the
+    /// `POST /_test/clock?AdvanceMs=N` route that moves it forward.
+    pub fn with_test_clock(
+        node: Arc<RegionNode>,
+        domain_key: DomainKey,
+        clock: Arc<TestClock>,
+    ) -> Arc<ApiState> {
+        ApiState::build(node, domain_key, clock.clone(), Some(clock))
+    }
+
+    /// The region this API serves.
+    pub(crate) fn region(&self) -> &str {
+        self.region.as_str()
+    }
+}

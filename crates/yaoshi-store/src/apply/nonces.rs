@@ -1,0 +1,90 @@
+//! The replay check of signed requests: a (principal, nonce) is remembered with the proposal's id
+//! and response for the replay window, measured on the proposer's clock carried in the command.
+
+use rocksdb::{Direction, IteratorMode, WriteBatch};
+use yaoshi_model::{CommandMeta, CommandResponse, REPLAY_WINDOW_MS};
+
+use crate::codec::{decode, encode};
+use crate::db::{CF_NONCE_EXPIRY, CF_NONCES, RegionDb};
+use crate::layout::{nonce_expiry_key, split_nonce_expiry_key};
+
+/// At most this many expired nonces are pruned per applied command, bounding apply time.
+const NONCE_PRUNE_BATCH: usize = 256;
+
+/// What is remembered of a signed request within the replay window: when it was applied, the id of
+/// the proposal, and its response, so a retried proposal gets the first answer.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct SeenRequest {
+    at_ms: i64,
+    request_id: String,
+    response: CommandResponse,
+}
+
+/// What the nonce record says of a signed command.
+pub(super) enum Seen {
+    /// Not seen within the replay window: apply it.
+    New,
+    /// The same proposal again (same request id): answer its first response.
+    SameRequest(CommandResponse),
+    /// Another request with the same nonce: a replayed signature.
+    OtherRequest,
+}
+
+/// Looks up the nonce whose storage key is `key` for a command with request context `meta`.
+pub(super) fn seen(db: &RegionDb, key: &[u8], meta: &CommandMeta) -> Result<Seen, rocksdb::Error> {
+    if let Some(raw) = db.db.get_pinned_cf(db.cf(CF_NONCES), key)?
+        && let Ok(seen) = decode::<SeenRequest>(&raw)
+        && meta.at_ms.saturating_sub(seen.at_ms) < REPLAY_WINDOW_MS
+    {
+        if seen.request_id == meta.request_id {
+            return Ok(Seen::SameRequest(seen.response));
+        }
+        return Ok(Seen::OtherRequest);
+    }
+    Ok(Seen::New)
+}
+
+/// Remembers the nonce whose storage key is `key` with the command's response, and indexes it by
+/// time for [`prune`].
+pub(super) fn remember(
+    db: &RegionDb,
+    batch: &mut WriteBatch,
+    key: Vec<u8>,
+    meta: &CommandMeta,
+    response: &CommandResponse,
+) {
+    let seen = SeenRequest {
+        at_ms: meta.at_ms,
+        request_id: meta.request_id.clone(),
+        response: response.clone(),
+    };
+    batch.put_cf(db.cf(CF_NONCES), &key, encode(&seen));
+    batch.put_cf(db.cf(CF_NONCE_EXPIRY), nonce_expiry_key(meta.at_ms, &key), []);
+}
+
+/// Forgets nonces older than the replay window, measured on the proposer's clock carried in the
+/// command (never the local clock), so every replica prunes the same entries.
+pub(super) fn prune(
+    db: &RegionDb,
+    batch: &mut WriteBatch,
+    at_ms: i64,
+) -> Result<(), rocksdb::Error> {
+    let horizon = at_ms.saturating_sub(REPLAY_WINDOW_MS);
+    let expiry_cf = db.cf(CF_NONCE_EXPIRY);
+    let iter = db.db.iterator_cf(expiry_cf, IteratorMode::From(&[], Direction::Forward));
+    for item in iter.take(NONCE_PRUNE_BATCH) {
+        let (key, _) = item?;
+        let Some((ts, nonce_key)) = split_nonce_expiry_key(&key) else { continue };
+        if ts >= horizon || ts < 0 {
+            break;
+        }
+        batch.delete_cf(expiry_cf, &key);
+        // Only forget the nonce if it was not seen again since (a later sighting has its own row).
+        if let Some(raw) = db.db.get_pinned_cf(db.cf(CF_NONCES), nonce_key)?
+            && decode::<SeenRequest>(&raw).map(|seen| seen.at_ms == ts).unwrap_or(true)
+        {
+            batch.delete_cf(db.cf(CF_NONCES), nonce_key);
+        }
+    }
+    Ok(())
+}
