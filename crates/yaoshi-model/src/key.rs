@@ -102,7 +102,7 @@ impl KeySpec {
         matches!(self, KeySpec::Aes256 | KeySpec::Aes128 | KeySpec::Aes192 | KeySpec::Sm4)
     }
 
-    /// The usages a key of this spec may have (reference §8.1): symmetric keys encrypt, EC_P256
+    /// The usages a key of this spec may have (docs/DESIGN.md §4): symmetric keys encrypt, EC_P256
     /// and EC_P256K sign, RSA and SM2 keys do either (one per key).
     pub fn allows_usage(self, usage: KeyUsage) -> bool {
         match self {

@@ -8,10 +8,12 @@
 //! - [`check_cited_paths`]: every repository path cited in code, config and docs exists.
 //! - [`check_module_cycles`]: no crate has an import cycle between its modules.
 //! - [`check_error_table`]: the error-code table of docs/DESIGN.md §3 matches the code's.
+//! - [`check_actions`]: yaoshi-api's action table agrees with its handlers and docs/API.md.
 //!
 //! The checks are plain string processing with std only; they are heuristics tuned to this
 //! repository's code, not a Rust or Markdown parser.
 
+mod action_table;
 mod cited_paths;
 mod doc_lines;
 mod error_table;
@@ -21,6 +23,7 @@ mod module_cycles;
 mod repo;
 mod rust_tokens;
 
+pub use action_table::{ActionRow, check_actions, check_api_md, check_handlers};
 pub use cited_paths::{ALLOWED_CITATIONS, check_cited_paths};
 pub use doc_lines::check_doc_lines;
 pub use error_table::{DESIGN_DOC, check_error_table};

@@ -3,9 +3,11 @@
 use std::path::Path;
 use std::sync::OnceLock;
 
+use yaoshi_api::Plane;
 use yaoshi_model::ErrorCode;
 use yaoshi_tidy::{
-    Finding, Repo, check_cited_paths, check_doc_lines, check_error_table, check_module_cycles,
+    ActionRow, Finding, Repo, check_actions, check_cited_paths, check_doc_lines, check_error_table,
+    check_module_cycles,
 };
 
 /// The repository, loaded once for all tests.
@@ -47,5 +49,25 @@ fn design_error_table_matches_the_code() {
     assert_clean("docs/DESIGN.md §3 against ErrorCode::ALL", check_error_table(repo(), &expected));
 }
 
-// The action-table check (yaoshi-api's action table against its handlers and docs/API.md) goes
-// here as a fifth test.
+/// The action table against its handlers' source and docs/API.md (see `action_table.rs`).
+#[test]
+fn action_table_matches_handlers_and_api_doc() {
+    let rows: Vec<ActionRow> = yaoshi_api::ACTIONS
+        .iter()
+        .map(|a| ActionRow {
+            name: a.name.to_string(),
+            plane: match a.plane {
+                Plane::Write => "write",
+                Plane::Read => "read",
+                Plane::Data => "data",
+            }
+            .to_string(),
+            handler: a.handler.replace(' ', ""),
+            required: a.required.iter().map(|r| r.to_string()).collect(),
+        })
+        .collect();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let api_md = std::fs::read_to_string(root.join("docs/API.md")).expect("docs/API.md");
+    let findings = check_actions(&rows, &root.join("crates/yaoshi-api/src/actions"), &api_md);
+    assert!(findings.is_empty(), "action table disagreements:\n  {}", findings.join("\n  "));
+}

@@ -14,7 +14,7 @@ use crate::support::{
     Fields, format_time, fresh_key, fresh_key_ref, internal, propose, propose_unit, state,
 };
 
-/// The wrapping key spec and algorithm pairs of the reference (§8.2).
+/// The wrapping key spec and algorithm pairs of docs/DESIGN.md §4.
 fn wrapping(p: &Params) -> Result<(KeySpec, &str), ApiError> {
     let algorithm = p.required("WrappingAlgorithm")?;
     let spec = p.required("WrappingKeySpec")?;

@@ -95,7 +95,7 @@ pub(super) async fn create_key(
         None => KeyOrigin::AliyunKms,
         Some(o) => KeyOrigin::parse(o).ok_or_else(|| ApiError::invalid("Origin"))?,
     };
-    // Only symmetric keys can be imported (reference §8.1).
+    // Only symmetric keys can be imported (docs/DESIGN.md §4).
     if origin == KeyOrigin::External && !spec.is_symmetric() {
         return Err(ApiError::new(ErrorCode::UnsupportedOrigin));
     }
@@ -113,7 +113,7 @@ pub(super) async fn create_key(
     let description = p.get("Description").unwrap_or_default();
     check_description(description)?;
     let rotation_interval_s = rotation_policy(p)?;
-    // Automatic rotation is for KMS-generated symmetric keys only (reference §8.1).
+    // Automatic rotation is for KMS-generated symmetric keys only (docs/DESIGN.md §4).
     if rotation_interval_s.is_some() && (origin == KeyOrigin::External || !spec.is_symmetric()) {
         return Err(ApiError::new(ErrorCode::UnsupportedOperation));
     }

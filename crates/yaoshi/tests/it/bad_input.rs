@@ -1,4 +1,4 @@
-//! Bad input gets the SPEC error code and HTTP status, changes no state, and never crashes the node.
+//! Bad input gets the error code of docs/DESIGN.md §3 and HTTP status, changes no state, and never crashes the node.
 
 use yaoshi_client::{Client, timestamp_at, timestamp_now};
 

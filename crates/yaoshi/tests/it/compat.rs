@@ -3,7 +3,7 @@
 //! paths, paging, XML, both signature schemes; and the key-management actions (lifecycle, deletion
 //! protection, versions, aliases, tags, filters, regions and account status); every KeySpec/KeyUsage/
 //! Origin/ProtectionLevel/rotation parameter of CreateKey, UpdateRotationPolicy and CreateKeyVersion;
-//! the reference state table (chapter 2) for every key-management action in every key state; and
+//! the key-state table (docs/DESIGN.md §2) for every key-management action in every key state; and
 //! Format=XML responses against their JSON twins.
 //! Every node runs with `--test-clock` so a script can move KMS time forward (YAOSHI_TEST_CLOCK_URL).
 

@@ -1,4 +1,4 @@
-//! CreateKey with every key spec, usage, origin and protection level of SPEC.md §4, and the
+//! CreateKey with every key spec, usage, origin and protection level of docs/DESIGN.md §4, and the
 //! rules that tie them together.
 
 use base64::Engine;
@@ -18,7 +18,7 @@ const SPECS: &[&str] = &[
     "EC_SM2",
 ];
 
-/// The usages each spec allows (reference §8.1).
+/// The usages each spec allows (docs/DESIGN.md §4).
 fn allowed(spec: &str, usage: &str) -> bool {
     match spec {
         "EC_P256" | "EC_P256K" => usage == "SIGN/VERIFY",

@@ -1,4 +1,4 @@
-//! Key lifecycle actions and the reference's state table (chapter 2) for every implemented action
+//! Key lifecycle actions and the key-state table (docs/DESIGN.md §2) for every implemented action
 //! in every reachable state.
 
 use yaoshi_client::Client;
@@ -58,7 +58,7 @@ async fn key_in(c: &Client, state: State) -> (String, String) {
     (id, blob)
 }
 
-/// The reference's state table (chapter 2): every key-management action of this issue in every
+/// The key-state table (docs/DESIGN.md §2): every key-management action of this issue in every
 /// key state, through real HTTP. `None` = success.
 #[tokio::test(flavor = "multi_thread")]
 async fn state_table() {
