@@ -5,7 +5,7 @@
 //! with `nonces.rs`) → look the action up in the one action table (`actions/mod.rs`) → run its
 //! handler (`actions/<domain>.rs`: control-plane writes propose a command through Raft,
 //! control-plane reads run after a linearizable barrier, data-plane operations use the local
-//! replica and `material.rs`) → render JSON or XML (`render.rs`).
+//! replica and `material.rs`) → render JSON or XML (`server.rs`).
 //!
 //! Handlers share `state.rs` (`ApiState`), `context.rs` (who is calling) and `support.rs`
 //! (proposing, resolving a `KeyId`, fresh reads, paging, dates).
@@ -19,7 +19,6 @@ mod context;
 mod material;
 mod nonces;
 mod params;
-mod render;
 mod server;
 mod state;
 mod support;

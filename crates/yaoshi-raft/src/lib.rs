@@ -14,7 +14,6 @@ pub mod feed;
 mod network;
 mod node;
 pub mod pb;
-mod proposer;
 mod service;
 
 pub use admin::{AdminClient, AdminError, AdminGrpc, MemberStatus, NodeState};

@@ -8,9 +8,8 @@ use yaoshi_model::{CommandEnvelope, CommandResponse};
 use yaoshi_store::codec::{decode, encode};
 
 use crate::network::MAX_MESSAGE_BYTES;
-use crate::node::RegionNode;
+use crate::node::{ProposeError, RegionNode};
 use crate::pb::{ForwardReply, RaftReply, RaftRequest, RaftService, RaftServiceServer};
-use crate::proposer::ProposeError;
 
 /// The gRPC service of a region node.
 #[derive(Debug, Clone)]

@@ -7,6 +7,9 @@
 //! between two commands of an entry leaves the marker behind, and the re-apply of that entry at
 //! startup skips the commands it counts, so every command takes effect exactly once.
 //!
+//! Each command first passes the replay check of signed requests (`apply/nonces.rs`), then
+//! [`apply_change`] hands it to the function of its domain in `apply/` (see `apply/mod.rs`).
+//!
 //! Counters: `yaoshi_state_applied_entries_total` and `yaoshi_state_applied_commands_total`,
 //! entries and commands applied by this process (the re-apply of committed entries at startup
 //! included).
@@ -21,14 +24,15 @@ use openraft::{
 use rocksdb::{WriteBatch, WriteOptions};
 use sha2::{Digest, Sha256};
 use yaoshi_model::{
-    AuditEvent, AuditOutcome, CommandEnvelope, CommandOutput, CommandResponse, ProposalResponse,
+    ApiError, AuditEvent, AuditOutcome, Command, CommandEnvelope, CommandOutput, CommandResponse,
+    ErrorCode, ProposalResponse,
 };
 
-use crate::apply::apply_command;
+use crate::apply;
 use crate::codec::{decode, encode};
 use crate::db::{CF_AUDIT, CF_SM_META, OpenStoreError, RegionDb};
 use crate::layout::{
-    META_APPLYING, META_AUDIT_HEAD, META_LAST_APPLIED, META_MEMBERSHIP, audit_key,
+    META_APPLYING, META_AUDIT_HEAD, META_LAST_APPLIED, META_MEMBERSHIP, audit_key, nonce_key,
 };
 use crate::snapshot;
 use crate::{NodeId, TypeConfig};
@@ -102,7 +106,7 @@ impl RocksStateMachine {
                     let mut batch = WriteBatch::default();
                     let position = u32::try_from(position).unwrap_or(u32::MAX);
                     let (response, changed) =
-                        self.apply_command(&mut batch, log_id, position, &env, &mut prev_hash)?;
+                        self.apply_audited(&mut batch, log_id, position, &env, &mut prev_hash)?;
                     batch.put_cf(meta_cf, META_APPLYING, encode(&(log_id.index, position + 1)));
                     changes.extend(changed);
                     responses.push(response);
@@ -126,7 +130,7 @@ impl RocksStateMachine {
 
     /// Puts one command's effects and its audit event (chained to `prev_hash`, which becomes the
     /// event's hash) into `batch`; returns its response and the changes to announce on the feed.
-    fn apply_command(
+    fn apply_audited(
         &self,
         batch: &mut WriteBatch,
         log_id: LogId<NodeId>,
@@ -237,5 +241,136 @@ impl RaftStateMachine<TypeConfig> for RocksStateMachine {
 
     async fn get_current_snapshot(&mut self) -> StorageResult<Option<Snapshot<TypeConfig>>> {
         snapshot::load_current(&self.db)
+    }
+}
+
+/// The result of applying one command.
+#[derive(Debug)]
+pub(crate) struct Applied {
+    /// What the proposer gets back.
+    pub(crate) response: CommandResponse,
+    /// The command repeats an already applied proposal (same principal, nonce and request id): it
+    /// changed nothing and `response` is the first application's.
+    pub(crate) duplicate: bool,
+}
+
+/// Applies `env` on top of the committed state in `db`, writing its effects into `batch`.
+///
+/// A command carrying a (principal, nonce) already applied within the replay window is not
+/// applied again: when it is the same proposal (same request id: a write retried by its proposer
+/// after a timeout, or appended twice around a leader change) it returns the first response and is
+/// marked duplicate; otherwise it is a replayed signature (`SignatureNonceUsed`).
+pub(crate) fn apply_command(
+    db: &RegionDb,
+    batch: &mut WriteBatch,
+    env: &CommandEnvelope,
+) -> Result<Applied, rocksdb::Error> {
+    let signed = match (&env.meta.principal, &env.meta.nonce) {
+        (Some(principal), Some(nonce)) => Some(nonce_key(principal.as_str(), nonce)),
+        _ => None,
+    };
+    if let Some(key) = &signed {
+        match apply::nonces::seen(db, key, &env.meta)? {
+            apply::nonces::Seen::New => {}
+            apply::nonces::Seen::SameRequest(response) => {
+                return Ok(Applied { response, duplicate: true });
+            }
+            apply::nonces::Seen::OtherRequest => {
+                return Ok(Applied {
+                    response: Err(ApiError::new(ErrorCode::SignatureNonceUsed)),
+                    duplicate: false,
+                });
+            }
+        }
+    }
+    apply::nonces::prune(db, batch, env.meta.at_ms)?;
+    let response = apply_change(db, batch, env)?;
+    if let Some(key) = signed {
+        apply::nonces::remember(db, batch, key, &env.meta, &response);
+    }
+    Ok(Applied { response, duplicate: false })
+}
+
+/// The command's own effect, decided by its domain (`apply/`).
+fn apply_change(
+    db: &RegionDb,
+    batch: &mut WriteBatch,
+    env: &CommandEnvelope,
+) -> Result<CommandResponse, rocksdb::Error> {
+    let at_ms = env.meta.at_ms;
+    match &env.command {
+        Command::CreateKey { metadata, version, tags } => {
+            apply::keys::create(db, batch, metadata, version, tags)
+        }
+        Command::UpdateKeyDescription { key_id, description } => {
+            apply::keys::update_description(db, batch, key_id, description)
+        }
+        Command::SetKeyEnabled { key_id, enabled } => {
+            apply::keys::set_enabled(db, batch, key_id, *enabled)
+        }
+        Command::ScheduleKeyDeletion { key_id, delete_ms } => {
+            apply::keys::schedule_deletion(db, batch, key_id, *delete_ms)
+        }
+        Command::CancelKeyDeletion { key_id } => apply::keys::cancel_deletion(db, batch, key_id),
+        Command::CreateKeyVersion { version } => {
+            apply::keys::create_version(db, batch, version, at_ms)
+        }
+        Command::UpdateRotationPolicy { key_id, interval_s } => {
+            apply::keys::update_rotation_policy(db, batch, key_id, *interval_s)
+        }
+        Command::SetDeletionProtection { key_id, protection } => {
+            apply::keys::set_deletion_protection(db, batch, key_id, protection)
+        }
+        Command::CreateImportToken { token } => {
+            apply::material::create_import_token(db, batch, token)
+        }
+        Command::ImportKeyMaterial {
+            key_id,
+            token,
+            wrapped_material,
+            material_digest,
+            expire_ms,
+        } => apply::material::import(
+            db,
+            batch,
+            apply::material::Import {
+                key_id,
+                token,
+                wrapped_material,
+                material_digest,
+                expire_ms: *expire_ms,
+            },
+            at_ms,
+        ),
+        Command::DeleteKeyMaterial { key_id } => apply::material::delete(db, batch, key_id),
+        Command::CreateAlias { alias } => apply::aliases::create(db, batch, alias),
+        Command::UpdateAlias { name, key_id } => apply::aliases::update(db, batch, name, key_id),
+        Command::DeleteAlias { name } => apply::aliases::delete(db, batch, name),
+        Command::TagResource { resource, tags } => apply::tags::tag(db, batch, resource, tags),
+        Command::UntagResource { resource, tag_keys } => {
+            apply::tags::untag(db, batch, resource, tag_keys)
+        }
+        Command::PurgeKey { key_id, expected_delete_ms, .. } => {
+            apply::schedules::purge_key(db, batch, key_id, *expected_delete_ms, at_ms)
+        }
+        Command::RotateKey { key_id, expected_next_rotation_ms, version } => {
+            apply::schedules::rotate_key(
+                db,
+                batch,
+                key_id,
+                *expected_next_rotation_ms,
+                version,
+                at_ms,
+            )
+        }
+        Command::ExpireKeyMaterial { key_id, expected_expire_ms } => {
+            apply::schedules::expire_material(db, batch, key_id, *expected_expire_ms, at_ms)
+        }
+        Command::PurgeImportTokens { tokens } => {
+            apply::schedules::purge_import_tokens(db, batch, tokens, at_ms)
+        }
+        Command::BootstrapCredential { credential } => {
+            apply::credentials::bootstrap(db, batch, credential)
+        }
     }
 }

@@ -7,7 +7,7 @@ use yaoshi_model::{
     AccessKeyId, Command, CommandEnvelope, CommandMeta, CommandResponse, KeyId, KeyMetadata,
 };
 
-use crate::apply::{Applied, apply_command};
+use crate::state_machine::{Applied, apply_command};
 use crate::{RegionDb, StateReader};
 
 /// One day in milliseconds.

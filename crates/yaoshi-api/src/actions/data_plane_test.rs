@@ -6,9 +6,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use yaoshi_crypto::{DomainKey, KeyMaterial, KeyType, generate_key};
+use yaoshi_model::fixtures::KeyFixture;
 use yaoshi_model::{
-    AccessKeyId, Alias, ApiError, Credential, ErrorCode, KeyId, KeyMetadata, KeyOrigin, KeySpec,
-    KeyState, KeyUsage, KeyVersion, KeyVersionId, ProtectionLevel,
+    AccessKeyId, Alias, ApiError, Credential, ErrorCode, KeyId, KeyMetadata, KeySpec, KeyState,
+    KeyUsage, KeyVersion, KeyVersionId,
 };
 use yaoshi_worker::{Replica, ReplicaError};
 
@@ -77,35 +78,19 @@ impl Fixture {
         let (key_id, version_id) = (KeyId::new(key), KeyVersionId::new(version));
         let material = generate_key(kind).unwrap();
         let wrapped = self.domain_key.wrap(&KeyVersion::wrap_aad(&key_id, &version_id), &material);
-        self.records.versions.lock().unwrap().insert(
-            (key.to_string(), version.to_string()),
-            KeyVersion {
-                key_id: key_id.clone(),
-                version_id: version_id.clone(),
-                creation_ms: 0,
-                wrapped_material: wrapped,
-                material_digest: Vec::new(),
-            },
-        );
+        let (meta, version) = KeyFixture::new(key)
+            .spec(spec)
+            .usage(usage)
+            .version_id(version)
+            .wrapped(wrapped)
+            .build();
+        self.records
+            .versions
+            .lock()
+            .unwrap()
+            .insert((key.to_string(), version.version_id.as_str().to_string()), version);
         let mut keys = self.records.keys.lock().unwrap();
-        let meta = keys.entry(key.to_string()).or_insert_with(|| KeyMetadata {
-            key_id,
-            state: KeyState::Enabled,
-            spec,
-            usage,
-            origin: KeyOrigin::AliyunKms,
-            protection_level: ProtectionLevel::Software,
-            description: String::new(),
-            creation_ms: 0,
-            creator: "account".to_string(),
-            primary_version: version_id.clone(),
-            delete_ms: None,
-            deletion_protection: None,
-            rotation_interval_s: None,
-            last_rotation_ms: 0,
-            material_expire_ms: None,
-        });
-        meta.primary_version = version_id;
+        keys.entry(key.to_string()).or_insert(meta).primary_version = version_id;
     }
 
     fn set_state(&self, key: &str, state: KeyState) {

@@ -17,6 +17,7 @@ mod byok;
 mod crypto;
 mod datakey;
 mod keys;
+mod passwords;
 mod tags;
 
 #[cfg(test)]
@@ -148,6 +149,7 @@ define_actions! {
     GetParametersForImport => (Write, byok::get_parameters_for_import, ["KeyId"], Some("GetParametersForImport")),
     ImportKeyMaterial => (Write, byok::import_key_material, ["KeyId", "EncryptedKeyMaterial", "ImportToken"], Some("ImportKeyMaterial")),
     DeleteKeyMaterial => (Write, byok::delete_key_material, ["KeyId"], Some("DeleteKeyMaterial")),
+    GetRandomPassword => (Data, passwords::get_random_password, [], None),
 }
 
 impl Action {

@@ -8,7 +8,7 @@ use crate::layout::key_alias_key;
 use crate::rows::{put_alias, read_alias, read_key};
 
 /// CreateAlias: a new name for an existing key outside its deletion window.
-pub(super) fn create(
+pub(crate) fn create(
     db: &RegionDb,
     batch: &mut WriteBatch,
     alias: &Alias,
@@ -27,7 +27,7 @@ pub(super) fn create(
 }
 
 /// UpdateAlias: points an existing alias at another key outside its deletion window.
-pub(super) fn update(
+pub(crate) fn update(
     db: &RegionDb,
     batch: &mut WriteBatch,
     name: &str,
@@ -50,7 +50,7 @@ pub(super) fn update(
 }
 
 /// DeleteAlias: the alias and its index entry.
-pub(super) fn delete(
+pub(crate) fn delete(
     db: &RegionDb,
     batch: &mut WriteBatch,
     name: &str,

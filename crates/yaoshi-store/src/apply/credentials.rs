@@ -8,7 +8,7 @@ use crate::db::{CF_CREDENTIALS, RegionDb};
 
 /// BootstrapCredential: stores the credential only if no credential exists yet (a recorded no-op
 /// otherwise: every initial member proposes one, the first wins).
-pub(super) fn bootstrap(
+pub(crate) fn bootstrap(
     db: &RegionDb,
     batch: &mut WriteBatch,
     credential: &Credential,

@@ -15,7 +15,7 @@ use crate::rows::{put_tag, put_version, read_key, read_version, update_key, vers
 /// [`MAX_TAGS_PER_RESOURCE`]). Ids are fresh UUIDs chosen by the proposer, so a second command
 /// for the same id is a duplicate and must not overwrite the first: it answers the stored key
 /// when identical, `ResourceExist` otherwise.
-pub(super) fn create(
+pub(crate) fn create(
     db: &RegionDb,
     batch: &mut WriteBatch,
     metadata: &KeyMetadata,
@@ -39,7 +39,7 @@ pub(super) fn create(
 }
 
 /// UpdateKeyDescription: not in PendingDeletion.
-pub(super) fn update_description(
+pub(crate) fn update_description(
     db: &RegionDb,
     batch: &mut WriteBatch,
     key_id: &KeyId,
@@ -55,7 +55,7 @@ pub(super) fn update_description(
 }
 
 /// EnableKey / DisableKey: only between Enabled and Disabled.
-pub(super) fn set_enabled(
+pub(crate) fn set_enabled(
     db: &RegionDb,
     batch: &mut WriteBatch,
     key_id: &KeyId,
@@ -72,7 +72,7 @@ pub(super) fn set_enabled(
 
 /// ScheduleKeyDeletion: → PendingDeletion with the proposer's purge time, unless already there or
 /// protected.
-pub(super) fn schedule_deletion(
+pub(crate) fn schedule_deletion(
     db: &RegionDb,
     batch: &mut WriteBatch,
     key_id: &KeyId,
@@ -91,7 +91,7 @@ pub(super) fn schedule_deletion(
 
 /// CancelKeyDeletion: PendingDeletion → Enabled, or back to PendingImport for a key whose
 /// material was never imported (or was deleted).
-pub(super) fn cancel_deletion(
+pub(crate) fn cancel_deletion(
     db: &RegionDb,
     batch: &mut WriteBatch,
     key_id: &KeyId,
@@ -113,7 +113,7 @@ pub(super) fn cancel_deletion(
 /// CreateKeyVersion: a new primary version of an Enabled asymmetric key, at least
 /// [`MIN_KEY_VERSION_INTERVAL_MS`] after the previous one by the proposer's clock `at_ms`; an
 /// existing version id is never overwritten.
-pub(super) fn create_version(
+pub(crate) fn create_version(
     db: &RegionDb,
     batch: &mut WriteBatch,
     version: &KeyVersion,
@@ -142,7 +142,7 @@ pub(super) fn create_version(
 
 /// UpdateRotationPolicy: only for Enabled keys; only KMS-generated symmetric keys rotate
 /// automatically, turning it off is always allowed.
-pub(super) fn update_rotation_policy(
+pub(crate) fn update_rotation_policy(
     db: &RegionDb,
     batch: &mut WriteBatch,
     key_id: &KeyId,
@@ -159,7 +159,7 @@ pub(super) fn update_rotation_policy(
 }
 
 /// SetDeletionProtection: on (with its description) or off, in any state.
-pub(super) fn set_deletion_protection(
+pub(crate) fn set_deletion_protection(
     db: &RegionDb,
     batch: &mut WriteBatch,
     key_id: &KeyId,

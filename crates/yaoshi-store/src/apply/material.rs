@@ -10,21 +10,21 @@ use crate::db::{CF_IMPORT_TOKENS, RegionDb};
 use crate::rows::{drop_material, put_version, read_key, read_version, update_key};
 
 /// The fields of an ImportKeyMaterial command.
-pub(super) struct Import<'a> {
+pub(crate) struct Import<'a> {
     /// The key.
-    pub(super) key_id: &'a KeyId,
+    pub(crate) key_id: &'a KeyId,
     /// The import token used.
-    pub(super) token: &'a str,
+    pub(crate) token: &'a str,
     /// The material wrapped under the domain key for the primary version.
-    pub(super) wrapped_material: &'a [u8],
+    pub(crate) wrapped_material: &'a [u8],
     /// The material's keyed digest.
-    pub(super) material_digest: &'a [u8],
+    pub(crate) material_digest: &'a [u8],
     /// When the material expires, Unix ms (`None`: never).
-    pub(super) expire_ms: Option<i64>,
+    pub(crate) expire_ms: Option<i64>,
 }
 
 /// GetParametersForImport: stores a fresh import token for an EXTERNAL key (any state).
-pub(super) fn create_import_token(
+pub(crate) fn create_import_token(
     db: &RegionDb,
     batch: &mut WriteBatch,
     token: &ImportToken,
@@ -46,7 +46,7 @@ pub(super) fn create_import_token(
 /// ImportKeyMaterial: into an EXTERNAL key's primary version (not in PendingDeletion), with a
 /// token of this key unexpired at the proposer's time `at_ms`; a key that ever had material only
 /// takes the same material again (same digest). PendingImport → Enabled.
-pub(super) fn import(
+pub(crate) fn import(
     db: &RegionDb,
     batch: &mut WriteBatch,
     import: Import<'_>,
@@ -91,7 +91,7 @@ pub(super) fn import(
 }
 
 /// DeleteKeyMaterial: drops an EXTERNAL key's material (see [`drop_material`]).
-pub(super) fn delete(
+pub(crate) fn delete(
     db: &RegionDb,
     batch: &mut WriteBatch,
     key_id: &KeyId,

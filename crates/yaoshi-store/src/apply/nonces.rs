@@ -21,7 +21,7 @@ struct SeenRequest {
 }
 
 /// What the nonce record says of a signed command.
-pub(super) enum Seen {
+pub(crate) enum Seen {
     /// Not seen within the replay window: apply it.
     New,
     /// The same proposal again (same request id): answer its first response.
@@ -31,7 +31,7 @@ pub(super) enum Seen {
 }
 
 /// Looks up the nonce whose storage key is `key` for a command with request context `meta`.
-pub(super) fn seen(db: &RegionDb, key: &[u8], meta: &CommandMeta) -> Result<Seen, rocksdb::Error> {
+pub(crate) fn seen(db: &RegionDb, key: &[u8], meta: &CommandMeta) -> Result<Seen, rocksdb::Error> {
     if let Some(raw) = db.db.get_pinned_cf(db.cf(CF_NONCES), key)?
         && let Ok(seen) = decode::<SeenRequest>(&raw)
         && meta.at_ms.saturating_sub(seen.at_ms) < REPLAY_WINDOW_MS
@@ -46,7 +46,7 @@ pub(super) fn seen(db: &RegionDb, key: &[u8], meta: &CommandMeta) -> Result<Seen
 
 /// Remembers the nonce whose storage key is `key` with the command's response, and indexes it by
 /// time for [`prune`].
-pub(super) fn remember(
+pub(crate) fn remember(
     db: &RegionDb,
     batch: &mut WriteBatch,
     key: Vec<u8>,
@@ -64,7 +64,7 @@ pub(super) fn remember(
 
 /// Forgets nonces older than the replay window, measured on the proposer's clock carried in the
 /// command (never the local clock), so every replica prunes the same entries.
-pub(super) fn prune(
+pub(crate) fn prune(
     db: &RegionDb,
     batch: &mut WriteBatch,
     at_ms: i64,

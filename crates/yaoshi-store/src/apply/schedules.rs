@@ -20,7 +20,7 @@ use crate::rules::rotation_slot;
 
 /// PurgeKey: deletes a key still in PendingDeletion with exactly the DeleteDate the scheduler saw,
 /// once the proposer's time `at_ms` has reached it.
-pub(super) fn purge_key(
+pub(crate) fn purge_key(
     db: &RegionDb,
     batch: &mut WriteBatch,
     key_id: &KeyId,
@@ -43,7 +43,7 @@ pub(super) fn purge_key(
 /// RotateKey: a new primary version for a key whose rotation is due (see [`rotation_slot`]);
 /// LastRotationDate moves to the latest slot of the schedule. A version id that exists is never
 /// overwritten.
-pub(super) fn rotate_key(
+pub(crate) fn rotate_key(
     db: &RegionDb,
     batch: &mut WriteBatch,
     key_id: &KeyId,
@@ -72,7 +72,7 @@ pub(super) fn rotate_key(
 
 /// ExpireKeyMaterial: drops the material of a key that still has exactly the MaterialExpireTime
 /// the scheduler saw, once the proposer's time `at_ms` has reached it (see [`drop_material`]).
-pub(super) fn expire_material(
+pub(crate) fn expire_material(
     db: &RegionDb,
     batch: &mut WriteBatch,
     key_id: &KeyId,
@@ -90,7 +90,7 @@ pub(super) fn expire_material(
 
 /// PurgeImportTokens: deletes each token that exists and has expired by the proposer's time
 /// `at_ms`; a no-op when none did.
-pub(super) fn purge_import_tokens(
+pub(crate) fn purge_import_tokens(
     db: &RegionDb,
     batch: &mut WriteBatch,
     tokens: &[String],

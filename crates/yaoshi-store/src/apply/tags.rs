@@ -13,7 +13,7 @@ use crate::rows::{put_tag, read_key, read_tags};
 
 /// TagResource: adds or overwrites tags, refused when the resource would have more than
 /// [`MAX_TAGS_PER_RESOURCE`] afterwards.
-pub(super) fn tag(
+pub(crate) fn tag(
     db: &RegionDb,
     batch: &mut WriteBatch,
     resource: &ResourceRef,
@@ -37,7 +37,7 @@ pub(super) fn tag(
 }
 
 /// UntagResource: removes tags by key (absent keys are ignored).
-pub(super) fn untag(
+pub(crate) fn untag(
     db: &RegionDb,
     batch: &mut WriteBatch,
     resource: &ResourceRef,

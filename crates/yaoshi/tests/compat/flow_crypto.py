@@ -15,6 +15,7 @@ pure-Python `gmssl` package (PyPI) for SM2/SM3. Nothing here trusts the server t
    unwraps locally to the bytes whose Base64 Decrypt returns.
 6. ReEncrypt from locally made public-key ciphertext.
 7. Error codes of the asymmetric actions.
+8. GetRandomPassword: lengths, exclusions and RequireEachIncludedType checked character by character.
 
 `steps(api, prefix)`: see flow_keyspecs.py for the `api` face.
 
@@ -36,6 +37,7 @@ import hashlib
 import json
 import os
 import secrets
+import string
 import time
 
 import compat_util as cu
@@ -886,6 +888,30 @@ def steps(api, p=""):
         api.call("ScheduleKeyDeletion", KeyId=ec_id, PendingWindowInDays=7)
         sign_error("on a PendingDeletion key", "Rejected.PendingDeletion", 409, ec_id, ec_version, "ECDSA_SHA_256")
 
+    def step_random_password(_state):
+        classes = [string.ascii_lowercase, string.ascii_uppercase, string.digits, string.punctuation]
+        default = api.call("GetRandomPassword").get("RandomPassword")
+        cu.check(isinstance(default, str) and len(default) == 32, p + "GetRandomPassword default", "32 characters", default)
+        cu.check(all(c in "".join(classes) for c in default), p + "GetRandomPassword alphabet", "printable ASCII", default)
+        for length in (8, 128):
+            got = api.call("GetRandomPassword", PasswordLength=str(length)).get("RandomPassword")
+            cu.expect_eq(p + "GetRandomPassword length %d" % length, length, len(got))
+        digits = api.call("GetRandomPassword", PasswordLength="64", ExcludeLowercase="true",
+                          ExcludeUppercase="true", ExcludePunctuation="true").get("RandomPassword")
+        cu.check(digits.isdigit(), p + "GetRandomPassword digits only", "64 digits", digits)
+        cu.check(len(set(digits)) > 3, p + "GetRandomPassword digits spread", "several distinct digits", digits)
+        no_ab = api.call("GetRandomPassword", PasswordLength="128", ExcludeCharacters="ABCabc").get("RandomPassword")
+        cu.check(not set(no_ab) & set("ABCabc"), p + "GetRandomPassword ExcludeCharacters", "no A, B, C, a, b, c", no_ab)
+        for _ in range(20):
+            got = api.call("GetRandomPassword", PasswordLength="8", RequireEachIncludedType="true").get("RandomPassword")
+            cu.check(all(set(got) & set(c) for c in classes), p + "GetRandomPassword RequireEachIncludedType",
+                     "one character of each class", got)
+        for bad in ("7", "129", "x"):
+            api.error(p + "GetRandomPassword PasswordLength=" + bad, "GetRandomPassword", "InvalidParameter", 400,
+                      PasswordLength=bad)
+        api.error(p + "GetRandomPassword with every class excluded", "GetRandomPassword", "InvalidParameter", 400,
+                  ExcludeLowercase="true", ExcludeUppercase="true", ExcludeNumbers="true", ExcludePunctuation="true")
+
     return [
         (p + "AsymmetricSign RSA/ECDSA verified with cryptography; AsymmetricVerify booleans", step_sign_rsa_ec),
         (p + "SM2DSA: e = SM3(Z_A || M) and gmssl verification", step_sm2_sign),
@@ -898,4 +924,5 @@ def steps(api, p=""):
         (p + "GenerateAndExportDataKey / ExportDataKey to a local gmssl SM2 key", step_generate_and_export_sm2),
         (p + "ReEncrypt from local public-key ciphertext", step_reencrypt),
         (p + "asymmetric error codes", step_errors),
+        (p + "GetRandomPassword lengths, exclusions and each included type", step_random_password),
     ]
