@@ -57,7 +57,7 @@ fn locate() -> anyhow::Result<PathBuf> {
     let mut cmd = std::process::Command::new(cargo);
     cmd.args(["build", "--quiet", "-p", "yaoshi", "--bin", "yaoshi", "--target-dir"])
         .arg(&target)
-        .current_dir(env!("CARGO_MANIFEST_DIR"));
+        .current_dir(workspace_dir());
     match profile.as_str() {
         "debug" => {}
         "release" => {
@@ -71,6 +71,17 @@ fn locate() -> anyhow::Result<PathBuf> {
     anyhow::ensure!(status.success(), "`cargo build -p yaoshi` failed: {status}");
     anyhow::ensure!(bin.exists(), "{} missing after the build", bin.display());
     Ok(bin)
+}
+
+/// Where to run `cargo build`: the running test's package (`CARGO_MANIFEST_DIR`, which cargo sets
+/// for test processes), not the path this crate was compiled at. A target directory shared by two
+/// clones at different paths (`$HOME/.cache/yaoshi-target`) keeps a testkit compiled in the other
+/// clone, whose compile-time path may no longer exist.
+fn workspace_dir() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .filter(|d| d.is_dir())
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
 }
 
 /// `<target>/<profile>/deps/<exe>` → (`<target>`, `<profile>`).
