@@ -1,23 +1,46 @@
 //! Authentication: RPC v1 HMAC-SHA1 and ACS3-HMAC-SHA256 signatures, the timestamp window and the
 //! per-process SignatureNonce check (the cache itself is in `nonces.rs`).
+//!
+//! Every request must carry a non-empty nonce, a timestamp at most 15 minutes old and at most 5
+//! minutes ahead, and exactly the signature method and version of its scheme. An ACS3 request must
+//! sign `host`, every `x-acs-*` header it carries, and at least `x-acs-action`, `x-acs-date`,
+//! `x-acs-signature-nonce` and `x-acs-content-sha256`, whose value must be the body's hash.
 
 use std::sync::Arc;
 
 use axum::http::HeaderMap;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-use yaoshi_model::{AccessKeyId, ApiError, Credential, ErrorCode, REPLAY_WINDOW_MS};
+use yaoshi_model::{
+    AccessKeyId, ApiError, Credential, ErrorCode, MAX_FUTURE_SKEW_MS, REPLAY_WINDOW_MS,
+};
 use zeroize::Zeroizing;
 
+use crate::nonces::NonceCheck;
 use crate::params::Params;
 use crate::state::ApiState;
+
+/// The longest SignatureNonce accepted (the SDKs send 32 hex digits or a UUID).
+const MAX_NONCE_LEN: usize = 128;
+
+/// At most this much of the server's StringToSign is echoed in `SignatureDoesNotMatch`.
+pub(crate) const MAX_ECHOED_STRING_TO_SIGN: usize = 2048;
+
+/// Parameters whose values are never echoed, even inside a StringToSign.
+const REDACTED_PARAMS: &[&str] =
+    &["Plaintext", "SecretData", "EncryptedKeyMaterial", "PrivateKey", "PrivateKeyPassword"];
+
+/// The ACS3 headers that must be signed whenever present (besides every `x-acs-*` header).
+const ACS3_REQUIRED_SIGNED: &[&str] =
+    &["host", "x-acs-action", "x-acs-content-sha256", "x-acs-date", "x-acs-signature-nonce"];
 
 /// The outcome of a successful authentication.
 #[derive(Debug)]
 pub(crate) struct Authenticated {
     pub(crate) principal: AccessKeyId,
     pub(crate) account_id: String,
-    pub(crate) nonce: Option<String>,
+    /// The request's SignatureNonce (required, non-empty).
+    pub(crate) nonce: String,
     /// The action, from the `Action` parameter or the `x-acs-action` header (ACS3).
     pub(crate) action: Option<String>,
     /// The API version, from `Version` or `x-acs-version`.
@@ -41,13 +64,66 @@ pub(crate) fn authenticate(
         _ => rpc_v1(api, method, params)?,
     };
     let (timestamp, result) = auth;
-    check_timestamp(timestamp.as_deref(), now_ms)?;
-    if let Some(nonce) = &result.nonce
-        && !api.nonces.check_and_insert(result.principal.as_str(), nonce, now_ms)
+    let timestamp_ms = check_timestamp(timestamp.as_deref(), now_ms)?;
+    let expires_ms = timestamp_ms.saturating_add(REPLAY_WINDOW_MS);
+    match api.nonces.check_and_insert(result.principal.as_str(), &result.nonce, expires_ms, now_ms)
     {
-        return Err(ApiError::new(ErrorCode::SignatureNonceUsed));
+        NonceCheck::Fresh => Ok(result),
+        NonceCheck::Replayed => Err(ApiError::new(ErrorCode::SignatureNonceUsed)),
+        NonceCheck::Full => {
+            tracing::warn!("nonce cache full: shedding a signed request");
+            Err(ApiError::new(ErrorCode::RejectedThrottling))
+        }
     }
-    Ok(result)
+}
+
+/// The nonce, required and bounded: an empty nonce is a missing one.
+fn nonce(value: Option<&str>) -> Result<String, ApiError> {
+    match value {
+        None | Some("") => Err(ApiError::missing("SignatureNonce")),
+        Some(n) if n.len() > MAX_NONCE_LEN => Err(ApiError::invalid("SignatureNonce")),
+        Some(n) => Ok(n.to_string()),
+    }
+}
+
+/// A common parameter that must be present with exactly `expected`.
+fn exactly(params: &Params, name: &str, expected: &str) -> Result<(), ApiError> {
+    match params.optional(name) {
+        None => Err(ApiError::missing(name)),
+        Some(v) if v == expected => Ok(()),
+        Some(_) => Err(ApiError::invalid(name)),
+    }
+}
+
+/// `SignatureDoesNotMatch` with the server's StringToSign as the classic SDK expects it, bounded
+/// to [`MAX_ECHOED_STRING_TO_SIGN`] and with the values of [`REDACTED_PARAMS`] replaced.
+fn rpc_v1_mismatch(method: &str, params: &Params, string_to_sign: &str) -> ApiError {
+    let echoed = if params.pairs().iter().any(|(k, _)| REDACTED_PARAMS.contains(&k.as_str())) {
+        let redacted: Vec<(String, String)> = params
+            .pairs()
+            .iter()
+            .map(|(k, v)| {
+                let v = if REDACTED_PARAMS.contains(&k.as_str()) { "REDACTED" } else { v };
+                (k.clone(), v.to_string())
+            })
+            .collect();
+        yaoshi_sign::rpc_v1_string_to_sign(method, &redacted)
+    } else {
+        string_to_sign.to_string()
+    };
+    ApiError::with_subject(ErrorCode::SignatureDoesNotMatch, bounded(&echoed))
+}
+
+/// At most [`MAX_ECHOED_STRING_TO_SIGN`] bytes of `s`, cut on a character boundary.
+fn bounded(s: &str) -> &str {
+    if s.len() <= MAX_ECHOED_STRING_TO_SIGN {
+        return s;
+    }
+    let mut end = MAX_ECHOED_STRING_TO_SIGN;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -91,23 +167,21 @@ type AuthResult = Result<(Option<String>, Authenticated), ApiError>;
 fn rpc_v1(api: &ApiState, method: &str, params: &Params) -> AuthResult {
     let access_key_id = params.required("AccessKeyId")?;
     let signature = params.get("Signature").ok_or_else(|| ApiError::missing("Signature"))?;
-    if let Some(m) = params.optional("SignatureMethod")
-        && m != "HMAC-SHA1"
-    {
-        return Err(ApiError::invalid("SignatureMethod"));
-    }
+    exactly(params, "SignatureMethod", "HMAC-SHA1")?;
+    exactly(params, "SignatureVersion", "1.0")?;
+    let nonce = nonce(params.get("SignatureNonce"))?;
     let (credential, secret) = secret_of(api, access_key_id)?;
     let string_to_sign = yaoshi_sign::rpc_v1_string_to_sign(method, params.pairs());
     let expected = yaoshi_sign::rpc_v1_signature(&secret, &string_to_sign);
     if !yaoshi_sign::signatures_match(&expected, signature) {
-        return Err(ApiError::with_subject(ErrorCode::SignatureDoesNotMatch, &string_to_sign));
+        return Err(rpc_v1_mismatch(method, params, &string_to_sign));
     }
     Ok((
         params.get("Timestamp").map(str::to_string),
         Authenticated {
             principal: credential.access_key_id,
             account_id: credential.account_id,
-            nonce: params.optional("SignatureNonce").map(str::to_string),
+            nonce,
             action: params.optional("Action").map(str::to_string),
             version: params.optional("Version").map(str::to_string),
         },
@@ -127,11 +201,20 @@ fn acs3(
     if !authorization.trim_start().starts_with("ACS3-HMAC-SHA256 ") {
         return Err(ApiError::with_subject(ErrorCode::IncompleteSignature, ""));
     }
-    // The headers that carry the request's meaning must be covered by the signature.
-    for required in ["x-acs-action", "x-acs-date"] {
-        if !parsed.signed_headers.iter().any(|h| h == required) {
-            return Err(ApiError::with_subject(ErrorCode::IncompleteSignature, ""));
-        }
+    // The headers that carry the request's meaning must be covered by the signature: the required
+    // ones, and every `x-acs-*` header sent (an unsigned one could be changed in flight).
+    let signed = |name: &str| parsed.signed_headers.iter().any(|h| h == name);
+    let unsigned_acs =
+        headers.keys().any(|k| k.as_str().starts_with("x-acs-") && !signed(k.as_str()));
+    if unsigned_acs || ACS3_REQUIRED_SIGNED.iter().any(|h| !signed(h)) {
+        return Err(ApiError::with_subject(ErrorCode::IncompleteSignature, ""));
+    }
+    let nonce = nonce(header(headers, "x-acs-signature-nonce"))?;
+    let hashed_payload = yaoshi_sign::sha256_hex(body);
+    if !header(headers, "x-acs-content-sha256")
+        .is_some_and(|h| h.eq_ignore_ascii_case(&hashed_payload))
+    {
+        return Err(ApiError::invalid("x-acs-content-sha256"));
     }
     let (credential, secret) = secret_of(api, &parsed.access_key_id)?;
     let header_pairs: Vec<(String, String)> = headers
@@ -140,7 +223,6 @@ fn acs3(
             v.to_str().ok().map(|v| (k.as_str().to_ascii_lowercase(), v.to_string()))
         })
         .collect();
-    let hashed_payload = yaoshi_sign::sha256_hex(body);
     let canonical = yaoshi_sign::acs3_canonical_request(
         method,
         "/",
@@ -152,16 +234,17 @@ fn acs3(
     let string_to_sign = yaoshi_sign::acs3_string_to_sign(&canonical);
     let expected = yaoshi_sign::acs3_signature(&secret, &string_to_sign);
     if !yaoshi_sign::signatures_match(&expected, &parsed.signature) {
-        return Err(ApiError::with_subject(ErrorCode::SignatureDoesNotMatch, &string_to_sign));
+        return Err(ApiError::with_subject(
+            ErrorCode::SignatureDoesNotMatch,
+            bounded(&string_to_sign),
+        ));
     }
     Ok((
         header(headers, "x-acs-date").map(str::to_string),
         Authenticated {
             principal: credential.access_key_id,
             account_id: credential.account_id,
-            nonce: header(headers, "x-acs-signature-nonce")
-                .filter(|n| !n.is_empty())
-                .map(str::to_string),
+            nonce,
             action: header(headers, "x-acs-action")
                 .map(str::to_string)
                 .or_else(|| params.optional("Action").map(str::to_string)),
@@ -178,14 +261,18 @@ pub(crate) fn parse_timestamp(s: &str) -> Option<i64> {
     i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()
 }
 
-fn check_timestamp(timestamp: Option<&str>, now_ms: i64) -> Result<(), ApiError> {
+/// The request's timestamp (Unix milliseconds) if it is at most the replay window old and at most
+/// the allowed skew ahead of `now_ms`.
+fn check_timestamp(timestamp: Option<&str>, now_ms: i64) -> Result<i64, ApiError> {
     let ts = timestamp
         .and_then(parse_timestamp)
         .ok_or_else(|| ApiError::new(ErrorCode::IllegalTimestamp))?;
-    if (now_ms - ts).abs() > REPLAY_WINDOW_MS {
+    if now_ms.saturating_sub(ts) > REPLAY_WINDOW_MS
+        || ts.saturating_sub(now_ms) > MAX_FUTURE_SKEW_MS
+    {
         return Err(ApiError::new(ErrorCode::IllegalTimestamp));
     }
-    Ok(())
+    Ok(ts)
 }
 
 #[cfg(test)]
@@ -206,5 +293,38 @@ mod tests {
                 .is_err()
         );
         assert!(check_timestamp(None, 0).is_err());
+        let t = 1_459_134_788_000;
+        assert!(check_timestamp(Some("2016-03-28T03:13:08Z"), t - MAX_FUTURE_SKEW_MS).is_ok());
+        assert!(check_timestamp(Some("2016-03-28T03:13:08Z"), t - MAX_FUTURE_SKEW_MS - 1).is_err());
+    }
+
+    #[test]
+    fn nonces_are_required_and_bounded() {
+        assert_eq!(nonce(None).unwrap_err().code, ErrorCode::MissingParameter);
+        assert_eq!(
+            nonce(Some("")).unwrap_err().message,
+            ApiError::missing("SignatureNonce").message
+        );
+        assert_eq!(nonce(Some(&"n".repeat(129))).unwrap_err().code, ErrorCode::InvalidParameter);
+        assert_eq!(nonce(Some("abc")).unwrap(), "abc");
+    }
+
+    #[test]
+    fn echoed_string_to_sign_is_bounded_and_redacted() {
+        let params = Params::parse(Some("Action=Encrypt&Plaintext=c2VjcmV0&KeyId=k"), None);
+        let sts = yaoshi_sign::rpc_v1_string_to_sign("POST", params.pairs());
+        let err = rpc_v1_mismatch("POST", &params, &sts);
+        assert!(!err.message.contains("c2VjcmV0"), "{}", err.message);
+        assert!(err.message.contains("Plaintext%3DREDACTED"), "{}", err.message);
+        let long = format!("Action=CreateKey&Description={}", "x".repeat(10_000));
+        let params = Params::parse(Some(&long), None);
+        let sts = yaoshi_sign::rpc_v1_string_to_sign("POST", params.pairs());
+        let err = rpc_v1_mismatch("POST", &params, &sts);
+        let echoed = err.message.split_once(':').unwrap().1;
+        assert_eq!(echoed, &sts[..MAX_ECHOED_STRING_TO_SIGN]);
+        // A short StringToSign is echoed whole, as the classic SDK compares it.
+        let params = Params::parse(Some("Action=ListKeys"), None);
+        let sts = yaoshi_sign::rpc_v1_string_to_sign("POST", params.pairs());
+        assert!(rpc_v1_mismatch("POST", &params, &sts).message.ends_with(&sts));
     }
 }

@@ -16,6 +16,8 @@ mod actions;
 mod auth;
 pub mod clock;
 mod context;
+mod limits;
+mod listener;
 mod material;
 mod nonces;
 mod params;
@@ -26,5 +28,7 @@ mod unwrapped;
 
 pub use actions::{ACTIONS, Action, ActionInfo, Plane};
 pub use clock::{Clock, SystemClock, TestClock};
+pub use limits::ApiLimits;
+pub use listener::serve;
 pub use server::router;
 pub use state::ApiState;

@@ -22,6 +22,7 @@ use crate::actions::{Action, Plane};
 use crate::auth::authenticate;
 use crate::clock::Clock;
 use crate::context::RequestContext;
+use crate::limits::ApiLimits;
 use crate::params::Params;
 use crate::state::ApiState;
 
@@ -34,7 +35,8 @@ pub fn router(state: Arc<ApiState>) -> Router {
     if state.test_clock.is_some() {
         router = router.route("/_test/clock", post(advance_test_clock));
     }
-    router.fallback(not_found).with_state(state)
+    // The body limit is `ApiLimits::max_body_bytes`, enforced in `handle` with the API's error.
+    router.fallback(not_found).layer(axum::extract::DefaultBodyLimit::disable()).with_state(state)
 }
 
 /// Test mode only: advances KMS time by `AdvanceMs` and answers the new `NowMs`.
@@ -79,15 +81,64 @@ fn is_form(headers: &HeaderMap, body: &[u8]) -> bool {
     }
 }
 
-async fn handle(
-    State(api): State<Arc<ApiState>>,
+async fn handle(State(api): State<Arc<ApiState>>, request: axum::extract::Request) -> Response {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let (parts, body) = request.into_parts();
+    let refuse =
+        |err: ApiError| error(Format::Json, &request_id, &host_id(&api, &parts.headers), &err);
+    if let Some(err) = oversized(&api.limits, &parts) {
+        return refuse(err);
+    }
+    // Shed rather than queue: a queue would only turn overload into timeouts.
+    let Ok(_permit) = api.in_flight.try_acquire() else {
+        return refuse(ApiError::new(ErrorCode::RejectedThrottling));
+    };
+    let deadline = tokio::time::Instant::now() + api.limits.request_timeout;
+    let body = axum::body::to_bytes(body, api.limits.max_body_bytes);
+    let body = match tokio::time::timeout_at(deadline, body).await {
+        Ok(Ok(body)) => body,
+        Ok(Err(e)) => {
+            let too_large = e.into_inner().is::<http_body_util::LengthLimitError>();
+            let code =
+                if too_large { ErrorCode::RequestTooLarge } else { ErrorCode::MalformedRequest };
+            return refuse(ApiError::new(code));
+        }
+        Err(_) => return refuse(ApiError::new(ErrorCode::RequestTimeout)),
+    };
+    let answer = serve(&api, &request_id, parts.method, &parts.uri, &parts.headers, body);
+    match tokio::time::timeout_at(deadline, answer).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(request_id, "request timed out");
+            refuse(ApiError::new(ErrorCode::ServiceUnavailableTemporary))
+        }
+    }
+}
+
+/// The size-limit error of a request whose URI or headers are larger than the limits allow.
+fn oversized(limits: &ApiLimits, parts: &axum::http::request::Parts) -> Option<ApiError> {
+    let uri_len = parts.uri.path_and_query().map_or(0, |p| p.as_str().len());
+    if uri_len > limits.max_uri_bytes {
+        return Some(ApiError::new(ErrorCode::UriTooLong));
+    }
+    let header_bytes: usize =
+        parts.headers.iter().map(|(k, v)| k.as_str().len() + v.len() + 4).sum();
+    if header_bytes > limits.max_header_bytes {
+        return Some(ApiError::new(ErrorCode::HeadersTooLarge));
+    }
+    None
+}
+
+/// Serves a request whose body has arrived: a worker forwards what is not data plane.
+async fn serve(
+    api: &Arc<ApiState>,
+    request_id: &str,
     method: Method,
-    uri: Uri,
-    headers: HeaderMap,
+    uri: &Uri,
+    headers: &HeaderMap,
     body: Bytes,
 ) -> Response {
-    let request_id = uuid::Uuid::new_v4().to_string();
-    let params = Params::parse(uri.query(), is_form(&headers, &body).then_some(&body[..]));
+    let params = Params::parse(uri.query(), is_form(headers, &body).then_some(&body[..]));
     let format = Format::from_param(params.get("Format"));
     if let Some(cache) = &api.worker {
         let data_plane = params
@@ -95,22 +146,22 @@ async fn handle(
             .and_then(Action::from_name)
             .is_some_and(|a| a.info().plane == Plane::Data);
         if !data_plane {
-            return forward(&api, cache, &request_id, method, &uri, &headers, body).await;
+            return forward(api, cache, request_id, method, uri, headers, body).await;
         }
         if !cache.fresh() {
             let err = ApiError::new(ErrorCode::ServiceUnavailableTemporary);
-            return error(format, &request_id, &host_id(&api, &headers), &err);
+            return error(format, request_id, &host_id(api, headers), &err);
         }
     }
-    match process(&api, &request_id, &method, &headers, &params, &body).await {
-        Ok(fields) => success(format, &request_id, fields),
+    match process(api, request_id, &method, headers, &params, &body).await {
+        Ok(fields) => success(format, request_id, fields),
         Err(err) => {
             if err.code == ErrorCode::InternalFailure {
                 tracing::error!(request_id, "request failed with an internal error");
             } else {
                 tracing::debug!(request_id, code = err.code.as_str(), "request rejected");
             }
-            error(format, &request_id, &host_id(&api, &headers), &err)
+            error(format, request_id, &host_id(api, headers), &err)
         }
     }
 }
@@ -173,15 +224,25 @@ async fn process(
         // An unknown AccessKey id on a node may only mean its replica is behind (a node that is
         // catching up, e.g. rejoining after a wipe): catch up with the leader's commit, then
         // decide. A node that cannot reach a leader answers 503, never a wrong 404.
+        // Made-up ids share one barrier per second (`limits.rs`), so they cannot cost a quorum
+        // read each.
         Err(e) if e.code == ErrorCode::InvalidAccessKeyIdNotFound && api.node.is_some() => {
-            api.node()?.read_barrier().await.map_err(|e| {
-                tracing::warn!(error = %e, "cannot confirm an unknown AccessKey id");
-                ApiError::new(ErrorCode::ServiceUnavailableTemporary)
-            })?;
+            let node = api.node()?;
+            api.unknown_ids
+                .confirm(async {
+                    node.read_barrier().await.map_err(|e| {
+                        tracing::warn!(error = %e, "cannot confirm an unknown AccessKey id");
+                        ApiError::new(ErrorCode::ServiceUnavailableTemporary)
+                    })
+                })
+                .await?;
             authenticate(api, method.as_str(), headers, params, body, api.clock.wall_ms())?
         }
         other => other?,
     };
+    if !api.rates.admit(auth.principal.as_str()) {
+        return Err(ApiError::new(ErrorCode::RejectedThrottling));
+    }
     let action = auth.action.ok_or_else(|| ApiError::missing("Action"))?;
     match auth.version.as_deref() {
         None => return Err(ApiError::missing("Version")),
@@ -198,7 +259,7 @@ async fn process(
         request_id: request_id.to_string(),
         principal: auth.principal,
         account_id: auth.account_id,
-        nonce: auth.nonce,
+        nonce: Some(auth.nonce),
         now_ms,
         audit_name: action.info().audit,
     };
@@ -230,15 +291,24 @@ pub(crate) fn success(format: Format, request_id: &str, mut body: Map<String, Va
 
 /// An error response with the code's HTTP status.
 pub(crate) fn error(format: Format, request_id: &str, host_id: &str, err: &ApiError) -> Response {
-    let status = err.http_status();
+    let status =
+        StatusCode::from_u16(err.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    respond(format, status, error_fields(request_id, host_id, err))
+}
+
+/// The JSON body of an error, for answers written below axum (`listener.rs`).
+pub(crate) fn error_json(request_id: &str, host_id: &str, err: &ApiError) -> Vec<u8> {
+    serde_json::to_vec(&error_fields(request_id, host_id, err)).unwrap_or_default()
+}
+
+fn error_fields(request_id: &str, host_id: &str, err: &ApiError) -> Map<String, Value> {
     let mut body = Map::new();
     body.insert("RequestId".into(), Value::String(request_id.to_string()));
     body.insert("HostId".into(), Value::String(host_id.to_string()));
     body.insert("Code".into(), Value::String(err.code.as_str().to_string()));
     body.insert("Message".into(), Value::String(err.message.clone()));
-    body.insert("HttpStatus".into(), Value::from(status));
-    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    respond(format, status, body)
+    body.insert("HttpStatus".into(), Value::from(err.http_status()));
+    body
 }
 
 fn respond(format: Format, status: StatusCode, body: Map<String, Value>) -> Response {

@@ -10,6 +10,7 @@ use yaoshi_worker::{KeyCache, Replica};
 use zeroize::Zeroizing;
 
 use crate::clock::{Clock, TestClock};
+use crate::limits::{ApiLimits, PrincipalRates, UnknownIdGate};
 use crate::nonces::NonceCache;
 use crate::unwrapped::Unwrapped;
 
@@ -33,6 +34,14 @@ pub struct ApiState {
     pub clock: Arc<dyn Clock>,
     /// The controllable clock of test mode, `None` in production.
     pub(crate) test_clock: Option<Arc<TestClock>>,
+    /// The request limits this process enforces.
+    pub(crate) limits: ApiLimits,
+    /// Requests being served now, bounded by `limits.max_concurrent_requests`.
+    pub(crate) in_flight: tokio::sync::Semaphore,
+    /// Per-principal request rates, bounded by `limits.per_principal_rps`.
+    pub(crate) rates: PrincipalRates,
+    /// Confirms unknown AccessKey ids with at most one read barrier per interval.
+    pub(crate) unknown_ids: UnknownIdGate,
     pub(crate) nonces: NonceCache,
     /// Unwrapped credential secrets, by wrapped secret.
     pub(crate) secrets: Unwrapped<Zeroizing<String>>,
@@ -48,8 +57,9 @@ impl ApiState {
         node: Arc<RegionNode>,
         domain_key: DomainKey,
         clock: Arc<dyn Clock>,
+        limits: ApiLimits,
     ) -> Arc<ApiState> {
-        ApiState::build(node, domain_key, clock, None)
+        ApiState::build(node, domain_key, clock, None, limits)
     }
 
     /// A crypto worker's shared state: data plane from `cache`, everything else forwarded to the
@@ -59,6 +69,7 @@ impl ApiState {
         cache: Arc<KeyCache>,
         domain_key: DomainKey,
         clock: Arc<dyn Clock>,
+        limits: ApiLimits,
     ) -> Arc<ApiState> {
         let replica: Arc<dyn Replica> = cache.clone();
         Arc::new(ApiState {
@@ -70,7 +81,11 @@ impl ApiState {
             domain_key,
             clock,
             test_clock: None,
-            nonces: NonceCache::default(),
+            in_flight: tokio::sync::Semaphore::new(limits.max_concurrent_requests),
+            rates: PrincipalRates::new(limits.per_principal_rps),
+            unknown_ids: UnknownIdGate::default(),
+            nonces: NonceCache::new(limits.nonce_cache_entries),
+            limits,
             secrets: Default::default(),
             materials: Default::default(),
             signing_keys: Default::default(),
@@ -82,6 +97,7 @@ impl ApiState {
         domain_key: DomainKey,
         clock: Arc<dyn Clock>,
         test_clock: Option<Arc<TestClock>>,
+        limits: ApiLimits,
     ) -> Arc<ApiState> {
         let replica: Arc<dyn Replica> = Arc::new(node.state.clone());
         Arc::new(ApiState {
@@ -93,7 +109,11 @@ impl ApiState {
             domain_key,
             clock,
             test_clock,
-            nonces: NonceCache::default(),
+            in_flight: tokio::sync::Semaphore::new(limits.max_concurrent_requests),
+            rates: PrincipalRates::new(limits.per_principal_rps),
+            unknown_ids: UnknownIdGate::default(),
+            nonces: NonceCache::new(limits.nonce_cache_entries),
+            limits,
             secrets: Default::default(),
             materials: Default::default(),
             signing_keys: Default::default(),
@@ -113,7 +133,11 @@ impl ApiState {
             domain_key,
             clock: Arc::new(crate::clock::SystemClock),
             test_clock: None,
-            nonces: NonceCache::default(),
+            in_flight: tokio::sync::Semaphore::new(16),
+            rates: PrincipalRates::new(None),
+            unknown_ids: UnknownIdGate::default(),
+            nonces: NonceCache::new(1_000_000),
+            limits: ApiLimits::default(),
             secrets: Default::default(),
             materials: Default::default(),
             signing_keys: Default::default(),
@@ -134,8 +158,9 @@ impl ApiState {
         node: Arc<RegionNode>,
         domain_key: DomainKey,
         clock: Arc<TestClock>,
+        limits: ApiLimits,
     ) -> Arc<ApiState> {
-        ApiState::build(node, domain_key, clock.clone(), Some(clock))
+        ApiState::build(node, domain_key, clock.clone(), Some(clock), limits)
     }
 
     /// The region this API serves.

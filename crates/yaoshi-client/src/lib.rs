@@ -1,7 +1,9 @@
-//! A signing client of the Alibaba KMS RPC protocol (RPC v1, HMAC-SHA1), as the classic SDK signs.
+//! A signing client of the Alibaba KMS RPC protocol (RPC v1, HMAC-SHA1), as the classic SDK signs,
+//! and of ACS3-HMAC-SHA256, as the Tea SDK signs.
 //!
 //! Tests use [`Client::call`] for normal requests and [`Client::send_params`] with
-//! [`Client::signed_params`] to craft bad ones (stale timestamps, reused nonces, wrong signatures).
+//! [`Client::signed_params`] to craft bad ones (stale timestamps, reused nonces, wrong signatures);
+//! [`Client::acs3_headers`] and [`Client::send_acs3`] do the same for ACS3.
 
 use std::time::Duration;
 
@@ -127,6 +129,63 @@ impl Client {
         let nonce = uuid::Uuid::new_v4().simple().to_string();
         let pairs = self.signed_params("POST", action, params, &timestamp_now(), &nonce);
         self.send_params(&pairs).await
+    }
+}
+
+impl Client {
+    /// The headers the Tea SDK signs for `action` with an empty body: `host`, `x-acs-action`,
+    /// `x-acs-version`, `x-acs-date`, `x-acs-signature-nonce` and `x-acs-content-sha256`.
+    pub fn acs3_headers(
+        &self,
+        action: &str,
+        nonce: &str,
+        timestamp: &str,
+    ) -> Vec<(String, String)> {
+        vec![
+            ("host".into(), self.endpoint.clone()),
+            ("x-acs-action".into(), action.into()),
+            ("x-acs-version".into(), "2016-01-20".into()),
+            ("x-acs-date".into(), timestamp.into()),
+            ("x-acs-signature-nonce".into(), nonce.into()),
+            ("x-acs-content-sha256".into(), yaoshi_sign::sha256_hex(b"")),
+        ]
+    }
+
+    /// POSTs an ACS3 request with an empty body: `signed` headers are covered by the
+    /// `Authorization` header, `unsigned` ones are sent beside them without being signed.
+    ///
+    /// # Errors
+    ///
+    /// Fails on a transport error.
+    pub async fn send_acs3(
+        &self,
+        query: &[(&str, &str)],
+        signed: &[(String, String)],
+        unsigned: &[(String, String)],
+    ) -> Result<Response, reqwest::Error> {
+        let query: Vec<(String, String)> =
+            query.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let authorization = yaoshi_sign::acs3_authorization(
+            &self.access_key_id,
+            &self.access_key_secret,
+            "POST",
+            "/",
+            &query,
+            signed,
+            b"",
+        );
+        let url = format!("http://{}/?{}", self.endpoint, form_encode(&query));
+        let mut req = self.http.post(url).header("authorization", authorization);
+        for (k, v) in signed.iter().chain(unsigned) {
+            req = req.header(k.as_str(), v.as_str());
+        }
+        let resp = req.send().await?;
+        let status = resp.status().as_u16();
+        let text = resp.text().await?;
+        Ok(Response {
+            status,
+            body: serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+        })
     }
 }
 

@@ -27,6 +27,16 @@ pub use key::{
 };
 pub use tag::{MAX_TAGS_PER_RESOURCE, ResourceRef, Tag};
 
-/// The replay window of signed requests: a `Timestamp` further than this from the server clock is
-/// rejected, and a `SignatureNonce` is remembered this long (milliseconds).
+/// The replay window of signed requests: a `Timestamp` older than this by the server clock is
+/// rejected (milliseconds).
 pub const REPLAY_WINDOW_MS: i64 = 15 * 60 * 1000;
+
+/// How far ahead of the server clock a request's `Timestamp` may be (milliseconds); further ahead
+/// is rejected like a stale one.
+pub const MAX_FUTURE_SKEW_MS: i64 = 5 * 60 * 1000;
+
+/// How long a `SignatureNonce` must be remembered after the request was accepted: a request is
+/// accepted while its timestamp is at most [`REPLAY_WINDOW_MS`] old, and its timestamp is at most
+/// [`MAX_FUTURE_SKEW_MS`] ahead of acceptance, so a replay can pass the timestamp check at most
+/// this long after the first acceptance (milliseconds).
+pub const NONCE_RETENTION_MS: i64 = REPLAY_WINDOW_MS + MAX_FUTURE_SKEW_MS;

@@ -98,7 +98,7 @@ async fn replaying_the_log_rebuilds_identical_state() {
     assert_eq!(r.unwrap_err().code, ErrorCode::SignatureNonceUsed);
     // Nonces age out by the proposer's clock carried in the command.
     let mut late = meta(41, Some("n5"));
-    late.at_ms += 16 * 60 * 1000;
+    late.at_ms += yaoshi_model::NONCE_RETENTION_MS + 1000;
     let r = node.write(CommandEnvelope { meta: late, command: create_key(41) }).await.unwrap();
     assert!(r.is_ok(), "{r:?}");
 

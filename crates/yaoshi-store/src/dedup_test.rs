@@ -2,7 +2,7 @@
 //! timeout or a leader change) takes effect once and answers the first response; a different
 //! request with the same nonce is a replay; nonces are forgotten after the replay window.
 
-use yaoshi_model::{ErrorCode, REPLAY_WINDOW_MS};
+use yaoshi_model::{ErrorCode, NONCE_RETENTION_MS, REPLAY_WINDOW_MS};
 
 use crate::RegionDb;
 use crate::test_support::{T0, apply, create, key, open, signed};
@@ -58,8 +58,12 @@ fn nonces_are_forgotten_after_the_replay_window() {
     let (_dir, db) = open();
     create(&db, "k1", None);
     assert!(apply(&db, &signed("req-1", "n1", T0 + 1, "first")).response.is_ok());
+    // Past the timestamp window but within the future-skew allowance, a replay could still carry
+    // an acceptable timestamp: the nonce is still remembered.
+    let replay = apply(&db, &signed("req-2", "n1", T0 + 2 + REPLAY_WINDOW_MS, "replayed"));
+    assert_eq!(replay.response.unwrap_err().code, ErrorCode::SignatureNonceUsed);
     // A later command prunes the expired nonce; then the same nonce is a new request.
-    let later = T0 + 2 + REPLAY_WINDOW_MS;
+    let later = T0 + 2 + NONCE_RETENTION_MS;
     assert!(apply(&db, &signed("req-2", "n2", later, "second")).response.is_ok());
     let reused = apply(&db, &signed("req-3", "n1", later + 1, "third"));
     assert!(!reused.duplicate);

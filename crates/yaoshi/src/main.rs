@@ -4,6 +4,7 @@
 
 mod cluster;
 mod config;
+mod limits;
 mod serve;
 mod worker;
 
@@ -64,6 +65,9 @@ pub(crate) struct ServeArgs {
     /// How often the scheduler looks for due work on the leader, in milliseconds.
     #[arg(long, default_value_t = 1000)]
     pub(crate) scheduler_tick_ms: u64,
+    /// Request limits of the HTTP API.
+    #[command(flatten)]
+    pub(crate) limits: limits::LimitArgs,
 }
 
 fn main() -> anyhow::Result<()> {

@@ -94,6 +94,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     ));
 
     let scheduler_key = domain_key.clone();
+    let limits = args.limits.limits();
     let (api, clock): (_, Arc<dyn Clock>) = if args.test_clock {
         let epoch = args.test_clock_epoch_ms.unwrap_or_else(|| SystemClock.now_ms());
         tracing::warn!(
@@ -102,10 +103,10 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
             "TEST CLOCK ENABLED: KMS time can be advanced without authentication"
         );
         let clock = Arc::new(TestClock::scaled(args.test_clock_scale, epoch));
-        (ApiState::with_test_clock(node.clone(), domain_key, clock.clone()), clock)
+        (ApiState::with_test_clock(node.clone(), domain_key, clock.clone(), limits.clone()), clock)
     } else {
         let clock = Arc::new(SystemClock);
-        (ApiState::new(node.clone(), domain_key, clock.clone()), clock)
+        (ApiState::new(node.clone(), domain_key, clock.clone(), limits.clone()), clock)
     };
     let now: yaoshi_scheduler::Now = Arc::new(move || clock.now_ms());
     let scheduler = yaoshi_scheduler::Scheduler::new(
@@ -121,10 +122,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!(listen = %listener.local_addr()?, region = %cfg.region, node_id = cfg.node_id, "HTTP API listening");
     let app = yaoshi_api::router(api)
         .route("/metrics", axum::routing::get(move || std::future::ready(metrics.render())));
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("HTTP server")?;
+    yaoshi_api::serve(listener, app, &limits, shutdown_signal()).await.context("HTTP server")?;
     tracing::info!("shutting down");
     let _ = node.raft.shutdown().await;
     Ok(())

@@ -33,6 +33,9 @@ pub(crate) struct WorkerArgs {
     /// A file holding the domain key instead of the environment variable.
     #[arg(long, value_name = "FILE")]
     domain_key_file: Option<PathBuf>,
+    /// Request limits of the HTTP API.
+    #[command(flatten)]
+    limits: crate::limits::LimitArgs,
 }
 
 pub(crate) async fn run(args: WorkerArgs) -> anyhow::Result<()> {
@@ -51,11 +54,15 @@ pub(crate) async fn run(args: WorkerArgs) -> anyhow::Result<()> {
         cache,
         domain_key,
         Arc::new(SystemClock),
+        args.limits.limits(),
     );
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .with_context(|| format!("binding HTTP listener {}", args.listen))?;
     tracing::info!(listen = %listener.local_addr()?, cluster = %args.cluster, staleness_ms = args.staleness_ms, "worker HTTP API listening");
-    axum::serve(listener, yaoshi_api::router(api)).await.context("HTTP server")?;
+    let limits = args.limits.limits();
+    yaoshi_api::serve(listener, yaoshi_api::router(api), &limits, std::future::pending())
+        .await
+        .context("HTTP server")?;
     Ok(())
 }

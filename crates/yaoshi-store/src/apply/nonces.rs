@@ -2,7 +2,7 @@
 //! and response for the replay window, measured on the proposer's clock carried in the command.
 
 use rocksdb::{Direction, IteratorMode, WriteBatch};
-use yaoshi_model::{CommandMeta, CommandResponse, REPLAY_WINDOW_MS};
+use yaoshi_model::{CommandMeta, CommandResponse, NONCE_RETENTION_MS};
 
 use crate::codec::{decode, encode};
 use crate::db::{CF_NONCE_EXPIRY, CF_NONCES, RegionDb};
@@ -34,7 +34,7 @@ pub(crate) enum Seen {
 pub(crate) fn seen(db: &RegionDb, key: &[u8], meta: &CommandMeta) -> Result<Seen, rocksdb::Error> {
     if let Some(raw) = db.db.get_pinned_cf(db.cf(CF_NONCES), key)?
         && let Ok(seen) = decode::<SeenRequest>(&raw)
-        && meta.at_ms.saturating_sub(seen.at_ms) < REPLAY_WINDOW_MS
+        && meta.at_ms.saturating_sub(seen.at_ms) < NONCE_RETENTION_MS
     {
         if seen.request_id == meta.request_id {
             return Ok(Seen::SameRequest(seen.response));
@@ -69,7 +69,7 @@ pub(crate) fn prune(
     batch: &mut WriteBatch,
     at_ms: i64,
 ) -> Result<(), rocksdb::Error> {
-    let horizon = at_ms.saturating_sub(REPLAY_WINDOW_MS);
+    let horizon = at_ms.saturating_sub(NONCE_RETENTION_MS);
     let expiry_cf = db.cf(CF_NONCE_EXPIRY);
     let iter = db.db.iterator_cf(expiry_cf, IteratorMode::From(&[], Direction::Forward));
     for item in iter.take(NONCE_PRUNE_BATCH) {

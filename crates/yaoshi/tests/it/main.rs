@@ -16,4 +16,5 @@ mod restart;
 mod scheduled;
 mod support;
 mod tags;
+mod trust;
 mod versions;
