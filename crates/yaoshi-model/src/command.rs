@@ -54,12 +54,13 @@ pub enum Command {
         /// `true` for EnableKey, `false` for DisableKey.
         enabled: bool,
     },
-    /// Moves a key to PendingDeletion with its purge time (decided by the proposer).
+    /// Moves a key to PendingDeletion; apply sets its purge time to the command's (leader-stamped)
+    /// time plus the window, and refuses a window outside 7–30 days.
     ScheduleKeyDeletion {
         /// The key.
         key_id: KeyId,
-        /// When the key is to be purged, Unix milliseconds.
-        delete_ms: i64,
+        /// `PendingWindowInDays`.
+        pending_window_days: u32,
     },
     /// Returns a PendingDeletion key to Enabled.
     CancelKeyDeletion {
@@ -210,6 +211,24 @@ impl Command {
             Command::ExpireKeyMaterial { .. } => "ExpireKeyMaterial",
             Command::PurgeImportTokens { .. } => "PurgeImportTokens",
         }
+    }
+
+    /// Work the leader's scheduler proposes itself (purges, rotation, expiry): never accepted
+    /// from a peer.
+    pub fn is_scheduled(&self) -> bool {
+        matches!(
+            self,
+            Command::PurgeKey { .. }
+                | Command::RotateKey { .. }
+                | Command::ExpireKeyMaterial { .. }
+                | Command::PurgeImportTokens { .. }
+        )
+    }
+
+    /// The bootstrap credential, the one command without a principal that any node may forward
+    /// (apply takes it only while no credential exists).
+    pub fn is_bootstrap(&self) -> bool {
+        matches!(self, Command::BootstrapCredential { .. })
     }
 
     /// The resource the command acts on, for the audit trail.

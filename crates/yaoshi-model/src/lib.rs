@@ -31,6 +31,12 @@ pub use tag::{MAX_TAGS_PER_RESOURCE, ResourceRef, Tag};
 /// rejected (milliseconds).
 pub const REPLAY_WINDOW_MS: i64 = 15 * 60 * 1000;
 
+/// The shortest `PendingWindowInDays` of ScheduleKeyDeletion.
+pub const MIN_PENDING_WINDOW_DAYS: u32 = 7;
+
+/// The longest `PendingWindowInDays` of ScheduleKeyDeletion.
+pub const MAX_PENDING_WINDOW_DAYS: u32 = 30;
+
 /// How far ahead of the server clock a request's `Timestamp` may be (milliseconds); further ahead
 /// is rejected like a stale one.
 pub const MAX_FUTURE_SKEW_MS: i64 = 5 * 60 * 1000;

@@ -18,6 +18,6 @@ mod service;
 
 pub use admin::{AdminClient, AdminError, AdminGrpc, MemberStatus, NodeState};
 pub use network::{GrpcNetwork, GrpcNetworkFactory};
-pub use node::{RegionConfig, RegionNode, StartError, WriteError};
+pub use node::{Clock, RegionConfig, RegionNode, StartError, WriteError};
 pub use service::RaftGrpc;
 pub use yaoshi_store::{NodeId, TypeConfig};

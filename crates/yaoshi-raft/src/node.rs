@@ -30,7 +30,7 @@ use crate::network::{GrpcNetworkFactory, MAX_MESSAGE_BYTES};
 use crate::pb::{ForwardReply, RaftRequest, RaftServiceClient};
 
 /// Settings of one node of a region group.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct RegionConfig {
     /// The region this group serves.
     pub region: RegionId,
@@ -52,7 +52,25 @@ pub struct RegionConfig {
     pub logs_to_keep_after_snapshot: u64,
     /// How long a write or read barrier may wait for a leader before failing.
     pub request_timeout: Duration,
+    /// KMS time, Unix milliseconds: as leader, this node stamps it on every command it appends
+    /// (`CommandMeta::at_ms`), whatever time the command's proposer put there.
+    pub clock: Clock,
 }
+
+impl std::fmt::Debug for RegionConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegionConfig")
+            .field("region", &self.region)
+            .field("node_id", &self.node_id)
+            .field("raft_addr", &self.raft_addr)
+            .field("initial_members", &self.initial_members)
+            .field("data_dir", &self.data_dir)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A source of KMS time, Unix milliseconds.
+pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
 
 /// Failure to start a region node.
 #[derive(Debug, thiserror::Error)]
@@ -138,7 +156,7 @@ impl RegionNode {
             log,
             initial_members: cfg.initial_members,
             request_timeout: cfg.request_timeout,
-            proposer: Proposer::start(raft.clone()),
+            proposer: Proposer::start(raft.clone(), cfg.clock.clone()),
             leader_clients: Mutex::new(HashMap::new()),
         }))
     }
@@ -416,10 +434,11 @@ pub(crate) struct Proposer {
 }
 
 impl Proposer {
-    /// Starts the proposer of `raft`; it stops when every handle is dropped.
-    pub(crate) fn start(raft: Raft<TypeConfig>) -> Proposer {
+    /// Starts the proposer of `raft`, stamping commands with `clock`; it stops when every handle
+    /// is dropped.
+    pub(crate) fn start(raft: Raft<TypeConfig>, clock: Clock) -> Proposer {
         let (queue, rx) = mpsc::unbounded_channel();
-        tokio::spawn(run(raft, rx));
+        tokio::spawn(run(raft, clock, rx));
         Proposer { queue }
     }
 
@@ -435,7 +454,11 @@ impl Proposer {
     }
 }
 
-async fn run(raft: Raft<TypeConfig>, mut rx: mpsc::UnboundedReceiver<(CommandEnvelope, Reply)>) {
+async fn run(
+    raft: Raft<TypeConfig>,
+    clock: Clock,
+    mut rx: mpsc::UnboundedReceiver<(CommandEnvelope, Reply)>,
+) {
     let slots = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
     loop {
         // Wait for a free slot first: the writes that arrive meanwhile form the next batch.
@@ -453,8 +476,15 @@ async fn run(raft: Raft<TypeConfig>, mut rx: mpsc::UnboundedReceiver<(CommandEnv
             }
         }
         let raft = raft.clone();
+        let clock = clock.clone();
         tokio::spawn(async move {
-            let (commands, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
+            let (mut commands, replies): (Vec<CommandEnvelope>, Vec<_>) = batch.into_iter().unzip();
+            // The leader's clock, not the proposer's: a peer cannot choose the time that decides
+            // whether a deletion or rotation is due (a non-leader's append is refused anyway).
+            let now = clock();
+            for env in &mut commands {
+                env.meta.at_ms = now;
+            }
             let result = raft.client_write(Proposal { commands }).await;
             drop(slot);
             match result {

@@ -76,6 +76,11 @@ impl RaftService for RaftGrpc {
 
     async fn client_write(&self, req: Request<RaftRequest>) -> Result<Response<RaftReply>, Status> {
         let env: CommandEnvelope = self.payload(req)?;
+        // Scheduled work is proposed by the leader's own scheduler, never forwarded by a peer.
+        if env.command.is_scheduled() || env.meta.principal.is_none() && !env.command.is_bootstrap()
+        {
+            return Err(Status::permission_denied("system commands are not accepted from peers"));
+        }
         let answer: ForwardReply<(u64, CommandResponse)> =
             match self.node.proposer.propose(env).await {
                 Ok(done) => ForwardReply::Done(done),

@@ -2,6 +2,8 @@
 //! node on RocksDB.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use openraft::storage::RaftStateMachine;
@@ -11,6 +13,9 @@ use yaoshi_model::{
     ErrorCode, RegionId,
 };
 use yaoshi_raft::{RegionConfig, RegionNode};
+
+/// The leader's clock: what every appended command's `at_ms` becomes.
+static NOW: AtomicI64 = AtomicI64::new(1_700_000_000_000);
 
 fn meta(i: u64, nonce: Option<&str>) -> CommandMeta {
     CommandMeta {
@@ -45,6 +50,7 @@ async fn replaying_the_log_rebuilds_identical_state() {
         snapshot_logs_since_last: 100_000,
         logs_to_keep_after_snapshot: 100_000,
         request_timeout: Duration::from_secs(10),
+        clock: Arc::new(|| NOW.load(Ordering::SeqCst)),
     })
     .await
     .unwrap();
@@ -96,11 +102,15 @@ async fn replaying_the_log_rebuilds_identical_state() {
         .await
         .unwrap();
     assert_eq!(r.unwrap_err().code, ErrorCode::SignatureNonceUsed);
-    // Nonces age out by the proposer's clock carried in the command.
-    let mut late = meta(41, Some("n5"));
-    late.at_ms += yaoshi_model::NONCE_RETENTION_MS + 1000;
-    let r = node.write(CommandEnvelope { meta: late, command: create_key(41) }).await.unwrap();
-    assert!(r.is_ok(), "{r:?}");
+    // Nonces age out by the leader's clock, which it stamps on every command: a proposer that
+    // claims a later time changes nothing.
+    let mut claimed_late = meta(41, Some("n5"));
+    claimed_late.at_ms += yaoshi_model::NONCE_RETENTION_MS + 1000;
+    let r = node.write(CommandEnvelope { meta: claimed_late, command: create_key(41) }).await;
+    assert_eq!(r.unwrap().unwrap_err().code, ErrorCode::SignatureNonceUsed);
+    NOW.fetch_add(yaoshi_model::NONCE_RETENTION_MS + 1000, Ordering::SeqCst);
+    let r = node.write(CommandEnvelope { meta: meta(42, Some("n5")), command: create_key(42) });
+    assert!(r.await.unwrap().is_ok());
 
     // Concurrent writers: the proposer packs the writes waiting at each moment into one entry
     // (group commit), and each gets its own response.
@@ -144,13 +154,17 @@ async fn replaying_the_log_rebuilds_identical_state() {
     assert_eq!(live, replayed, "replay diverged from the live state");
 
     let audit = reader.audit_events().unwrap();
-    assert_eq!(audit.len(), 243);
+    assert_eq!(audit.len(), 244);
     assert_eq!(audit[0].outcome, AuditOutcome::Applied);
     // The second bootstrap changed nothing, and the trail says so.
     assert_eq!(audit[1].outcome, AuditOutcome::NoOp);
     assert_eq!(audit[2].outcome, AuditOutcome::Applied);
     assert_eq!(audit[40].outcome, AuditOutcome::Duplicate);
     assert_eq!(audit[41].outcome, AuditOutcome::Rejected(ErrorCode::SignatureNonceUsed));
+    // The claimed later time was replaced by the leader's.
+    assert_eq!(audit[42].outcome, AuditOutcome::Rejected(ErrorCode::SignatureNonceUsed));
+    assert_eq!(audit[42].at_ms, 1_700_000_000_000);
+    assert_eq!(audit[43].outcome, AuditOutcome::Applied);
     for w in audit.windows(2) {
         assert_ne!(w[1].prev_hash, [0; 32], "audit chain broken");
         assert!((w[0].log_index, w[0].position) < (w[1].log_index, w[1].position));

@@ -45,7 +45,8 @@ fn purge_applies_once_and_only_when_due() {
     // Not PendingDeletion yet.
     assert_eq!(run(&db, T0 + 8 * DAY, purge("k1", T0 + 7 * DAY)), NOOP);
     let delete_ms = T0 + 7 * DAY;
-    let schedule = Command::ScheduleKeyDeletion { key_id: KeyId::new("k1"), delete_ms };
+    let schedule =
+        Command::ScheduleKeyDeletion { key_id: KeyId::new("k1"), pending_window_days: 7 };
     assert!(run(&db, T0, schedule).is_ok());
     // Early, and a different DeleteDate than the key's: no-ops, the key is untouched.
     assert_eq!(run(&db, delete_ms - 1, purge("k1", delete_ms)), NOOP);
@@ -70,15 +71,23 @@ fn purge_overtaken_by_cancel_or_reschedule_is_a_noop() {
     create(&db, "k", None);
     let first = T0 + 7 * DAY;
     assert!(
-        run(&db, T0, Command::ScheduleKeyDeletion { key_id: KeyId::new("k"), delete_ms: first })
-            .is_ok()
+        run(
+            &db,
+            T0,
+            Command::ScheduleKeyDeletion { key_id: KeyId::new("k"), pending_window_days: 7 }
+        )
+        .is_ok()
     );
     assert!(run(&db, T0, Command::CancelKeyDeletion { key_id: KeyId::new("k") }).is_ok());
     assert_eq!(run(&db, first, purge("k", first)), NOOP);
     let second = T0 + 30 * DAY;
     assert!(
-        run(&db, T0, Command::ScheduleKeyDeletion { key_id: KeyId::new("k"), delete_ms: second })
-            .is_ok()
+        run(
+            &db,
+            T0,
+            Command::ScheduleKeyDeletion { key_id: KeyId::new("k"), pending_window_days: 30 }
+        )
+        .is_ok()
     );
     assert_eq!(run(&db, second, purge("k", first)), NOOP);
     assert_eq!(key(&db, "k").unwrap().state, KeyState::PendingDeletion);
@@ -201,7 +210,12 @@ fn due_work_finds_exactly_what_is_due() {
     assert!(run(&db, T0, Command::CreateAlias { alias }).is_ok());
     let delete_ms = T0 + 10 * DAY;
     assert!(
-        run(&db, T0, Command::ScheduleKeyDeletion { key_id: KeyId::new("del"), delete_ms }).is_ok()
+        run(
+            &db,
+            T0,
+            Command::ScheduleKeyDeletion { key_id: KeyId::new("del"), pending_window_days: 10 }
+        )
+        .is_ok()
     );
     let reader = StateReader::new(db.clone());
     assert!(reader.due_work(T0 + 7 * DAY - 1, 100).unwrap().is_empty());
@@ -212,4 +226,22 @@ fn due_work_finds_exactly_what_is_due() {
     let due = reader.due_work(delete_ms, 100).unwrap();
     assert_eq!(due.purges, vec![(KeyId::new("del"), delete_ms, vec!["alias/del".to_string()])]);
     assert_eq!(reader.due_work(delete_ms, 0).unwrap(), Default::default());
+}
+
+#[test]
+fn a_deletion_window_outside_7_to_30_days_is_refused_in_apply() {
+    let (_dir, db) = open();
+    create(&db, "k", None);
+    for days in [0, 1, 6, 31, u32::MAX] {
+        let forged =
+            Command::ScheduleKeyDeletion { key_id: KeyId::new("k"), pending_window_days: days };
+        let r = run(&db, T0, forged);
+        assert_eq!(r.unwrap_err().code, yaoshi_model::ErrorCode::InvalidParameter, "{days}");
+        assert_eq!(key(&db, "k").unwrap().state, KeyState::Enabled, "{days}");
+    }
+    // The purge time is the command's (leader-stamped) time plus the window, never the caller's.
+    let ok = Command::ScheduleKeyDeletion { key_id: KeyId::new("k"), pending_window_days: 7 };
+    assert!(run(&db, T0, ok).is_ok());
+    assert_eq!(key(&db, "k").unwrap().delete_ms, Some(T0 + 7 * DAY));
+    assert_eq!(run(&db, T0 + 7 * DAY - 1, purge("k", T0 + 7 * DAY)), NOOP);
 }

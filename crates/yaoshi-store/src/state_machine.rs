@@ -308,8 +308,8 @@ fn apply_change(
         Command::SetKeyEnabled { key_id, enabled } => {
             apply::keys::set_enabled(db, batch, key_id, *enabled)
         }
-        Command::ScheduleKeyDeletion { key_id, delete_ms } => {
-            apply::keys::schedule_deletion(db, batch, key_id, *delete_ms)
+        Command::ScheduleKeyDeletion { key_id, pending_window_days } => {
+            apply::keys::schedule_deletion(db, batch, key_id, *pending_window_days, at_ms)
         }
         Command::CancelKeyDeletion { key_id } => apply::keys::cancel_deletion(db, batch, key_id),
         Command::CreateKeyVersion { version } => {

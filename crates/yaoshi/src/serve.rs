@@ -43,6 +43,22 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let metrics = metrics_exporter_prometheus::PrometheusBuilder::new()
         .install_recorder()
         .context("installing the metrics recorder")?;
+    // KMS time: the wall clock, or in test mode a controllable one. The node stamps it on the
+    // commands it appends as leader; the API and the scheduler read it too.
+    let test_clock = args.test_clock.then(|| {
+        let epoch = args.test_clock_epoch_ms.unwrap_or_else(|| SystemClock.now_ms());
+        tracing::warn!(
+            scale = args.test_clock_scale,
+            epoch_ms = epoch,
+            "TEST CLOCK ENABLED: KMS time can be advanced without authentication"
+        );
+        Arc::new(TestClock::scaled(args.test_clock_scale, epoch))
+    });
+    let clock: Arc<dyn Clock> = match &test_clock {
+        Some(tc) => tc.clone(),
+        None => Arc::new(SystemClock),
+    };
+    let node_clock = clock.clone();
     let node = RegionNode::start(RegionConfig {
         region: RegionId::new(cfg.region.clone()),
         node_id: cfg.node_id,
@@ -54,6 +70,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         snapshot_logs_since_last: cfg.raft.snapshot_logs_since_last,
         logs_to_keep_after_snapshot: cfg.raft.logs_to_keep_after_snapshot,
         request_timeout: Duration::from_millis(cfg.raft.request_timeout_ms),
+        clock: Arc::new(move || node_clock.now_ms()),
     })
     .await
     .context("starting the region node")?;
@@ -95,18 +112,9 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
 
     let scheduler_key = domain_key.clone();
     let limits = args.limits.limits();
-    let (api, clock): (_, Arc<dyn Clock>) = if args.test_clock {
-        let epoch = args.test_clock_epoch_ms.unwrap_or_else(|| SystemClock.now_ms());
-        tracing::warn!(
-            scale = args.test_clock_scale,
-            epoch_ms = epoch,
-            "TEST CLOCK ENABLED: KMS time can be advanced without authentication"
-        );
-        let clock = Arc::new(TestClock::scaled(args.test_clock_scale, epoch));
-        (ApiState::with_test_clock(node.clone(), domain_key, clock.clone(), limits.clone()), clock)
-    } else {
-        let clock = Arc::new(SystemClock);
-        (ApiState::new(node.clone(), domain_key, clock.clone(), limits.clone()), clock)
+    let api = match &test_clock {
+        Some(tc) => ApiState::with_test_clock(node.clone(), domain_key, tc.clone(), limits.clone()),
+        None => ApiState::new(node.clone(), domain_key, clock.clone(), limits.clone()),
     };
     let now: yaoshi_scheduler::Now = Arc::new(move || clock.now_ms());
     let scheduler = yaoshi_scheduler::Scheduler::new(

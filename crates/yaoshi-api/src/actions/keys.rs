@@ -4,7 +4,8 @@ use serde_json::{Value, json};
 use yaoshi_crypto::generate_key;
 use yaoshi_model::{
     ApiError, Command, CommandOutput, ErrorCode, KeyId, KeyMetadata, KeyOrigin, KeySpec, KeyState,
-    KeyUsage, KeyVersion, KeyVersionId, ProtectionLevel, parse_rotation_interval,
+    KeyUsage, KeyVersion, KeyVersionId, MAX_PENDING_WINDOW_DAYS, MIN_PENDING_WINDOW_DAYS,
+    ProtectionLevel, parse_rotation_interval,
 };
 
 use crate::context::RequestContext;
@@ -257,9 +258,15 @@ pub(super) async fn schedule_key_deletion(
     p: &Params,
 ) -> Result<Fields, ApiError> {
     let key_id = fresh_key_ref(api, p.required("KeyId")?).await?;
-    let days = p.int_in("PendingWindowInDays", 7, 30, 30)?;
-    let delete_ms = ctx.now_ms.saturating_add(days * 24 * 60 * 60 * 1000);
-    propose_unit(api, ctx, Command::ScheduleKeyDeletion { key_id, delete_ms }).await
+    let days = p.int_in(
+        "PendingWindowInDays",
+        i64::from(MIN_PENDING_WINDOW_DAYS),
+        i64::from(MAX_PENDING_WINDOW_DAYS),
+        i64::from(MAX_PENDING_WINDOW_DAYS),
+    )?;
+    let pending_window_days =
+        u32::try_from(days).map_err(|_| ApiError::invalid("PendingWindowInDays"))?;
+    propose_unit(api, ctx, Command::ScheduleKeyDeletion { key_id, pending_window_days }).await
 }
 
 fn version_json(v: &KeyVersion) -> Value {

@@ -4,7 +4,8 @@
 use rocksdb::WriteBatch;
 use yaoshi_model::{
     ApiError, CommandOutput, CommandResponse, ErrorCode, KeyId, KeyMetadata, KeyOrigin, KeyState,
-    KeyVersion, MAX_TAGS_PER_RESOURCE, MIN_KEY_VERSION_INTERVAL_MS, ResourceRef, Tag,
+    KeyVersion, MAX_PENDING_WINDOW_DAYS, MAX_TAGS_PER_RESOURCE, MIN_KEY_VERSION_INTERVAL_MS,
+    MIN_PENDING_WINDOW_DAYS, ResourceRef, Tag,
 };
 
 use crate::codec::{decode, encode};
@@ -70,14 +71,19 @@ pub(crate) fn set_enabled(
     })
 }
 
-/// ScheduleKeyDeletion: → PendingDeletion with the proposer's purge time, unless already there or
-/// protected.
+/// ScheduleKeyDeletion: → PendingDeletion, purged `days` after the command's time, unless already
+/// there or protected. A window outside 7–30 days is refused whoever proposed it.
 pub(crate) fn schedule_deletion(
     db: &RegionDb,
     batch: &mut WriteBatch,
     key_id: &KeyId,
-    delete_ms: i64,
+    days: u32,
+    at_ms: i64,
 ) -> Result<CommandResponse, rocksdb::Error> {
+    if !(MIN_PENDING_WINDOW_DAYS..=MAX_PENDING_WINDOW_DAYS).contains(&days) {
+        return Ok(Err(ApiError::invalid("PendingWindowInDays")));
+    }
+    let delete_ms = at_ms.saturating_add(i64::from(days) * 24 * 60 * 60 * 1000);
     update_key(db, batch, key_id, |k| match k.state {
         KeyState::PendingDeletion => Err(ErrorCode::StateModifiedFailed),
         _ if k.deletion_protection.is_some() => Err(ErrorCode::StateModifiedFailed),

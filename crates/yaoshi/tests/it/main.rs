@@ -8,6 +8,7 @@ mod byok;
 mod cluster;
 mod compat;
 mod datakeys;
+mod forged;
 mod keyspecs;
 mod lifecycle;
 mod membership;
