@@ -52,9 +52,14 @@ pub struct RegionConfig {
     pub logs_to_keep_after_snapshot: u64,
     /// How long a write or read barrier may wait for a leader before failing.
     pub request_timeout: Duration,
-    /// KMS time, Unix milliseconds: as leader, this node stamps it on every command it appends
-    /// (`CommandMeta::at_ms`), whatever time the command's proposer put there.
+    /// KMS time, Unix milliseconds: as leader, this node replaces the time of every command it
+    /// appends (`CommandMeta::at_ms`) by its own when the two differ by more than
+    /// `max_clock_skew_ms`, so no peer chooses the time that decides what is due.
     pub clock: Clock,
+    /// How far a command's time may be from the leader's clock and be kept (KMS milliseconds).
+    /// Within it, a write retried after an unknown outcome keeps its first time and stays
+    /// recognizable as the same proposal.
+    pub max_clock_skew_ms: i64,
 }
 
 impl std::fmt::Debug for RegionConfig {
@@ -156,7 +161,7 @@ impl RegionNode {
             log,
             initial_members: cfg.initial_members,
             request_timeout: cfg.request_timeout,
-            proposer: Proposer::start(raft.clone(), cfg.clock.clone()),
+            proposer: Proposer::start(raft.clone(), cfg.clock.clone(), cfg.max_clock_skew_ms),
             leader_clients: Mutex::new(HashMap::new()),
         }))
     }
@@ -436,9 +441,9 @@ pub(crate) struct Proposer {
 impl Proposer {
     /// Starts the proposer of `raft`, stamping commands with `clock`; it stops when every handle
     /// is dropped.
-    pub(crate) fn start(raft: Raft<TypeConfig>, clock: Clock) -> Proposer {
+    pub(crate) fn start(raft: Raft<TypeConfig>, clock: Clock, max_skew_ms: i64) -> Proposer {
         let (queue, rx) = mpsc::unbounded_channel();
-        tokio::spawn(run(raft, clock, rx));
+        tokio::spawn(run(raft, clock, max_skew_ms, rx));
         Proposer { queue }
     }
 
@@ -457,6 +462,7 @@ impl Proposer {
 async fn run(
     raft: Raft<TypeConfig>,
     clock: Clock,
+    max_skew_ms: i64,
     mut rx: mpsc::UnboundedReceiver<(CommandEnvelope, Reply)>,
 ) {
     let slots = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
@@ -479,11 +485,13 @@ async fn run(
         let clock = clock.clone();
         tokio::spawn(async move {
             let (mut commands, replies): (Vec<CommandEnvelope>, Vec<_>) = batch.into_iter().unzip();
-            // The leader's clock, not the proposer's: a peer cannot choose the time that decides
+            // The leader's clock bounds the proposer's: a peer cannot choose the time that decides
             // whether a deletion or rotation is due (a non-leader's append is refused anyway).
             let now = clock();
             for env in &mut commands {
-                env.meta.at_ms = now;
+                if env.meta.at_ms.abs_diff(now) > max_skew_ms.unsigned_abs() {
+                    env.meta.at_ms = now;
+                }
             }
             let result = raft.client_write(Proposal { commands }).await;
             drop(slot);

@@ -51,6 +51,7 @@ async fn replaying_the_log_rebuilds_identical_state() {
         logs_to_keep_after_snapshot: 100_000,
         request_timeout: Duration::from_secs(10),
         clock: Arc::new(|| NOW.load(Ordering::SeqCst)),
+        max_clock_skew_ms: 60_000,
     })
     .await
     .unwrap();

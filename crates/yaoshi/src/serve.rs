@@ -16,6 +16,9 @@ use yaoshi_raft::{RaftGrpc, RegionConfig, RegionNode};
 use crate::ServeArgs;
 use crate::config::Config;
 
+/// How far (real milliseconds) a command's time may be from the leader's clock and be kept.
+const MAX_CLOCK_SKEW_MS: i64 = 60_000;
+
 /// Environment variables of the bootstrap credential.
 const ENV_ACCESS_KEY_ID: &str = "YAOSHI_ACCESS_KEY_ID";
 const ENV_ACCESS_KEY_SECRET: &str = "YAOSHI_ACCESS_KEY_SECRET";
@@ -71,6 +74,8 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         logs_to_keep_after_snapshot: cfg.raft.logs_to_keep_after_snapshot,
         request_timeout: Duration::from_millis(cfg.raft.request_timeout_ms),
         clock: Arc::new(move || node_clock.now_ms()),
+        // One minute of real time; KMS time runs `scale` times faster under the test clock.
+        max_clock_skew_ms: (MAX_CLOCK_SKEW_MS as f64 * args.test_clock_scale.max(1.0)) as i64,
     })
     .await
     .context("starting the region node")?;

@@ -1,6 +1,7 @@
 //! Commands forged by a caller of the internal gRPC port, against a real one-voter node: scheduled
 //! work (a PurgeKey claiming its time has come) is refused outright, and a forwarded write is
-//! stamped with the leader's clock, so no caller can make a deletion due early.
+//! given the leader's clock when its claimed time is further off than the skew bound, so no
+//! caller can make a deletion due early.
 
 use std::time::Duration;
 
@@ -25,7 +26,7 @@ fn envelope(command: Command, at_ms: i64) -> CommandEnvelope {
 async fn forged_scheduled_commands_and_times_change_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let (http, raft) = (free_port(), free_port());
-    let config = dir.path().join("node.toml");
+    let config = dir.path().join("one-voter-config");
     std::fs::write(
         &config,
         format!(
