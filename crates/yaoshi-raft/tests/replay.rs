@@ -14,7 +14,8 @@ use yaoshi_model::{
 };
 use yaoshi_raft::{RegionConfig, RegionNode};
 
-/// The leader's clock: what every appended command's `at_ms` becomes.
+/// The leader's clock: what an appended command's `at_ms` becomes when it claims a time further
+/// than the skew bound (60 s) from it.
 static NOW: AtomicI64 = AtomicI64::new(1_700_000_000_000);
 
 fn meta(i: u64, nonce: Option<&str>) -> CommandMeta {
@@ -103,13 +104,14 @@ async fn replaying_the_log_rebuilds_identical_state() {
         .await
         .unwrap();
     assert_eq!(r.unwrap_err().code, ErrorCode::SignatureNonceUsed);
-    // Nonces age out by the leader's clock, which it stamps on every command: a proposer that
-    // claims a later time changes nothing.
+    // Nonces age out by the leader's clock, which bounds every command's time: a proposer that
+    // claims a much later time changes nothing.
     let mut claimed_late = meta(41, Some("n5"));
     claimed_late.at_ms += yaoshi_model::NONCE_RETENTION_MS + 1000;
     let r = node.write(CommandEnvelope { meta: claimed_late, command: create_key(41) }).await;
     assert_eq!(r.unwrap().unwrap_err().code, ErrorCode::SignatureNonceUsed);
-    NOW.fetch_add(yaoshi_model::NONCE_RETENTION_MS + 1000, Ordering::SeqCst);
+    // n5 was recorded at 5 s past the start; the clock moves past its retention.
+    NOW.fetch_add(yaoshi_model::NONCE_RETENTION_MS + 10_000, Ordering::SeqCst);
     let r = node.write(CommandEnvelope { meta: meta(42, Some("n5")), command: create_key(42) });
     assert!(r.await.unwrap().is_ok());
 
