@@ -104,7 +104,11 @@ fn derive_config(
 impl Cluster {
     /// Writes the configs of `n` nodes under `dir` and starts them.
     fn start(dir: &Path, n: usize, snapshot_logs_since_last: u64) -> anyhow::Result<Cluster> {
-        let launcher = Launcher::new(&sibling_exe("yaoshi")?, ACCESS_KEY_ID, ACCESS_KEY_SECRET)
+        let bin = sibling_exe("yaoshi")?;
+        std::fs::create_dir_all(dir)?;
+        // The shipped configs' [tls] names `certs/` next to the config: mutual TLS, as deployed.
+        yaoshi_testkit::cluster::issue_certs(&bin, dir, n);
+        let launcher = Launcher::new(&bin, ACCESS_KEY_ID, ACCESS_KEY_SECRET)
             .with_domain_key(DOMAIN_KEY)
             .with_rust_log("warn,yaoshi=info,openraft::storage::helper=info");
         std::fs::create_dir_all(dir)?;

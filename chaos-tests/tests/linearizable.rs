@@ -246,12 +246,14 @@ async fn client_loop(
     }
 }
 
-/// Runs `yaoshi cluster ARGS --node ADDR` (blocking, in the root namespace).
-fn admin(node: &str, args: &[&str]) -> Result<String, String> {
+/// Runs `yaoshi cluster ARGS --node ADDR` with the operator certificate `tls` (blocking, in the
+/// root namespace).
+fn admin(node: &str, args: &[&str], tls: &[String]) -> Result<String, String> {
     let out = std::process::Command::new(chaos_tests::binary::yaoshi_binary())
         .arg("cluster")
         .args(args)
         .args(["--node", node])
+        .args(tls)
         .output()
         .map_err(|e| e.to_string())?;
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
@@ -449,9 +451,11 @@ async fn run(profile: Profile) -> Figures {
                 let via = cluster.nodes[leader].raft.clone();
                 let id = (follower + 1).to_string();
                 let addr = cluster.nodes[follower].raft.clone();
-                let removed = tokio::task::spawn_blocking(move || admin(&via, &["remove", &id]))
-                    .await
-                    .unwrap();
+                let tls = cluster.admin_tls_args();
+                let removed =
+                    tokio::task::spawn_blocking(move || admin(&via, &["remove", &id], &tls))
+                        .await
+                        .unwrap();
                 removed.unwrap_or_else(|e| panic!("fault {f}: remove: {e}"));
                 cluster.wipe(follower);
                 set_join(&cluster.nodes[follower].config);
@@ -460,9 +464,10 @@ async fn run(profile: Profile) -> Figures {
                 let leader = cluster.agreed_leader(Duration::from_secs(30)).await.unwrap_or(leader);
                 let via = cluster.nodes[leader].raft.clone();
                 let id = (follower + 1).to_string();
+                let tls = cluster.admin_tls_args();
                 let added = tokio::task::spawn_blocking(move || {
-                    admin(&via, &["add", &id, &addr])?;
-                    admin(&via, &["promote", &id])
+                    admin(&via, &["add", &id, &addr], &tls)?;
+                    admin(&via, &["promote", &id], &tls)
                 })
                 .await
                 .unwrap();

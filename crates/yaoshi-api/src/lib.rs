@@ -16,6 +16,7 @@ mod actions;
 mod auth;
 pub mod clock;
 mod context;
+mod https;
 mod limits;
 mod listener;
 mod material;
@@ -28,6 +29,7 @@ mod unwrapped;
 
 pub use actions::{ACTIONS, Action, ActionInfo, Plane};
 pub use clock::{Clock, SystemClock, TestClock};
+pub use https::{Https, HttpsError};
 pub use limits::ApiLimits;
 pub use listener::serve;
 pub use server::router;

@@ -5,23 +5,26 @@
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
 use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpListener;
 use yaoshi_model::{ApiError, ErrorCode};
 
+use crate::https::Https;
 use crate::limits::ApiLimits;
 
 /// hyper's read buffer: a request head (request line and headers) must fit in it. Larger than
 /// the limits `server.rs` checks, so that those answer first with their own codes.
 const MAX_HEAD_BUFFER: usize = 1024 * 1024;
 
-/// Serves `app` on `listener` until `shutdown` resolves, then lets open requests finish.
+/// Serves `app` on `listener` until `shutdown` resolves, then lets open requests finish; over
+/// HTTPS when `https` is set (the TLS handshake must finish within the header timeout).
 ///
 /// # Errors
 ///
@@ -31,6 +34,7 @@ pub async fn serve(
     listener: TcpListener,
     app: Router,
     limits: &ApiLimits,
+    https: Option<Arc<Https>>,
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
     let mut builder = hyper::server::conn::http1::Builder::new();
@@ -56,18 +60,44 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let io = TokioIo::new(JsonParseErrors::new(stream));
-        let conn = builder.serve_connection(io, TowerToHyperService::new(app.clone()));
-        let conn = graceful.watch(conn);
+        let Some(https) = &https else {
+            spawn_connection(&builder, graceful.watcher(), stream, &app);
+            continue;
+        };
+        // The handshake runs in its own task, bounded like a request head, so a client that
+        // stalls in it neither blocks the accept loop nor holds a connection forever.
+        let (acceptor, builder, app) = (https.acceptor_now(), builder.clone(), app.clone());
+        let (timeout, watcher) = (limits.header_timeout, graceful.watcher());
         tokio::spawn(async move {
-            if let Err(e) = conn.await {
-                tracing::debug!(error = %e, "connection closed with an error");
+            match tokio::time::timeout(timeout, acceptor.accept(stream)).await {
+                Ok(Ok(tls)) => spawn_connection(&builder, watcher, tls, &app),
+                Ok(Err(e)) => tracing::debug!(error = %e, "TLS handshake failed"),
+                Err(_) => tracing::debug!("TLS handshake timed out"),
             }
         });
     }
     drop(listener);
     graceful.shutdown().await;
     Ok(())
+}
+
+/// Serves one connection, watched for graceful shutdown.
+fn spawn_connection<S>(
+    builder: &hyper::server::conn::http1::Builder,
+    graceful: Watcher,
+    stream: S,
+    app: &Router,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let io = TokioIo::new(JsonParseErrors::new(stream));
+    let conn = builder.serve_connection(io, TowerToHyperService::new(app.clone()));
+    let conn = graceful.watch(conn);
+    tokio::spawn(async move {
+        if let Err(e) = conn.await {
+            tracing::debug!(error = %e, "connection closed with an error");
+        }
+    });
 }
 
 /// Accept errors that concern one connection or a momentary shortage (file descriptors), not

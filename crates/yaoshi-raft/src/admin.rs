@@ -12,7 +12,7 @@ use std::time::Duration;
 use openraft::error::{ClientWriteError, RaftError};
 use openraft::storage::RaftLogStorage;
 use openraft::{BasicNode, ChangeMembers, ServerState};
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Channel;
 use tonic::{Request, Response, Status};
 use yaoshi_store::NodeId;
 
@@ -20,6 +20,7 @@ use crate::node::RegionNode;
 use crate::pb::admin::cluster_admin_client::ClusterAdminClient;
 use crate::pb::admin::cluster_admin_server::{ClusterAdmin, ClusterAdminServer};
 use crate::pb::admin::{ChangeReply, ChangeRequest, Member, NodeStatus, StatusRequest};
+use crate::tls::{ClusterTls, Need, Peer};
 
 /// How long a membership change may take (adding a learner waits until it has caught up, which
 /// may mean building and sending a snapshot).
@@ -272,7 +273,13 @@ impl RegionNode {
             let why = match leader {
                 Some(l) if l == self.id => return self.change_here(change).await,
                 Some(l) => match self.peer_addr(l) {
-                    Some(addr) => match AdminClient::connect(&addr).await {
+                    Some(addr) => match AdminClient::connect(
+                        &addr,
+                        self.tls.as_deref(),
+                        &crate::tls::node_name(self.region.as_str(), l),
+                    )
+                    .await
+                    {
                         Ok(mut client) => {
                             return client.change(self.region.as_str(), change).await;
                         }
@@ -310,6 +317,12 @@ impl AdminGrpc {
         ClusterAdminServer::new(AdminGrpc { node })
     }
 
+    /// Admits operators and (forwarding) nodes of the region only.
+    fn admit<T>(&self, req: &Request<T>) -> Result<(), Status> {
+        let peer = Peer::of(req, self.node.tls.is_some())?;
+        Peer::require(peer.as_ref(), self.node.region.as_str(), Need::Admin)
+    }
+
     fn check_region(&self, region: &str) -> Result<(), Status> {
         if region != self.node.region.as_str() {
             return Err(Status::invalid_argument(format!(
@@ -338,6 +351,7 @@ impl AdminGrpc {
 #[tonic::async_trait]
 impl ClusterAdmin for AdminGrpc {
     async fn status(&self, req: Request<StatusRequest>) -> Result<Response<NodeStatus>, Status> {
+        self.admit(&req)?;
         self.check_region(&req.get_ref().region)?;
         Ok(Response::new(NodeStatus::from(&self.node.member_status().await)))
     }
@@ -346,18 +360,21 @@ impl ClusterAdmin for AdminGrpc {
         &self,
         req: Request<ChangeRequest>,
     ) -> Result<Response<ChangeReply>, Status> {
+        self.admit(&req)?;
         let req = req.into_inner();
         let change = Change::AddLearner { id: req.node_id, addr: req.addr.clone() };
         self.run(req, change).await
     }
 
     async fn promote(&self, req: Request<ChangeRequest>) -> Result<Response<ChangeReply>, Status> {
+        self.admit(&req)?;
         let req = req.into_inner();
         let change = Change::Promote { id: req.node_id };
         self.run(req, change).await
     }
 
     async fn remove(&self, req: Request<ChangeRequest>) -> Result<Response<ChangeReply>, Status> {
+        self.admit(&req)?;
         let req = req.into_inner();
         let change = Change::Remove { id: req.node_id };
         self.run(req, change).await
@@ -381,13 +398,19 @@ fn status_error(addr: &str, s: &Status) -> AdminError {
 }
 
 impl AdminClient {
-    /// Connects to the gRPC address of a node (`host:port`).
+    /// Connects to the gRPC address of a node (`host:port`); with `tls`, presenting its
+    /// certificate and requiring the server to be `server_name` (`tls::region_name` for any node
+    /// of a region).
     ///
     /// # Errors
     ///
     /// [`AdminError::Unavailable`] when the node cannot be reached.
-    pub async fn connect(addr: &str) -> Result<AdminClient, AdminError> {
-        let endpoint = Endpoint::from_shared(format!("http://{addr}"))
+    pub async fn connect(
+        addr: &str,
+        tls: Option<&ClusterTls>,
+        server_name: &str,
+    ) -> Result<AdminClient, AdminError> {
+        let endpoint = crate::tls::endpoint(addr, tls, server_name)
             .map_err(|e| AdminError::Invalid(format!("bad address {addr}: {e}")))?
             .connect_timeout(Duration::from_secs(2))
             .timeout(CHANGE_TIMEOUT + Duration::from_secs(5));

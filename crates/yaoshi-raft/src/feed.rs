@@ -21,6 +21,7 @@ use crate::node::RegionNode;
 use crate::pb::worker::worker_feed_client::WorkerFeedClient;
 use crate::pb::worker::worker_feed_server::{WorkerFeed, WorkerFeedServer};
 use crate::pb::worker::{WatchEvent, WatchRequest};
+use crate::tls::{ClusterTls, Need, Peer};
 
 /// How often a node sends a heartbeat when nothing else happens.
 pub const HEARTBEAT: Duration = Duration::from_millis(200);
@@ -153,6 +154,8 @@ impl WorkerFeed for FeedGrpc {
         &self,
         req: Request<WatchRequest>,
     ) -> Result<Response<Self::WatchStream>, Status> {
+        let peer = Peer::of(&req, self.node.tls.is_some())?;
+        Peer::require(peer.as_ref(), self.node.region.as_str(), Need::Feed)?;
         if req.get_ref().region != self.node.region.as_str() {
             return Err(Status::invalid_argument("wrong region"));
         }
@@ -195,7 +198,9 @@ impl WorkerFeed for FeedGrpc {
     }
 }
 
-/// Opens the feed of the node at `addr` (`host:port` of its gRPC listener) for `region`.
+/// Opens the feed of the node at `addr` (`host:port` of its gRPC listener) for `region`. With
+/// `tls` the server must prove it is a node of `region`, so what the feed says (the control-plane
+/// address of Hello included) comes from a verified node.
 ///
 /// # Errors
 ///
@@ -203,8 +208,9 @@ impl WorkerFeed for FeedGrpc {
 pub async fn watch(
     addr: &str,
     region: &str,
+    tls: Option<&ClusterTls>,
 ) -> Result<impl Stream<Item = Result<FeedEvent, Status>> + Send + use<>, Status> {
-    let endpoint = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
+    let endpoint = crate::tls::endpoint(addr, tls, &crate::tls::region_name(region))
         .map_err(|e| Status::invalid_argument(e.to_string()))?
         .connect_timeout(Duration::from_secs(2));
     let channel = endpoint.connect().await.map_err(|e| Status::unavailable(e.to_string()))?;

@@ -2,7 +2,7 @@
 //! (proto/raft.proto), forwarding of writes to the leader, and linearizable read barriers.
 //!
 //! It also serves the worker feed (proto/worker.proto, [`feed`]) and cluster administration
-//! (proto/admin.proto, [`admin`]: membership changes and status).
+//! (proto/admin.proto, [`admin`]: membership changes and status), all behind mutual TLS ([`tls`]).
 //!
 //! Architecture invariant: only this crate knows prost/tonic types.
 
@@ -15,9 +15,11 @@ mod network;
 mod node;
 pub mod pb;
 mod service;
+pub mod tls;
 
 pub use admin::{AdminClient, AdminError, AdminGrpc, MemberStatus, NodeState};
 pub use network::{GrpcNetwork, GrpcNetworkFactory};
 pub use node::{Clock, RegionConfig, RegionNode, StartError, WriteError};
 pub use service::RaftGrpc;
+pub use tls::{ClusterTls, Peer};
 pub use yaoshi_store::{NodeId, TypeConfig};

@@ -13,20 +13,24 @@ use openraft::raft::{
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Channel;
 use yaoshi_store::codec::{decode, encode};
 use yaoshi_store::{NodeId, TypeConfig};
 
 use crate::pb::{RaftRequest, RaftServiceClient};
+use crate::tls::{ClusterTls, SharedTls};
 
 /// Largest gRPC message accepted or sent (snapshot chunks and entry batches stay far below).
 pub(crate) const MAX_MESSAGE_BYTES: usize = 64 * 1024 * 1024;
 
-/// Builds a gRPC client for `addr` (`host:port`) on a lazily connected channel.
+/// Builds a gRPC client for `addr` (`host:port`) on a lazily connected channel; with TLS the
+/// server must present `server_name`.
 pub(crate) fn client_for(
     addr: &str,
+    tls: Option<&ClusterTls>,
+    server_name: &str,
 ) -> Result<RaftServiceClient<Channel>, tonic::transport::Error> {
-    let endpoint = Endpoint::from_shared(format!("http://{addr}"))?
+    let endpoint = crate::tls::endpoint(addr, tls, server_name)?
         .connect_timeout(Duration::from_millis(500))
         .tcp_nodelay(true)
         .http2_keep_alive_interval(Duration::from_secs(10));
@@ -39,12 +43,13 @@ pub(crate) fn client_for(
 #[derive(Debug, Clone)]
 pub struct GrpcNetworkFactory {
     region: String,
+    tls: SharedTls,
 }
 
 impl GrpcNetworkFactory {
-    /// A factory for the Raft group of `region`.
-    pub fn new(region: String) -> GrpcNetworkFactory {
-        GrpcNetworkFactory { region }
+    /// A factory for the Raft group of `region`, over mutual TLS when `tls` is set.
+    pub fn new(region: String, tls: SharedTls) -> GrpcNetworkFactory {
+        GrpcNetworkFactory { region, tls }
     }
 }
 
@@ -52,7 +57,10 @@ impl RaftNetworkFactory<TypeConfig> for GrpcNetworkFactory {
     type Network = GrpcNetwork;
 
     async fn new_client(&mut self, target: NodeId, node: &BasicNode) -> GrpcNetwork {
-        GrpcNetwork { target, region: self.region.clone(), client: client_for(&node.addr).ok() }
+        // The peer must prove it is the member `target`, not merely some holder of a cluster cert.
+        let name = crate::tls::node_name(&self.region, target);
+        let client = client_for(&node.addr, self.tls.as_deref(), &name).ok();
+        GrpcNetwork { target, region: self.region.clone(), client }
     }
 }
 

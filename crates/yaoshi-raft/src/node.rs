@@ -21,7 +21,7 @@ use openraft::error::{CheckIsLeaderError, ClientWriteError, RaftError};
 use openraft::{BasicNode, Config, Raft, SnapshotPolicy};
 use tokio::sync::{Mutex, Semaphore, mpsc, oneshot};
 use tokio::time::Instant;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Channel;
 use yaoshi_model::{CommandEnvelope, CommandResponse, Proposal, RegionId};
 use yaoshi_store::codec::{decode, encode, encoded_len};
 use yaoshi_store::{NodeId, OpenStoreError, RocksLogStore, StateReader, TypeConfig};
@@ -60,6 +60,8 @@ pub struct RegionConfig {
     /// Within it, a write retried after an unknown outcome keeps its first time and stays
     /// recognizable as the same proposal.
     pub max_clock_skew_ms: i64,
+    /// Mutual TLS of the gRPC port (`None`: plaintext, loopback only).
+    pub tls: crate::tls::SharedTls,
 }
 
 impl std::fmt::Debug for RegionConfig {
@@ -121,6 +123,8 @@ pub struct RegionNode {
     /// Group commit: every write of this node (forwarded ones included) is proposed through it.
     pub(crate) proposer: Proposer,
     leader_clients: Mutex<HashMap<NodeId, RaftServiceClient<Channel>>>,
+    /// Mutual TLS of the gRPC port, for the servers and for every channel this node opens.
+    pub tls: crate::tls::SharedTls,
 }
 
 impl std::fmt::Debug for RegionNode {
@@ -151,7 +155,7 @@ impl RegionNode {
             ..Default::default()
         }
         .validate()?;
-        let network = GrpcNetworkFactory::new(cfg.region.to_string());
+        let network = GrpcNetworkFactory::new(cfg.region.to_string(), cfg.tls.clone());
         let raft = Raft::new(cfg.node_id, Arc::new(raft_config), network, log.clone(), sm).await?;
         Ok(Arc::new(RegionNode {
             id: cfg.node_id,
@@ -163,6 +167,7 @@ impl RegionNode {
             request_timeout: cfg.request_timeout,
             proposer: Proposer::start(raft.clone(), cfg.clock.clone(), cfg.max_clock_skew_ms),
             leader_clients: Mutex::new(HashMap::new()),
+            tls: cfg.tls,
         }))
     }
 
@@ -243,7 +248,8 @@ impl RegionNode {
             return Some(c.clone());
         }
         let addr = self.peer_addr(leader)?;
-        let endpoint = Endpoint::from_shared(format!("http://{addr}"))
+        let name = crate::tls::node_name(self.region.as_str(), leader);
+        let endpoint = crate::tls::endpoint(&addr, self.tls.as_deref(), &name)
             .ok()?
             .connect_timeout(Duration::from_millis(500))
             .tcp_nodelay(true);

@@ -3,13 +3,16 @@
 use std::sync::Arc;
 
 use openraft::error::{CheckIsLeaderError, RaftError};
+use openraft::raft::{AppendEntriesRequest, InstallSnapshotRequest, VoteRequest};
 use tonic::{Request, Response, Status};
 use yaoshi_model::{CommandEnvelope, CommandResponse};
 use yaoshi_store::codec::{decode, encode};
+use yaoshi_store::{NodeId, TypeConfig};
 
 use crate::network::MAX_MESSAGE_BYTES;
 use crate::node::{ProposeError, RegionNode};
 use crate::pb::{ForwardReply, RaftReply, RaftRequest, RaftService, RaftServiceServer};
+use crate::tls::{Need, Peer};
 
 /// The gRPC service of a region node.
 #[derive(Debug, Clone)]
@@ -36,6 +39,33 @@ impl RaftGrpc {
         Ok(())
     }
 
+    /// Admits the caller if its certificate meets `need` (every call on a TLS port).
+    fn admit<T>(&self, req: &Request<T>, need: Need) -> Result<(), Status> {
+        let peer = Peer::of(req, self.node.tls.is_some())?;
+        Peer::require(peer.as_ref(), self.node.region.as_str(), need)
+    }
+
+    /// Admits a Raft RPC from the member its certificate names, and only as that member: the
+    /// sender id inside the RPC (the vote's node) must be the certificate's.
+    fn raft_rpc<T: serde::de::DeserializeOwned>(
+        &self,
+        req: Request<RaftRequest>,
+        sender: impl Fn(&T) -> Option<NodeId>,
+    ) -> Result<T, Status> {
+        let peer = Peer::of(&req, self.node.tls.is_some())?;
+        let region = self.node.region.as_str();
+        Peer::require(peer.as_ref(), region, Need::AnyNode)?;
+        let rpc: T = self.payload(req)?;
+        if let Some(Peer::Node { id, .. }) = &peer
+            && sender(&rpc) != Some(*id)
+        {
+            return Err(Status::permission_denied(format!(
+                "member {id} sent a Raft message as another member"
+            )));
+        }
+        Ok(rpc)
+    }
+
     fn payload<T: serde::de::DeserializeOwned>(
         &self,
         req: Request<RaftRequest>,
@@ -57,12 +87,14 @@ impl RaftService for RaftGrpc {
         &self,
         req: Request<RaftRequest>,
     ) -> Result<Response<RaftReply>, Status> {
-        let rpc = self.payload(req)?;
+        let rpc: AppendEntriesRequest<TypeConfig> = self
+            .raft_rpc(req, |r: &AppendEntriesRequest<TypeConfig>| r.vote.leader_id().voted_for())?;
         reply(&self.node.raft.append_entries(rpc).await)
     }
 
     async fn vote(&self, req: Request<RaftRequest>) -> Result<Response<RaftReply>, Status> {
-        let rpc = self.payload(req)?;
+        let rpc: VoteRequest<NodeId> =
+            self.raft_rpc(req, |r: &VoteRequest<NodeId>| r.vote.leader_id().voted_for())?;
         reply(&self.node.raft.vote(rpc).await)
     }
 
@@ -70,11 +102,15 @@ impl RaftService for RaftGrpc {
         &self,
         req: Request<RaftRequest>,
     ) -> Result<Response<RaftReply>, Status> {
-        let rpc = self.payload(req)?;
+        let rpc: InstallSnapshotRequest<TypeConfig> = self
+            .raft_rpc(req, |r: &InstallSnapshotRequest<TypeConfig>| {
+                r.vote.leader_id().voted_for()
+            })?;
         reply(&self.node.raft.install_snapshot(rpc).await)
     }
 
     async fn client_write(&self, req: Request<RaftRequest>) -> Result<Response<RaftReply>, Status> {
+        self.admit(&req, Need::AnyNode)?;
         let env: CommandEnvelope = self.payload(req)?;
         // Scheduled work is proposed by the leader's own scheduler, never forwarded by a peer.
         if env.command.is_scheduled() || env.meta.principal.is_none() && !env.command.is_bootstrap()
@@ -94,6 +130,7 @@ impl RaftService for RaftGrpc {
     }
 
     async fn read_index(&self, req: Request<RaftRequest>) -> Result<Response<RaftReply>, Status> {
+        self.admit(&req, Need::AnyNode)?;
         self.check_region(req.get_ref())?;
         let answer: ForwardReply<Option<u64>> = match self.node.raft.ensure_linearizable().await {
             Ok(log_id) => ForwardReply::Done(log_id.map(|l| l.index)),

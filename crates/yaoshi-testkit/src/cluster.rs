@@ -193,12 +193,65 @@ fn derive_config(
     toml::to_string(&t).expect("config serializes")
 }
 
+/// Creates a cluster CA in `dir/certs` with `yaoshi cert` (the real CLI) and issues node
+/// certificates 1..=`nodes` and the operator's: the files the shipped configs' `[tls]` tables
+/// name relative to a config written in `dir`.
+///
+/// # Panics
+///
+/// Panics when the CLI fails.
+pub fn issue_certs(bin: &Path, dir: &Path, nodes: usize) {
+    let certs = dir.join("certs");
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(bin)
+            .arg("cert")
+            .args(args)
+            .arg("--dir")
+            .arg(&certs)
+            .output()
+            .expect("run yaoshi cert");
+        assert!(
+            out.status.success(),
+            "yaoshi cert {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    if !certs.join("ca.pem").exists() {
+        run(&["init"]);
+        for i in 1..=nodes {
+            run(&["issue", "--node", &i.to_string()]);
+        }
+        run(&["issue", "--admin"]);
+    }
+}
+
+/// The `--tls-*` arguments of a client holding `dir/certs/<holder>.pem` (`admin`, `worker-w1`).
+pub fn tls_args(dir: &Path, holder: &str) -> Vec<String> {
+    let certs = dir.join("certs");
+    let f = |name: String| certs.join(name).display().to_string();
+    vec![
+        "--tls-ca".into(),
+        f("ca.pem".into()),
+        "--tls-cert".into(),
+        f(format!("{holder}.pem")),
+        "--tls-key".into(),
+        f(format!("{holder}.key")),
+    ]
+}
+
 impl Cluster {
+    /// The `--tls-*` arguments of `yaoshi cluster` against this cluster (operator certificate).
+    pub fn admin_tls_args(&self) -> Vec<String> {
+        tls_args(&self.dir, "admin")
+    }
+
     /// Writes the configs under `dir` and starts every node (not yet ready: see
     /// [`Cluster::wait_ready`]). With [`ClusterSpec::network`], sets up the [`Network`] first (its
     /// names derive from `dir`) and starts every node in it.
     pub fn start(dir: &Path, spec: &ClusterSpec) -> Cluster {
         let bin = spec.binary.clone().unwrap_or_else(yaoshi_binary);
+        std::fs::create_dir_all(dir).expect("create the run directory");
+        issue_certs(&bin, dir, spec.nodes);
         let domain_key_hex = yaoshi_crypto::DomainKey::generate().to_hex().to_string();
         let launcher = Launcher::new(&bin, ACCESS_KEY_ID, ACCESS_KEY_SECRET)
             .with_domain_key(&domain_key_hex)
@@ -229,7 +282,12 @@ impl Cluster {
                     spec.raft_toml.as_deref(),
                 );
                 std::fs::write(&config, text).expect("write config");
-                let serve_args: Vec<&str> = spec.serve_args.iter().map(String::as_str).collect();
+                let mut serve_args: Vec<&str> =
+                    spec.serve_args.iter().map(String::as_str).collect();
+                if net.is_some() {
+                    // Namespaced nodes listen on their veth address; the tests speak plain HTTP.
+                    serve_args.push("--behind-tls-proxy");
+                }
                 let mut process = launcher.config_node(
                     &format!("node{i}"),
                     &config,
@@ -294,11 +352,23 @@ impl Cluster {
         let w = self.workers.len() + 1;
         let http = free_addr();
         let feed_addr = self.nodes[feed].raft.clone();
+        let holder = format!("worker-w{w}");
+        if !self.dir.join("certs").join(format!("{holder}.pem")).exists() {
+            let out = std::process::Command::new(&self.launcher.binary)
+                .args(["cert", "issue", "--worker", &format!("w{w}"), "--dir"])
+                .arg(self.dir.join("certs"))
+                .output()
+                .expect("run yaoshi cert");
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        }
+        let mut args = tls_args(&self.dir, &holder);
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let mut process = self.launcher.worker(
             &format!("worker{w}"),
             &feed_addr,
             &http,
-            extra,
+            &args,
             &self.dir.join(format!("worker{w}.log")),
         );
         process.start();

@@ -138,10 +138,16 @@ impl Replica for KeyCache {
 
 /// Keeps `cache` fed from the node at `addr` (gRPC) for `region`, forever: on any stream error it
 /// reconnects (every 200 ms) and receives the full state again. While disconnected the cache goes
-/// stale after its bound.
-pub async fn run_feed(cache: std::sync::Arc<KeyCache>, addr: String, region: String) {
+/// stale after its bound. With `tls` the worker presents its certificate and accepts only a node
+/// of `region` as the server.
+pub async fn run_feed(
+    cache: std::sync::Arc<KeyCache>,
+    addr: String,
+    region: String,
+    tls: Option<std::sync::Arc<yaoshi_raft::ClusterTls>>,
+) {
     loop {
-        match watch(&addr, &region).await {
+        match watch(&addr, &region, tls.as_deref()).await {
             Ok(stream) => {
                 tracing::info!(%addr, "worker feed connected");
                 tokio::pin!(stream);

@@ -19,6 +19,9 @@ pub(crate) struct ClusterArgs {
     /// The region whose group to administer.
     #[arg(long, default_value = "cn-hangzhou", global = true)]
     region: String,
+    /// The operator certificate (`yaoshi cert issue --admin`).
+    #[command(flatten)]
+    tls: crate::tls_args::TlsArgs,
     #[command(subcommand)]
     command: ClusterCmd,
 }
@@ -47,8 +50,10 @@ enum ClusterCmd {
 }
 
 pub(crate) async fn run(args: ClusterArgs) -> anyhow::Result<()> {
-    let mut client = AdminClient::connect(&args.node).await?;
     let region = args.region.as_str();
+    let tls = args.tls.load(&args.node)?;
+    let server = yaoshi_raft::tls::region_name(region);
+    let mut client = AdminClient::connect(&args.node, tls.as_deref(), &server).await?;
     let view = match args.command {
         ClusterCmd::Status => client.status(region).await?,
         ClusterCmd::Add { id, addr } => {
@@ -67,15 +72,20 @@ pub(crate) async fn run(args: ClusterArgs) -> anyhow::Result<()> {
             s
         }
     };
-    print!("{}", render(region, &view, &collect(region, &view).await));
+    print!("{}", render(region, &view, &collect(region, &view, tls.as_deref()).await));
     Ok(())
 }
 
 /// Every member's own status (or why it could not be read), asked at its address.
-async fn collect(region: &str, view: &MemberStatus) -> BTreeMap<u64, Result<MemberStatus, String>> {
+async fn collect(
+    region: &str,
+    view: &MemberStatus,
+    tls: Option<&yaoshi_raft::ClusterTls>,
+) -> BTreeMap<u64, Result<MemberStatus, String>> {
     let mut out = BTreeMap::new();
     for (id, addr) in view.voters.iter().chain(&view.learners) {
-        let status = match AdminClient::connect(addr).await {
+        let name = yaoshi_raft::tls::node_name(region, *id);
+        let status = match AdminClient::connect(addr, tls, &name).await {
             Ok(mut c) => c.status(region).await.map_err(|e| e.to_string()),
             Err(e) => Err(e.to_string()),
         };

@@ -41,6 +41,30 @@ pub(crate) struct Config {
     /// Raft timing and compaction.
     #[serde(default)]
     pub(crate) raft: RaftSettings,
+    /// Mutual TLS of the gRPC port (`yaoshi cert`). Without it the port is plaintext, which is
+    /// allowed only on a loopback `raft_listen`.
+    #[serde(default)]
+    pub(crate) tls: Option<TlsFiles>,
+}
+
+/// PEM files of a node's gRPC identity; relative paths are relative to the config file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TlsFiles {
+    /// The cluster CA certificate.
+    pub(crate) ca: PathBuf,
+    /// This node's certificate (`yaoshi cert issue --node ID`).
+    pub(crate) cert: PathBuf,
+    /// This node's private key.
+    pub(crate) key: PathBuf,
+}
+
+/// Whether `addr` (`host:port`) binds only the loopback interface.
+pub(crate) fn is_loopback(addr: &str) -> bool {
+    match addr.parse::<std::net::SocketAddr>() {
+        Ok(a) => a.ip().is_loopback(),
+        Err(_) => addr.rsplit_once(':').is_some_and(|(host, _)| host == "localhost"),
+    }
 }
 
 /// One initial voter.
@@ -129,8 +153,14 @@ impl Config {
     pub(crate) fn load(path: &Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path)
             .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
-        let cfg: Config = toml::from_str(&text)
+        let mut cfg: Config = toml::from_str(&text)
             .map_err(|source| ConfigError::Parse { path: path.to_path_buf(), source })?;
+        if let Some(tls) = &mut cfg.tls {
+            let base = path.parent().unwrap_or(Path::new("."));
+            for p in [&mut tls.ca, &mut tls.cert, &mut tls.key] {
+                *p = base.join(&*p);
+            }
+        }
         cfg.validate()?;
         Ok(cfg)
     }
@@ -149,6 +179,7 @@ impl Config {
             members: vec![Member { id: 1, raft_addr: "127.0.0.1:0".to_string() }],
             join: false,
             raft: RaftSettings::default(),
+            tls: None,
         }
     }
 
@@ -192,6 +223,12 @@ impl Config {
         }
         if r.snapshot_logs_since_last == 0 {
             return bad("raft.snapshot_logs_since_last must be positive".into());
+        }
+        if self.tls.is_none() && !is_loopback(&self.raft_listen) {
+            return bad(format!(
+                "raft_listen {} is not loopback: the cluster port needs [tls] (yaoshi cert)",
+                self.raft_listen
+            ));
         }
         Ok(())
     }
@@ -252,8 +289,16 @@ mod tests {
         let mut c = ok.clone();
         c.domain_key_file = Some("f".into());
         assert!(c.validate().is_err());
-        let mut c = ok;
+        let mut c = ok.clone();
         c.raft.election_timeout_min_ms = 100;
         assert!(c.validate().is_err());
+        // A plaintext cluster port off loopback is refused; with TLS files it is fine.
+        let mut c = ok;
+        c.raft_listen = "0.0.0.0:9181".into();
+        assert!(c.validate().unwrap_err().to_string().contains("needs [tls]"));
+        c.tls = Some(TlsFiles { ca: "ca.pem".into(), cert: "n.pem".into(), key: "n.key".into() });
+        c.validate().unwrap();
+        assert!(is_loopback("127.0.0.1:1") && is_loopback("[::1]:1") && is_loopback("localhost:1"));
+        assert!(!is_loopback("10.0.0.1:1") && !is_loopback("example.com:1"));
     }
 }

@@ -1,11 +1,15 @@
 //! The `yaoshi` binary: `yaoshi serve --dev` (embedded single node) or `yaoshi serve --config FILE`
 //! (a member of a region's Raft group), `yaoshi worker` (a stateless crypto worker) and
-//! `yaoshi cluster` (membership administration).
+//! `yaoshi cluster` (membership administration) and `yaoshi cert` (the cluster CA and its
+//! certificates).
 
+mod cert;
 mod cluster;
 mod config;
+mod https_args;
 mod limits;
 mod serve;
+mod tls_args;
 mod worker;
 
 use std::path::PathBuf;
@@ -28,6 +32,8 @@ enum Cmd {
     Worker(worker::WorkerArgs),
     /// Administer a region's Raft group: status, add a learner, promote, remove.
     Cluster(cluster::ClusterArgs),
+    /// Create the cluster CA and issue node, worker and operator certificates.
+    Cert(cert::CertArgs),
 }
 
 /// Arguments of `yaoshi serve`.
@@ -68,6 +74,9 @@ pub(crate) struct ServeArgs {
     /// Request limits of the HTTP API.
     #[command(flatten)]
     pub(crate) limits: limits::LimitArgs,
+    /// HTTPS on the HTTP API.
+    #[command(flatten)]
+    pub(crate) https: https_args::HttpsArgs,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -80,10 +89,14 @@ fn main() -> anyhow::Result<()> {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let cli = Cli::parse();
+    if let Cmd::Cert(args) = cli.command {
+        return cert::run(args);
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     match cli.command {
         Cmd::Serve(args) => runtime.block_on(serve::run(args)),
         Cmd::Worker(args) => runtime.block_on(worker::run(args)),
         Cmd::Cluster(args) => runtime.block_on(cluster::run(args)),
+        Cmd::Cert(_) => unreachable!("handled above"),
     }
 }

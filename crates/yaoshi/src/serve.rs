@@ -62,6 +62,12 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         None => Arc::new(SystemClock),
     };
     let node_clock = clock.clone();
+    let tls = match &cfg.tls {
+        Some(f) => Some(Arc::new(
+            yaoshi_raft::ClusterTls::load(&f.ca, &f.cert, &f.key).context("cluster TLS")?,
+        )),
+        None => None,
+    };
     let node = RegionNode::start(RegionConfig {
         region: RegionId::new(cfg.region.clone()),
         node_id: cfg.node_id,
@@ -76,6 +82,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         clock: Arc::new(move || node_clock.now_ms()),
         // One minute of real time; KMS time runs `scale` times faster under the test clock.
         max_clock_skew_ms: (MAX_CLOCK_SKEW_MS as f64 * args.test_clock_scale.max(1.0)) as i64,
+        tls: tls.clone(),
     })
     .await
     .context("starting the region node")?;
@@ -91,11 +98,14 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         let service = RaftGrpc::server(node.clone());
         let feed = yaoshi_raft::feed::FeedGrpc::server(node.clone(), cfg.listen.clone());
         let admin = yaoshi_raft::AdminGrpc::server(node.clone());
+        let mut builder = tonic::transport::Server::builder();
+        if let Some(tls) = &tls {
+            builder = builder.tls_config(tls.server()).context("cluster TLS")?;
+        } else {
+            tracing::warn!(raft_listen = %cfg.raft_listen, "the cluster port is plaintext and unauthenticated (no [tls]); loopback only");
+        }
         tokio::spawn(async move {
-            let server = tonic::transport::Server::builder()
-                .add_service(service)
-                .add_service(feed)
-                .add_service(admin);
+            let server = builder.add_service(service).add_service(feed).add_service(admin);
             if let Err(e) = server.serve_with_incoming(incoming).await {
                 tracing::error!(error = %e, "raft gRPC server stopped");
             }
@@ -129,13 +139,16 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         Duration::from_millis(args.scheduler_tick_ms.max(10)),
     );
     tokio::spawn(scheduler.run());
+    let https = args.https.load(&cfg.listen)?;
     let listener = tokio::net::TcpListener::bind(&cfg.listen)
         .await
         .with_context(|| format!("binding HTTP listener {}", cfg.listen))?;
     tracing::info!(listen = %listener.local_addr()?, region = %cfg.region, node_id = cfg.node_id, "HTTP API listening");
     let app = yaoshi_api::router(api)
         .route("/metrics", axum::routing::get(move || std::future::ready(metrics.render())));
-    yaoshi_api::serve(listener, app, &limits, shutdown_signal()).await.context("HTTP server")?;
+    yaoshi_api::serve(listener, app, &limits, https, shutdown_signal())
+        .await
+        .context("HTTP server")?;
     tracing::info!("shutting down");
     let _ = node.raft.shutdown().await;
     Ok(())

@@ -36,6 +36,12 @@ pub(crate) struct WorkerArgs {
     /// Request limits of the HTTP API.
     #[command(flatten)]
     limits: crate::limits::LimitArgs,
+    /// HTTPS on the HTTP API.
+    #[command(flatten)]
+    https: crate::https_args::HttpsArgs,
+    /// The worker certificate (`yaoshi cert issue --worker NAME`) for the node's gRPC port.
+    #[command(flatten)]
+    tls: crate::tls_args::TlsArgs,
 }
 
 pub(crate) async fn run(args: WorkerArgs) -> anyhow::Result<()> {
@@ -48,7 +54,13 @@ pub(crate) async fn run(args: WorkerArgs) -> anyhow::Result<()> {
     let domain_key = DomainKey::from_hex(&hex).map_err(|e| anyhow::anyhow!("domain key: {e}"))?;
     tracing::info!(fingerprint = %domain_key.fingerprint(), "domain key loaded");
     let cache = Arc::new(KeyCache::new(Duration::from_millis(args.staleness_ms)));
-    tokio::spawn(yaoshi_worker::run_feed(cache.clone(), args.cluster.clone(), args.region.clone()));
+    let tls = args.tls.load(&args.cluster)?;
+    tokio::spawn(yaoshi_worker::run_feed(
+        cache.clone(),
+        args.cluster.clone(),
+        args.region.clone(),
+        tls,
+    ));
     let api = ApiState::worker(
         RegionId::new(args.region.clone()),
         cache,
@@ -56,12 +68,13 @@ pub(crate) async fn run(args: WorkerArgs) -> anyhow::Result<()> {
         Arc::new(SystemClock),
         args.limits.limits(),
     );
+    let https = args.https.load(&args.listen)?;
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .with_context(|| format!("binding HTTP listener {}", args.listen))?;
     tracing::info!(listen = %listener.local_addr()?, cluster = %args.cluster, staleness_ms = args.staleness_ms, "worker HTTP API listening");
     let limits = args.limits.limits();
-    yaoshi_api::serve(listener, yaoshi_api::router(api), &limits, std::future::pending())
+    yaoshi_api::serve(listener, yaoshi_api::router(api), &limits, https, std::future::pending())
         .await
         .context("HTTP server")?;
     Ok(())

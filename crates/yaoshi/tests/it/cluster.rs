@@ -11,8 +11,10 @@ use crate::support::{
 };
 
 /// The shipped config with compaction made aggressive, so a restarted node must catch up by
-/// snapshot: a snapshot every 10 entries, nothing kept behind it.
+/// snapshot: a snapshot every 10 entries, nothing kept behind it. Its `[tls]` names `certs/`
+/// beside it, issued by the real `yaoshi cert`: the cluster runs over mutual TLS.
 fn derived_config(dir: &Path, i: usize) -> PathBuf {
+    yaoshi_testkit::cluster::issue_certs(Path::new(env!("CARGO_BIN_EXE_yaoshi")), dir, 3);
     let shipped = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join(format!("../../cluster-config/three-node/node{i}.toml"));
     let mut text = std::fs::read_to_string(shipped).unwrap();
@@ -286,10 +288,17 @@ async fn three_nodes_failover_and_catch_up() {
     // A crypto worker fed by one node: the data plane works through it, control-plane requests
     // are forwarded, and a DisableKey acknowledged by the cluster reaches it within its bound.
     let feed_node = other;
+    let issued = std::process::Command::new(env!("CARGO_BIN_EXE_yaoshi"))
+        .args(["cert", "issue", "--worker", "w1", "--dir"])
+        .arg(dir.path().join("certs"))
+        .status()
+        .unwrap();
+    assert!(issued.success());
     let mut worker = NodeProcess::worker(
         &format!("127.0.0.1:918{}", feed_node + 1),
         &dir.path().join("worker"),
         &domain_key.to_hex(),
+        &yaoshi_testkit::cluster::tls_args(dir.path(), "worker-w1"),
     );
     let wc = worker.client();
     let first_key = keys[0].clone();

@@ -62,13 +62,21 @@ impl NodeProcess {
 
     /// `yaoshi worker` fed by the node whose gRPC address is `cluster`, HTTP on a free port; its
     /// log goes next to `log_dir`.
-    pub(crate) fn worker(cluster: &str, log_dir: &Path, domain_key_hex: &str) -> NodeProcess {
+    /// A worker fed by `cluster`, dialling it with the `--tls-*` arguments `tls`.
+    pub(crate) fn worker(
+        cluster: &str,
+        log_dir: &Path,
+        domain_key_hex: &str,
+        tls: &[String],
+    ) -> NodeProcess {
         let endpoint = yaoshi_testkit::free_addr();
+        let mut args = vec!["--staleness-ms", "1000"];
+        args.extend(tls.iter().map(String::as_str));
         let process = launcher(Some(domain_key_hex)).worker(
             "worker",
             cluster,
             &endpoint,
-            &["--staleness-ms", "1000"],
+            &args,
             &log_of(log_dir),
         );
         NodeProcess::spawn(process, endpoint, log_dir)
@@ -101,6 +109,11 @@ impl NodeProcess {
     }
 
     /// The process log so far.
+    /// The process id while it runs.
+    pub(crate) fn pid(&self) -> Option<u32> {
+        self.process.pid()
+    }
+
     pub(crate) fn log(&self) -> String {
         self.process.log()
     }
