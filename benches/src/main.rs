@@ -10,6 +10,8 @@
 //! - `yaoshi-bench raft-table` measures Raft writes (CreateKey on 1 and 3 nodes, log entries per
 //!   fsync, commit latency, an etcd baseline, memory with 100k keys, whole-log replay) and rewrites
 //!   its own table in docs/BENCHMARKS.md.
+//! - `yaoshi-bench tls-table` measures Encrypt and CreateKey with and without TLS (mTLS between
+//!   nodes, HTTPS on the API) side by side and rewrites its table in docs/BENCHMARKS.md.
 //! - `yaoshi-bench micro-table` collects the criterion results of
 //!   `cargo bench -p yaoshi-bench --bench micro` into docs/BENCHMARKS.md.
 
@@ -18,6 +20,7 @@ mod crypto_table;
 mod load;
 mod micro_table;
 mod raft_table;
+mod tls_table;
 
 use std::time::Duration;
 
@@ -82,6 +85,23 @@ enum Command {
     /// docs/BENCHMARKS.md. Needs the `yaoshi` binary next to this one (build both with
     /// `cargo build --release -p yaoshi -p yaoshi-bench`).
     CryptoTable {
+        /// Concurrent keep-alive connections per run.
+        #[arg(short = 'c', long, default_value_t = 32)]
+        concurrency: usize,
+        /// Measured seconds per run.
+        #[arg(short = 'd', long, default_value_t = 5.0)]
+        seconds: f64,
+        /// Warm-up seconds per run.
+        #[arg(long, default_value_t = 2.0)]
+        warmup: f64,
+        /// The Markdown file whose table is rewritten.
+        #[arg(long, default_value = "docs/BENCHMARKS.md")]
+        out: std::path::PathBuf,
+    },
+    /// Measure Encrypt (one node; a follower of three) and CreateKey (three nodes) with no TLS
+    /// and with mutual TLS between nodes plus HTTPS on the API, side by side, and rewrite the TLS
+    /// table in docs/BENCHMARKS.md. Needs `yaoshi` next to this binary.
+    TlsTable {
         /// Concurrent keep-alive connections per run.
         #[arg(short = 'c', long, default_value_t = 32)]
         concurrency: usize,
@@ -211,6 +231,14 @@ fn main() -> anyhow::Result<()> {
                 raft_table::RaftSettings { load, keys, snapshot_logs_since_last },
                 &out,
             ))
+        }
+        Command::TlsTable { concurrency, seconds, warmup, out } => {
+            let settings = load::Settings::closed(
+                concurrency,
+                Duration::from_secs_f64(warmup),
+                Duration::from_secs_f64(seconds),
+            );
+            rt.block_on(tls_table::run(settings, &out))
         }
         Command::MicroTable { criterion_dir, out } => micro_table::run(&criterion_dir, &out),
     }

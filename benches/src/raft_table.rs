@@ -21,7 +21,7 @@ use yaoshi_testkit::{Launcher, Process, free_port, reported_leader, sibling_exe,
 use crate::crypto_table::must;
 use crate::load::{Report, Settings, Target, run_with};
 
-const ACCESS_KEY_ID: &str = "LTAIbenchmark0001";
+pub(crate) const ACCESS_KEY_ID: &str = "LTAIbenchmark0001";
 const ACCESS_KEY_SECRET: &str = "bench-secret-not-for-production";
 /// A fixed domain key: the benchmark's data directories are thrown away.
 const DOMAIN_KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
@@ -42,22 +42,45 @@ pub(crate) struct RaftSettings {
 }
 
 /// One `yaoshi serve` node of a benchmark cluster.
-struct Node {
+pub(crate) struct Node {
     http: String,
     region_dir: PathBuf,
     /// `yaoshi serve --config <node{i}.toml>`, its log `node{i}.log` (every incarnation).
     process: Process,
+    /// The CA certificate (DER) of the API's HTTPS certificate, when the API speaks HTTPS.
+    https_ca: Option<Vec<u8>>,
 }
 
 impl Node {
-    fn client(&self) -> Client {
-        Client::new(&self.http, ACCESS_KEY_ID, ACCESS_KEY_SECRET)
+    pub(crate) fn client(&self) -> Client {
+        match &self.https_ca {
+            // The certificate names `localhost`.
+            Some(ca) => Client::https(
+                &self.http.replace("127.0.0.1", "localhost"),
+                ACCESS_KEY_ID,
+                ACCESS_KEY_SECRET,
+                ca,
+            )
+            .unwrap_or_else(|e| panic!("HTTPS client: {e}")),
+            None => Client::new(&self.http, ACCESS_KEY_ID, ACCESS_KEY_SECRET),
+        }
     }
 }
 
+/// How a benchmark cluster protects its ports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Security {
+    /// As shipped: mutual TLS on the gRPC port, plain HTTP on the loopback API.
+    Deployed,
+    /// Mutual TLS on the gRPC port and HTTPS on the API.
+    AllTls,
+    /// No TLS anywhere (the shipped configs without `[tls]`).
+    Plaintext,
+}
+
 /// Nodes started from configs derived from `cluster-config/three-node`.
-struct Cluster {
-    nodes: Vec<Node>,
+pub(crate) struct Cluster {
+    pub(crate) nodes: Vec<Node>,
 }
 
 /// The shipped three-node configs, from the workspace this binary was built in.
@@ -101,13 +124,62 @@ fn derive_config(
     Ok(format!("{text}\n[raft]\nsnapshot_logs_since_last = {snapshot_logs_since_last}\n"))
 }
 
+/// Drops the `[tls]` table of a config.
+fn without_tls(text: &str) -> String {
+    let mut out = String::new();
+    let mut in_tls = false;
+    for line in text.lines() {
+        if line.trim_start().starts_with('[') {
+            in_tls = line.trim() == "[tls]";
+        }
+        if !in_tls {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// A self-signed certificate for `localhost` as `api.pem`/`api.key` in `dir`; returns its DER.
+fn api_certificate(dir: &Path) -> anyhow::Result<Vec<u8>> {
+    let rcgen::CertifiedKey { cert, signing_key } =
+        rcgen::generate_simple_self_signed(vec!["localhost".to_string()])?;
+    std::fs::write(dir.join("api.pem"), cert.pem())?;
+    std::fs::write(dir.join("api.key"), signing_key.serialize_pem())?;
+    Ok(cert.der().to_vec())
+}
+
 impl Cluster {
-    /// Writes the configs of `n` nodes under `dir` and starts them.
+    /// Writes the configs of `n` nodes under `dir` and starts them, as deployed.
     fn start(dir: &Path, n: usize, snapshot_logs_since_last: u64) -> anyhow::Result<Cluster> {
+        Cluster::start_with(dir, n, snapshot_logs_since_last, Security::Deployed)
+    }
+
+    /// Writes the configs of `n` nodes under `dir` and starts them with `security`.
+    pub(crate) fn start_with(
+        dir: &Path,
+        n: usize,
+        snapshot_logs_since_last: u64,
+        security: Security,
+    ) -> anyhow::Result<Cluster> {
         let bin = sibling_exe("yaoshi")?;
         std::fs::create_dir_all(dir)?;
         // The shipped configs' [tls] names `certs/` next to the config: mutual TLS, as deployed.
         yaoshi_testkit::cluster::issue_certs(&bin, dir, n);
+        let https_ca = match security {
+            Security::AllTls => Some(api_certificate(dir)?),
+            _ => None,
+        };
+        let (api_cert, api_key) = (dir.join("api.pem"), dir.join("api.key"));
+        let https_args: Vec<&str> = match security {
+            Security::AllTls => vec![
+                "--https-cert",
+                api_cert.to_str().unwrap_or_default(),
+                "--https-key",
+                api_key.to_str().unwrap_or_default(),
+            ],
+            _ => Vec::new(),
+        };
         let launcher = Launcher::new(&bin, ACCESS_KEY_ID, ACCESS_KEY_SECRET)
             .with_domain_key(DOMAIN_KEY)
             .with_rust_log("warn,yaoshi=info,openraft::storage::helper=info");
@@ -117,18 +189,18 @@ impl Cluster {
         for i in 1..=n {
             let data_dir = dir.join(format!("node{i}"));
             let config = dir.join(format!("node{i}.toml"));
-            std::fs::write(
-                &config,
-                derive_config(i, n, &ports, &data_dir, snapshot_logs_since_last)?,
-            )?;
+            let text = derive_config(i, n, &ports, &data_dir, snapshot_logs_since_last)?;
+            let text = if security == Security::Plaintext { without_tls(&text) } else { text };
+            std::fs::write(&config, text)?;
             let log = dir.join(format!("node{i}.log"));
             let process = launcher
-                .config_node(&format!("node{i}"), &config, None, &[], &log)
+                .config_node(&format!("node{i}"), &config, None, &https_args, &log)
                 .with_stdout_logged();
             nodes.push(Node {
                 http: format!("127.0.0.1:{}", ports[i - 1].0),
                 region_dir: data_dir.join("regions").join("cn-hangzhou"),
                 process,
+                https_ca: https_ca.clone(),
             });
         }
         let mut cluster = Cluster { nodes };
@@ -143,7 +215,7 @@ impl Cluster {
     }
 
     /// Every node answers an authenticated request; returns the leader's index.
-    async fn ready(&self) -> anyhow::Result<usize> {
+    pub(crate) async fn ready(&self) -> anyhow::Result<usize> {
         for n in &self.nodes {
             let c = n.client();
             until_ok("node ready", Duration::from_secs(60), || must(&c, "DescribeRegions", &[]))
@@ -695,5 +767,10 @@ mod tests {
         assert!(!three.contains("918") && !three.contains("808"), "{three}");
         let one = derive_config(1, 1, &ports[..1], Path::new("/tmp/y"), 7).unwrap();
         assert_eq!(one.matches("[[members]]").count(), 1, "{one}");
+        let plain = without_tls(&three);
+        assert!(three.contains("[tls]") && three.contains("certs/node-2.key"), "{three}");
+        assert!(!plain.contains("[tls]") && !plain.contains("certs/"), "{plain}");
+        assert_eq!(plain.matches("[[members]]").count(), 3, "{plain}");
+        assert!(plain.contains("raft_listen = \"127.0.0.1:2002\""), "{plain}");
     }
 }

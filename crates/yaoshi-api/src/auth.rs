@@ -16,9 +16,9 @@ use yaoshi_model::{
 };
 use zeroize::Zeroizing;
 
-use crate::nonces::NonceCheck;
 use crate::params::Params;
 use crate::state::ApiState;
+use yaoshi_raft::nonces::NonceCheck;
 
 /// The longest SignatureNonce accepted (the SDKs send 32 hex digits or a UUID).
 const MAX_NONCE_LEN: usize = 128;
@@ -41,6 +41,8 @@ pub(crate) struct Authenticated {
     pub(crate) account_id: String,
     /// The request's SignatureNonce (required, non-empty).
     pub(crate) nonce: String,
+    /// Its signed timestamp (Unix milliseconds).
+    pub(crate) timestamp_ms: i64,
     /// The action, from the `Action` parameter or the `x-acs-action` header (ACS3).
     pub(crate) action: Option<String>,
     /// The API version, from `Version` or `x-acs-version`.
@@ -63,8 +65,9 @@ pub(crate) fn authenticate(
         }
         _ => rpc_v1(api, method, params)?,
     };
-    let (timestamp, result) = auth;
+    let (timestamp, mut result) = auth;
     let timestamp_ms = check_timestamp(timestamp.as_deref(), now_ms)?;
+    result.timestamp_ms = timestamp_ms;
     let expires_ms = timestamp_ms.saturating_add(REPLAY_WINDOW_MS);
     match api.nonces.check_and_insert(result.principal.as_str(), &result.nonce, expires_ms, now_ms)
     {
@@ -182,6 +185,7 @@ fn rpc_v1(api: &ApiState, method: &str, params: &Params) -> AuthResult {
             principal: credential.access_key_id,
             account_id: credential.account_id,
             nonce,
+            timestamp_ms: 0,
             action: params.optional("Action").map(str::to_string),
             version: params.optional("Version").map(str::to_string),
         },
@@ -245,6 +249,7 @@ fn acs3(
             principal: credential.access_key_id,
             account_id: credential.account_id,
             nonce,
+            timestamp_ms: 0,
             action: header(headers, "x-acs-action")
                 .map(str::to_string)
                 .or_else(|| params.optional("Action").map(str::to_string)),

@@ -20,7 +20,6 @@ mod https;
 mod limits;
 mod listener;
 mod material;
-mod nonces;
 mod params;
 mod server;
 mod state;

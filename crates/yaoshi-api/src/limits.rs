@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::nonces::DEFAULT_NONCE_CACHE_ENTRIES;
+use yaoshi_raft::nonces::DEFAULT_NONCE_CACHE_ENTRIES;
 
 /// An unknown AccessKey id is confirmed with a read barrier at most this often per process.
 const UNKNOWN_ID_CONFIRM_INTERVAL: Duration = Duration::from_secs(1);

@@ -25,6 +25,7 @@ use crate::context::RequestContext;
 use crate::limits::ApiLimits;
 use crate::params::Params;
 use crate::state::ApiState;
+use yaoshi_raft::claims::{NonceClaim, QuorumAnswer};
 
 /// The API version this surface implements.
 const API_VERSION: &str = "2016-01-20";
@@ -255,6 +256,10 @@ async fn process(
         return Err(ApiError::invalid("RegionId"));
     }
     let action = Action::from_name(&action).ok_or_else(|| ApiError::invalid("Action"))?;
+    if action.info().plane != Plane::Write {
+        // Writes are refused cluster-wide in apply; everything else is claimed at the voters.
+        claim_nonce(api, &auth.principal, &auth.nonce, auth.timestamp_ms).await?;
+    }
     let ctx = RequestContext {
         request_id: request_id.to_string(),
         principal: auth.principal,
@@ -264,6 +269,35 @@ async fn process(
         audit_name: action.info().audit,
     };
     action.dispatch(api, &ctx, params).await
+}
+
+/// Claims a read's or data-plane request's nonce at a majority of the region's voters
+/// (`yaoshi_raft::claims`), so that it is refused when replayed to any other node or worker.
+async fn claim_nonce(
+    api: &ApiState,
+    principal: &yaoshi_model::AccessKeyId,
+    nonce: &str,
+    timestamp_ms: i64,
+) -> Result<(), ApiError> {
+    let claim =
+        NonceClaim { access_key_id: principal.to_string(), nonce: nonce.to_string(), timestamp_ms };
+    let answer = api.quorum.claim(claim).await;
+    let label = match answer {
+        QuorumAnswer::Fresh => "fresh",
+        QuorumAnswer::Replayed => "replayed",
+        QuorumAnswer::Full => "full",
+        QuorumAnswer::Unavailable => "unavailable",
+    };
+    metrics::counter!("yaoshi_api_nonce_claims_total", "answer" => label).increment(1);
+    match answer {
+        QuorumAnswer::Fresh => Ok(()),
+        QuorumAnswer::Replayed => Err(ApiError::new(ErrorCode::SignatureNonceUsed)),
+        QuorumAnswer::Full => Err(ApiError::new(ErrorCode::RejectedThrottling)),
+        QuorumAnswer::Unavailable => {
+            tracing::warn!("no majority of the voters answered a nonce claim");
+            Err(ApiError::new(ErrorCode::ServiceUnavailableTemporary))
+        }
+    }
 }
 
 /// The response format asked for by the `Format` parameter.

@@ -6,13 +6,30 @@ use std::sync::Arc;
 use yaoshi_crypto::{DomainKey, KeyMaterial, SigningKey};
 use yaoshi_model::{ApiError, ErrorCode, RegionId};
 use yaoshi_raft::RegionNode;
+use yaoshi_raft::claims::{NonceQuorum, Voters};
+use yaoshi_raft::nonces::NonceCache;
+use yaoshi_raft::tls::SharedTls;
 use yaoshi_worker::{KeyCache, Replica};
 use zeroize::Zeroizing;
 
 use crate::clock::{Clock, TestClock};
 use crate::limits::{ApiLimits, PrincipalRates, UnknownIdGate};
-use crate::nonces::NonceCache;
 use crate::unwrapped::Unwrapped;
+
+/// How long a nonce claim waits for a majority of the voters.
+const CLAIM_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The voters of a handler test's state: none (nothing goes through the pipeline).
+#[cfg(test)]
+#[derive(Debug)]
+struct NoVoters;
+
+#[cfg(test)]
+impl Voters for NoVoters {
+    fn voters(&self) -> Vec<(yaoshi_raft::NodeId, String)> {
+        Vec::new()
+    }
+}
 
 /// Everything request handlers share.
 #[derive(Debug)]
@@ -42,7 +59,10 @@ pub struct ApiState {
     pub(crate) rates: PrincipalRates,
     /// Confirms unknown AccessKey ids with at most one read barrier per interval.
     pub(crate) unknown_ids: UnknownIdGate,
-    pub(crate) nonces: NonceCache,
+    /// SignatureNonces this process has seen (on a node, the node's own cache: its vote).
+    pub(crate) nonces: Arc<NonceCache>,
+    /// Claims the nonces of reads and data-plane requests at a majority of the voters.
+    pub(crate) quorum: NonceQuorum,
     /// Unwrapped credential secrets, by wrapped secret.
     pub(crate) secrets: Unwrapped<Zeroizing<String>>,
     /// Unwrapped key material, by wrapped material.
@@ -64,14 +84,18 @@ impl ApiState {
 
     /// A crypto worker's shared state: data plane from `cache`, everything else forwarded to the
     /// node that feeds it.
+    /// `tls` is the worker certificate it claims nonces at the voters with.
     pub fn worker(
         region: RegionId,
         cache: Arc<KeyCache>,
         domain_key: DomainKey,
         clock: Arc<dyn Clock>,
         limits: ApiLimits,
+        tls: SharedTls,
     ) -> Arc<ApiState> {
         let replica: Arc<dyn Replica> = cache.clone();
+        let voters: Arc<dyn Voters> = cache.clone();
+        let quorum = NonceQuorum::new(region.as_str(), tls, None, voters, CLAIM_TIMEOUT);
         Arc::new(ApiState {
             region,
             node: None,
@@ -84,7 +108,8 @@ impl ApiState {
             in_flight: tokio::sync::Semaphore::new(limits.max_concurrent_requests),
             rates: PrincipalRates::new(limits.per_principal_rps),
             unknown_ids: UnknownIdGate::default(),
-            nonces: NonceCache::new(limits.nonce_cache_entries),
+            nonces: Arc::new(NonceCache::new(limits.nonce_cache_entries)),
+            quorum,
             limits,
             secrets: Default::default(),
             materials: Default::default(),
@@ -100,6 +125,15 @@ impl ApiState {
         limits: ApiLimits,
     ) -> Arc<ApiState> {
         let replica: Arc<dyn Replica> = Arc::new(node.state.clone());
+        let voters: Arc<dyn Voters> = node.clone();
+        let nonces = node.nonces.clone();
+        let quorum = NonceQuorum::new(
+            node.region.as_str(),
+            node.tls.clone(),
+            Some(node.id),
+            voters,
+            CLAIM_TIMEOUT,
+        );
         Arc::new(ApiState {
             region: node.region.clone(),
             node: Some(node),
@@ -112,7 +146,8 @@ impl ApiState {
             in_flight: tokio::sync::Semaphore::new(limits.max_concurrent_requests),
             rates: PrincipalRates::new(limits.per_principal_rps),
             unknown_ids: UnknownIdGate::default(),
-            nonces: NonceCache::new(limits.nonce_cache_entries),
+            nonces,
+            quorum,
             limits,
             secrets: Default::default(),
             materials: Default::default(),
@@ -136,7 +171,8 @@ impl ApiState {
             in_flight: tokio::sync::Semaphore::new(16),
             rates: PrincipalRates::new(None),
             unknown_ids: UnknownIdGate::default(),
-            nonces: NonceCache::new(1_000_000),
+            nonces: Arc::new(NonceCache::new(1_000_000)),
+            quorum: NonceQuorum::new("cn-hangzhou", None, None, Arc::new(NoVoters), CLAIM_TIMEOUT),
             limits: ApiLimits::default(),
             secrets: Default::default(),
             materials: Default::default(),

@@ -12,10 +12,11 @@ use tokio_stream::Stream;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 use yaoshi_model::{Alias, Credential, KeyId, KeyMetadata, KeyVersion};
-use yaoshi_store::StateReader;
 use yaoshi_store::codec::{decode, encode};
 use yaoshi_store::feed::Change;
+use yaoshi_store::{NodeId, StateReader};
 
+use crate::claims::Voters;
 use crate::network::MAX_MESSAGE_BYTES;
 use crate::node::RegionNode;
 use crate::pb::worker::worker_feed_client::WorkerFeedClient;
@@ -66,6 +67,12 @@ pub enum FeedEvent {
     },
     /// Nothing changed; the stream is alive.
     Heartbeat,
+    /// The region's voters and their gRPC addresses: sent after Hello and whenever they change
+    /// (a worker claims nonces at a majority of them, [`crate::claims`]).
+    Voters {
+        /// Voter ids and gRPC addresses.
+        voters: Vec<(NodeId, String)>,
+    },
 }
 
 /// The feed server of one node.
@@ -165,17 +172,30 @@ impl WorkerFeed for FeedGrpc {
         let mut feed = state.subscribe();
         let (tx, rx) = mpsc::channel(64);
         let hello = FeedEvent::Hello { http_addr: self.http_addr.clone() };
+        let node = self.node.clone();
         tokio::spawn(async move {
-            let applied = || raft.metrics().borrow().last_applied.map_or(0, |l| l.index);
+            let mut voters = node.voters();
             if tx.send(event(&hello)).await.is_err()
-                || send_state(&state, applied(), &tx).await.is_err()
+                || tx.send(event(&FeedEvent::Voters { voters: voters.clone() })).await.is_err()
             {
+                return;
+            }
+            let applied = || raft.metrics().borrow().last_applied.map_or(0, |l| l.index);
+            if send_state(&state, applied(), &tx).await.is_err() {
                 return;
             }
             let mut beat = tokio::time::interval(HEARTBEAT);
             loop {
                 let next = tokio::select! {
-                    _ = beat.tick() => Ok(FeedEvent::Heartbeat),
+                    _ = beat.tick() => {
+                        let now = node.voters();
+                        if now == voters {
+                            Ok(FeedEvent::Heartbeat)
+                        } else {
+                            voters = now;
+                            Ok(FeedEvent::Voters { voters: voters.clone() })
+                        }
+                    }
                     got = feed.recv() => match got {
                         Ok(a) if a.changes.contains(&Change::Reset) => Err(a.index),
                         Ok(a) if a.changes.is_empty() => continue,

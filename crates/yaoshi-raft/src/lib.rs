@@ -10,9 +10,11 @@
 #![allow(clippy::result_large_err)]
 
 pub mod admin;
+pub mod claims;
 pub mod feed;
 mod network;
 mod node;
+pub mod nonces;
 pub mod pb;
 mod service;
 pub mod tls;

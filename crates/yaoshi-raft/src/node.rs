@@ -26,7 +26,9 @@ use yaoshi_model::{CommandEnvelope, CommandResponse, Proposal, RegionId};
 use yaoshi_store::codec::{decode, encode, encoded_len};
 use yaoshi_store::{NodeId, OpenStoreError, RocksLogStore, StateReader, TypeConfig};
 
+use crate::claims::Voters;
 use crate::network::{GrpcNetworkFactory, MAX_MESSAGE_BYTES};
+use crate::nonces::NonceCache;
 use crate::pb::{ForwardReply, RaftRequest, RaftServiceClient};
 
 /// Settings of one node of a region group.
@@ -62,6 +64,8 @@ pub struct RegionConfig {
     pub max_clock_skew_ms: i64,
     /// Mutual TLS of the gRPC port (`None`: plaintext, loopback only).
     pub tls: crate::tls::SharedTls,
+    /// Bound of this node's nonce cache (its vote on replay claims, [`crate::claims`]).
+    pub nonce_cache_entries: usize,
 }
 
 impl std::fmt::Debug for RegionConfig {
@@ -125,6 +129,9 @@ pub struct RegionNode {
     leader_clients: Mutex<HashMap<NodeId, RaftServiceClient<Channel>>>,
     /// Mutual TLS of the gRPC port, for the servers and for every channel this node opens.
     pub tls: crate::tls::SharedTls,
+    /// The SignatureNonces this node has seen: checked by its own API first, and its vote when
+    /// another process claims a nonce ([`crate::claims`]).
+    pub nonces: Arc<NonceCache>,
 }
 
 impl std::fmt::Debug for RegionNode {
@@ -168,6 +175,7 @@ impl RegionNode {
             proposer: Proposer::start(raft.clone(), cfg.clock.clone(), cfg.max_clock_skew_ms),
             leader_clients: Mutex::new(HashMap::new()),
             tls: cfg.tls,
+            nonces: Arc::new(NonceCache::new(cfg.nonce_cache_entries)),
         }))
     }
 
@@ -524,5 +532,16 @@ async fn run(
                 }
             }
         });
+    }
+}
+
+impl Voters for RegionNode {
+    fn voters(&self) -> Vec<(NodeId, String)> {
+        let m = self.raft.metrics().borrow().clone();
+        let membership = m.membership_config.membership();
+        membership
+            .voter_ids()
+            .filter_map(|id| membership.get_node(&id).map(|n| (id, n.addr.clone())))
+            .collect()
     }
 }

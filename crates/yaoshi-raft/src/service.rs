@@ -5,10 +5,11 @@ use std::sync::Arc;
 use openraft::error::{CheckIsLeaderError, RaftError};
 use openraft::raft::{AppendEntriesRequest, InstallSnapshotRequest, VoteRequest};
 use tonic::{Request, Response, Status};
-use yaoshi_model::{CommandEnvelope, CommandResponse};
+use yaoshi_model::{CommandEnvelope, CommandResponse, REPLAY_WINDOW_MS};
 use yaoshi_store::codec::{decode, encode};
 use yaoshi_store::{NodeId, TypeConfig};
 
+use crate::claims::{MAX_CLAIMS_PER_CALL, NonceClaim};
 use crate::network::MAX_MESSAGE_BYTES;
 use crate::node::{ProposeError, RegionNode};
 use crate::pb::{ForwardReply, RaftReply, RaftRequest, RaftService, RaftServiceServer};
@@ -141,4 +142,35 @@ impl RaftService for RaftGrpc {
         };
         reply(&answer)
     }
+
+    async fn claim_nonces(&self, req: Request<RaftRequest>) -> Result<Response<RaftReply>, Status> {
+        self.admit(&req, Need::Feed)?;
+        let claims: Vec<NonceClaim> = self.payload(req)?;
+        if claims.len() > MAX_CLAIMS_PER_CALL
+            || claims
+                .iter()
+                .any(|c| c.nonce.len() > MAX_CLAIM_FIELD || c.access_key_id.len() > MAX_CLAIM_FIELD)
+        {
+            return Err(Status::invalid_argument("claim batch out of bounds"));
+        }
+        let now_ms = wall_ms();
+        let answers: Vec<_> = claims
+            .iter()
+            .map(|c| {
+                let expires = c.timestamp_ms.saturating_add(REPLAY_WINDOW_MS);
+                self.node.nonces.check_and_insert(&c.access_key_id, &c.nonce, expires, now_ms)
+            })
+            .collect();
+        reply(&answers)
+    }
+}
+
+/// Longest AccessKey id or nonce a claim may carry (the API admits nonces of at most 128 bytes).
+const MAX_CLAIM_FIELD: usize = 256;
+
+/// The wall clock (Unix milliseconds), which the API's timestamp window is measured on.
+fn wall_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }

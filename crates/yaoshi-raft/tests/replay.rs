@@ -53,6 +53,7 @@ async fn replaying_the_log_rebuilds_identical_state() {
         request_timeout: Duration::from_secs(10),
         clock: Arc::new(|| NOW.load(Ordering::SeqCst)),
         max_clock_skew_ms: 60_000,
+        nonce_cache_entries: 1000,
         tls: None,
     })
     .await

@@ -6,6 +6,8 @@ use std::time::{Duration, Instant};
 
 use tokio_stream::StreamExt;
 use yaoshi_model::{Alias, Credential, KeyId, KeyMetadata, KeyVersion, KeyVersionId};
+use yaoshi_raft::NodeId;
+use yaoshi_raft::claims::Voters;
 use yaoshi_raft::feed::{FeedEvent, KeyRecord, watch};
 
 use crate::{Replica, ReplicaError};
@@ -17,6 +19,8 @@ struct Records {
     credentials: HashMap<String, Credential>,
     /// The node's HTTP address (from Hello), for control-plane forwarding.
     http_addr: Option<String>,
+    /// The region's voters (from the feed), where nonces are claimed.
+    voters: Vec<(NodeId, String)>,
     /// When the stream last delivered anything; `None` until a full state has arrived.
     last_heard: Option<Instant>,
     /// A full state being received (replaces `keys`… at StateEnd).
@@ -96,12 +100,24 @@ impl KeyCache {
                     r.last_heard = Some(Instant::now());
                 }
             }
+            FeedEvent::Voters { voters } => {
+                r.voters = voters;
+                if r.incoming.is_none() && r.last_heard.is_some() {
+                    r.last_heard = Some(Instant::now());
+                }
+            }
             FeedEvent::Heartbeat => {
                 if r.incoming.is_none() && r.last_heard.is_some() {
                     r.last_heard = Some(Instant::now());
                 }
             }
         }
+    }
+}
+
+impl Voters for KeyCache {
+    fn voters(&self) -> Vec<(NodeId, String)> {
+        self.read().voters.clone()
     }
 }
 

@@ -83,6 +83,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         // One minute of real time; KMS time runs `scale` times faster under the test clock.
         max_clock_skew_ms: (MAX_CLOCK_SKEW_MS as f64 * args.test_clock_scale.max(1.0)) as i64,
         tls: tls.clone(),
+        nonce_cache_entries: args.limits.limits().nonce_cache_entries,
     })
     .await
     .context("starting the region node")?;

@@ -59,7 +59,7 @@ pub(crate) async fn run(args: WorkerArgs) -> anyhow::Result<()> {
         cache.clone(),
         args.cluster.clone(),
         args.region.clone(),
-        tls,
+        tls.clone(),
     ));
     let api = ApiState::worker(
         RegionId::new(args.region.clone()),
@@ -67,6 +67,7 @@ pub(crate) async fn run(args: WorkerArgs) -> anyhow::Result<()> {
         domain_key,
         Arc::new(SystemClock),
         args.limits.limits(),
+        tls,
     );
     let https = args.https.load(&args.listen)?;
     let listener = tokio::net::TcpListener::bind(&args.listen)

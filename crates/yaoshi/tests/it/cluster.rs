@@ -6,8 +6,11 @@ use std::time::{Duration, Instant};
 
 use openraft::storage::RaftLogStorage;
 
+use yaoshi_client::timestamp_now;
+
 use crate::support::{
-    NodeProcess, must_be_ready, must_call, must_create_key, must_succeed_eventually,
+    NodeProcess, assert_api_error, must_be_ready, must_call, must_create_key,
+    must_succeed_eventually,
 };
 
 /// The shipped config with compaction made aggressive, so a restarted node must catch up by
@@ -230,6 +233,59 @@ async fn every_data_plane_action(c: &yaoshi_client::Client, cmk: &str) -> Vec<St
     created
 }
 
+/// A read or data-plane request accepted by one process is refused (`SignatureNonceUsed`) when
+/// replayed to any other node or to the worker, RPC v1 and ACS3 alike, and the replays change
+/// nothing. Returns an accepted Encrypt to replay later.
+async fn every_replay_refused_elsewhere(
+    nodes: &[NodeProcess],
+    worker: &yaoshi_client::Client,
+    key: &str,
+) -> Vec<(String, String)> {
+    let nonce = || uuid::Uuid::new_v4().simple().to_string();
+    let mut processes: Vec<yaoshi_client::Client> = nodes.iter().map(NodeProcess::client).collect();
+    processes.push(worker.clone());
+    let total = |c: &yaoshi_client::Client| {
+        let c = c.clone();
+        async move {
+            must_call(&c, "ListKeys", &[("PageSize", "100")]).await.body["TotalCount"].as_u64()
+        }
+    };
+    let before = total(&processes[0]).await;
+    let enc = [("KeyId", key), ("Plaintext", "replayed")];
+    let mut first_encrypt = None;
+    for target in &processes {
+        // Signed as a client of `target`: RPC v1 Encrypt, then Decrypt of its result, and an
+        // ACS3 DescribeKey (a read, which a worker forwards).
+        let e = target.signed_params("POST", "Encrypt", &enc, &timestamp_now(), &nonce());
+        let r = target.send_params(&e).await.unwrap();
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        let blob = r.str("CiphertextBlob").unwrap().to_string();
+        let d = target.signed_params(
+            "POST",
+            "Decrypt",
+            &[("CiphertextBlob", &blob)],
+            &timestamp_now(),
+            &nonce(),
+        );
+        assert_eq!(target.send_params(&d).await.unwrap().status, 200);
+        let read = target.acs3_headers("DescribeKey", &nonce(), &timestamp_now());
+        let query = [("KeyId", key)];
+        assert_eq!(target.send_acs3(&query, &read, &[]).await.unwrap().status, 200);
+        for (i, other) in processes.iter().enumerate() {
+            for pairs in [&e, &d] {
+                let r = other.send_params(pairs).await.unwrap();
+                assert_api_error(&r, 400, "SignatureNonceUsed");
+                assert!(r.str("Plaintext").is_none(), "process {i} answered a replay");
+            }
+            let r = other.send_acs3(&query, &read, &[]).await.unwrap();
+            assert_api_error(&r, 400, "SignatureNonceUsed");
+        }
+        first_encrypt.get_or_insert(e);
+    }
+    assert_eq!(total(&processes[0]).await, before, "replays changed nothing");
+    first_encrypt.unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn three_nodes_failover_and_catch_up() {
     let dir = tempfile::tempdir().unwrap();
@@ -314,6 +370,7 @@ async fn three_nodes_failover_and_catch_up() {
     let d =
         must_call(&wc, "Decrypt", &[("CiphertextBlob", g.str("CiphertextBlob").unwrap())]).await;
     assert_eq!(d.str("Plaintext"), g.str("Plaintext"));
+    let replay = every_replay_refused_elsewhere(&nodes, &wc, &first_key).await;
     // Control plane through the worker: forwarded, and visible on every node at once.
     let created = must_create_key(&wc).await;
     keys.push(created.clone());
@@ -361,6 +418,12 @@ async fn three_nodes_failover_and_catch_up() {
     }
     let new_leader = agreed_leader(&nodes, &survivors, Duration::from_secs(20)).await;
     assert_ne!(new_leader, leader);
+    // With a voter down, requests are still claimed at a majority, and earlier ones stay refused.
+    for &s in &survivors {
+        let c = nodes[s].client();
+        assert_api_error(&c.send_params(&replay).await.unwrap(), 400, "SignatureNonceUsed");
+        must_call(&c, "Encrypt", &[("KeyId", &keys[0]), ("Plaintext", "one voter down")]).await;
+    }
     // Writes continue, enough of them for several snapshots and compactions.
     for i in 0..30 {
         let c = nodes[survivors[i % 2]].client();

@@ -14,11 +14,11 @@ const BUCKET_MS: i64 = 60_000;
 
 /// The default bound on cached nonces: about 95 MB at the measured ~12 bytes per entry
 /// (docs/SECURITY.md), enough for ~6,600 signed requests/s sustained on one process.
-pub(crate) const DEFAULT_NONCE_CACHE_ENTRIES: usize = 8_000_000;
+pub const DEFAULT_NONCE_CACHE_ENTRIES: usize = 8_000_000;
 
 /// What [`NonceCache::check_and_insert`] found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum NonceCheck {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum NonceCheck {
     /// Not seen before: now remembered.
     Fresh,
     /// Seen before and not yet expired: a replay.
@@ -44,7 +44,7 @@ pub(crate) enum NonceCheck {
 /// At `capacity` entries the cache refuses new nonces ([`NonceCheck::Full`]) instead of
 /// forgetting live ones.
 #[derive(Debug)]
-pub(crate) struct NonceCache {
+pub struct NonceCache {
     salt: Zeroizing<Vec<u8>>,
     capacity: usize,
     inner: Mutex<Buckets>,
@@ -79,7 +79,7 @@ impl Hasher for Identity {
 
 impl NonceCache {
     /// An empty cache holding at most `capacity` nonces, with a fresh random salt.
-    pub(crate) fn new(capacity: usize) -> NonceCache {
+    pub fn new(capacity: usize) -> NonceCache {
         NonceCache { salt: yaoshi_crypto::random_bytes(32), capacity, inner: Mutex::default() }
     }
 
@@ -97,7 +97,7 @@ impl NonceCache {
 
     /// Records the nonce of a request that stays replayable until `expires_ms`; `now_ms` drops
     /// what has expired.
-    pub(crate) fn check_and_insert(
+    pub fn check_and_insert(
         &self,
         access_key_id: &str,
         nonce: &str,
