@@ -22,11 +22,11 @@ impl Params {
     pub(crate) fn parse(query: Option<&str>, form_body: Option<&[u8]>) -> Params {
         let mut pairs: Vec<(String, String)> = Vec::new();
         if let Some(q) = query {
-            parse_form(q.as_bytes(), &mut pairs);
+            pairs = yaoshi_sign::parse_form(q.as_bytes());
         }
         let query_len = pairs.len();
         if let Some(b) = form_body {
-            parse_form(b, &mut pairs);
+            pairs.extend(yaoshi_sign::parse_form(b));
         }
         Params { pairs, query_len }
     }
@@ -97,13 +97,8 @@ impl Params {
     pub(crate) fn string_map(&self, name: &str) -> Result<BTreeMap<String, String>, ApiError> {
         let mut map = BTreeMap::new();
         if let Some(raw) = self.optional(name) {
-            let value: serde_json::Value =
-                serde_json::from_str(raw).map_err(|_| ApiError::invalid(name))?;
-            let obj = value.as_object().ok_or_else(|| ApiError::invalid(name))?;
-            for (k, v) in obj {
-                let v = v.as_str().ok_or_else(|| ApiError::invalid(name))?;
-                map.insert(k.clone(), v.to_string());
-            }
+            map = yaoshi_crypto::parse_encryption_context(raw)
+                .ok_or_else(|| ApiError::invalid(name))?;
         }
         let prefix = format!("{name}.");
         for (k, v) in &self.pairs {
@@ -112,47 +107,6 @@ impl Params {
             }
         }
         Ok(map)
-    }
-}
-
-/// Appends the `name=value` pairs of `application/x-www-form-urlencoded` bytes to `pairs`, with
-/// the rules of `form_urlencoded::parse` (empty sequences between `&` are skipped; a sequence
-/// without `=` has an empty value), decoding each part in one pass into a buffer of its size.
-fn parse_form(input: &[u8], pairs: &mut Vec<(String, String)>) {
-    for sequence in input.split(|&b| b == b'&').filter(|s| !s.is_empty()) {
-        let (name, value) = match sequence.iter().position(|&b| b == b'=') {
-            Some(i) => (&sequence[..i], &sequence[i + 1..]),
-            None => (sequence, &[][..]),
-        };
-        pairs.push((decode_component(name), decode_component(value)));
-    }
-}
-
-/// `+` → space, `%XX` → the byte (a `%` not followed by two hex digits stays as it is), then UTF-8
-/// with invalid sequences replaced by U+FFFD.
-fn decode_component(input: &[u8]) -> String {
-    let mut out = Vec::with_capacity(input.len());
-    let mut i = 0;
-    while let Some(&b) = input.get(i) {
-        match b {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let hex = |j: usize| input.get(j).and_then(|&h| char::from(h).to_digit(16));
-                if let (Some(hi), Some(lo)) = (hex(i + 1), hex(i + 2)) {
-                    // Two hex digits make one byte.
-                    out.push(u8::try_from(hi * 16 + lo).unwrap_or_default());
-                    i += 3;
-                    continue;
-                }
-                out.push(b'%');
-            }
-            _ => out.push(b),
-        }
-        i += 1;
-    }
-    match String::from_utf8(out) {
-        Ok(s) => s,
-        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
     }
 }
 
@@ -169,46 +123,6 @@ mod tests {
         assert_eq!(p.get("X"), Some(""));
         assert_eq!(p.optional("X"), None);
         assert_eq!(p.required("Nope").unwrap_err().code, yaoshi_model::ErrorCode::MissingParameter);
-    }
-
-    /// The one-pass decoder splits and decodes exactly as `form_urlencoded::parse`.
-    #[test]
-    fn decoding_matches_form_urlencoded() {
-        let cases: &[&[u8]] = &[
-            b"",
-            b"&&&",
-            b"a",
-            b"a=",
-            b"=b",
-            b"=",
-            b"a=b=c&&d&e=%",
-            b"k=%2",
-            b"k=%zz%2g%G1%%41%4a%4A+%2B+",
-            b"Plaintext=aGVs%2BbG8%2F%3D&Timestamp=2026-11-23T00%3A31%3A07Z",
-            b"k=%C3%A9%E5%AF%86+%F0%9F%98%80",
-            b"k=%FF%C3&v=%C3%28&w=\xc3\xa9",
-            b"%41%3d=%26&x%20y=1",
-            "é=密钥&😀".as_bytes(),
-            &[b'k', b'=', 0xff, 0xfe, b'%', b'4', b'1'],
-        ];
-        let mut seed = 7u32;
-        let mut random_cases = Vec::new();
-        for _ in 0..2000 {
-            let len = 1 + (seed % 24) as usize;
-            let mut case = Vec::new();
-            for _ in 0..len {
-                seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
-                let alphabet = b"%+=&aF9g\xc3\xa9\xff2";
-                case.push(alphabet[(seed >> 16) as usize % alphabet.len()]);
-            }
-            random_cases.push(case);
-        }
-        for case in cases.iter().copied().chain(random_cases.iter().map(Vec::as_slice)) {
-            let mut ours = Vec::new();
-            parse_form(case, &mut ours);
-            let theirs: Vec<(String, String)> = form_urlencoded::parse(case).into_owned().collect();
-            assert_eq!(ours, theirs, "input {case:?}");
-        }
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Canonical AAD bytes for an encryption context.
+//! The EncryptionContext parameter and its canonical AAD bytes.
 
 use std::collections::BTreeMap;
 
@@ -21,6 +21,15 @@ pub fn encryption_context_aad(ctx: &BTreeMap<String, String>) -> Vec<u8> {
         push_prefixed(&mut out, value.as_bytes());
     }
     out
+}
+
+/// Parses an `EncryptionContext` parameter: a JSON object whose values are all strings. `None`
+/// for anything else (not JSON, not an object, a non-string value). Never panics (fuzzed:
+/// `crates/yaoshi-fuzz`).
+#[must_use]
+pub fn parse_encryption_context(json: &str) -> Option<BTreeMap<String, String>> {
+    let value: serde_json::Value = serde_json::from_str(json).ok()?;
+    value.as_object()?.iter().map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect()
 }
 
 fn push_prefixed(out: &mut Vec<u8>, bytes: &[u8]) {

@@ -42,3 +42,16 @@ fn keys_sort_by_utf8_bytes() {
     expected.extend_from_slice(b"\0\0\0\x02\xc3\xa9\0\0\0\x011");
     assert_eq!(aad(&[("é", "1"), ("z", "2"), ("Z", "3")]), expected);
 }
+
+#[test]
+fn the_parameter_is_a_json_object_of_strings() {
+    let parsed = crate::parse_encryption_context(r#"{"b":"2","a":"1"}"#).unwrap();
+    assert_eq!(
+        parsed.into_iter().collect::<Vec<_>>(),
+        [("a".into(), "1".into()), ("b".into(), "2".into())]
+    );
+    assert_eq!(crate::parse_encryption_context("{}").unwrap().len(), 0);
+    for bad in ["", "[]", "\"s\"", r#"{"a":1}"#, r#"{"a":null}"#, r#"{"a":{"b":"c"}}"#, "{"] {
+        assert!(crate::parse_encryption_context(bad).is_none(), "{bad}");
+    }
+}

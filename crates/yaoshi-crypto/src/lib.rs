@@ -50,7 +50,7 @@ pub use blob::{
     BLOB_NONCE_LEN, BLOB_SALT_LEN, BLOB_TAG_LEN, BLOB_VERSION_V1, BLOB_VERSION_V2, BlobHeader,
     open_blob, open_blob_for, parse_blob_header, seal_blob, seal_blob_for,
 };
-pub use context::encryption_context_aad;
+pub use context::{encryption_context_aad, parse_encryption_context};
 pub use digest::{
     DIGEST_LEN, constant_time_eq, hmac_sha256, hmac_sm3, sha256, sm3, verify_hmac_sha256,
     verify_hmac_sm3,

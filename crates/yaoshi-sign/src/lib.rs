@@ -8,6 +8,7 @@
 //! - ACS3-HMAC-SHA256: [`parse_acs3_authorization`], [`acs3_canonical_request`],
 //!   [`acs3_string_to_sign`], then [`acs3_signature`]; [`acs3_authorization`] does all of it on
 //!   the client side.
+//! - [`parse_form`] decodes a query string or form body into those parameters.
 //! - [`signatures_match`] compares a computed signature with the given one in constant time.
 //!
 //! Callers pass *decoded* parameter values (form-style: `+` is a space, `%XX` is UTF-8); this crate
@@ -15,6 +16,7 @@
 
 mod acs3;
 mod digest;
+mod form;
 mod percent;
 mod rpc_v1;
 
@@ -23,6 +25,7 @@ pub use acs3::{
     acs3_canonical_request, acs3_signature, acs3_string_to_sign, parse_acs3_authorization,
 };
 pub use digest::{sha256_hex, signatures_match};
+pub use form::parse_form;
 pub use percent::percent_encode;
 pub use rpc_v1::{rpc_v1_signature, rpc_v1_string_to_sign};
 
@@ -30,6 +33,8 @@ pub use rpc_v1::{rpc_v1_signature, rpc_v1_string_to_sign};
 mod acs3_test;
 #[cfg(test)]
 mod digest_test;
+#[cfg(test)]
+mod form_test;
 #[cfg(test)]
 mod percent_test;
 #[cfg(test)]
