@@ -66,6 +66,9 @@ pub struct RegionConfig {
     pub tls: crate::tls::SharedTls,
     /// Bound of this node's nonce cache (its vote on replay claims, [`crate::claims`]).
     pub nonce_cache_entries: usize,
+    /// Where a clean shutdown saves the nonce cache and the next start restores it from
+    /// ([`NonceCache::save`]); `None`: start empty.
+    pub nonce_file: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for RegionConfig {
@@ -175,7 +178,10 @@ impl RegionNode {
             proposer: Proposer::start(raft.clone(), cfg.clock.clone(), cfg.max_clock_skew_ms),
             leader_clients: Mutex::new(HashMap::new()),
             tls: cfg.tls,
-            nonces: Arc::new(NonceCache::new(cfg.nonce_cache_entries)),
+            nonces: Arc::new(match &cfg.nonce_file {
+                Some(path) => NonceCache::load(path, cfg.nonce_cache_entries, wall_ms()),
+                None => NonceCache::new(cfg.nonce_cache_entries),
+            }),
         }))
     }
 
@@ -544,4 +550,11 @@ impl Voters for RegionNode {
             .filter_map(|id| membership.get_node(&id).map(|n| (id, n.addr.clone())))
             .collect()
     }
+}
+
+/// The wall clock (Unix milliseconds), which the API's timestamp window is measured on.
+pub(crate) fn wall_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }

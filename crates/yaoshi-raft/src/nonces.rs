@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
+use std::path::Path;
 use std::sync::Mutex;
 
 use zeroize::Zeroizing;
@@ -11,6 +12,11 @@ use zeroize::Zeroizing;
 /// bucket is dropped whole once its end has passed; lookups visit every live bucket (at most
 /// `NONCE_RETENTION_MS / BUCKET_MS + 1` = 21).
 const BUCKET_MS: i64 = 60_000;
+
+/// Bytes of the per-cache salt.
+const SALT_LEN: usize = 32;
+/// First bytes of a saved cache (format version 1).
+const FILE_MAGIC: &[u8] = b"yaoshi-nonces-v1\n";
 
 /// The default bound on cached nonces: about 95 MB at the measured ~12 bytes per entry
 /// (docs/SECURITY.md), enough for ~6,600 signed requests/s sustained on one process.
@@ -80,7 +86,115 @@ impl Hasher for Identity {
 impl NonceCache {
     /// An empty cache holding at most `capacity` nonces, with a fresh random salt.
     pub fn new(capacity: usize) -> NonceCache {
-        NonceCache { salt: yaoshi_crypto::random_bytes(32), capacity, inner: Mutex::default() }
+        NonceCache {
+            salt: yaoshi_crypto::random_bytes(SALT_LEN),
+            capacity,
+            inner: Mutex::default(),
+        }
+    }
+
+    /// Writes the cache to `path` (mode 0600, through a temporary file renamed into place): the
+    /// salt and every fingerprint with its expiry minute, so a node restarted cleanly remembers
+    /// the nonces it had seen ([`NonceCache::load`]). Fingerprints are not secrets; the salt is
+    /// kept private so nobody can search for colliding pairs.
+    ///
+    /// # Errors
+    ///
+    /// Fails when the file cannot be written.
+    pub fn save(&self, path: &Path) -> std::io::Result<()> {
+        let inner = self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut out = Vec::with_capacity(FILE_MAGIC.len() + self.salt.len() + 8 + inner.len * 8);
+        out.extend_from_slice(FILE_MAGIC);
+        out.extend_from_slice(&self.salt);
+        for (minute, set) in &inner.by_minute {
+            out.extend_from_slice(&minute.to_le_bytes());
+            out.extend_from_slice(&(set.len() as u64).to_le_bytes());
+            for key in set {
+                out.extend_from_slice(&key.to_le_bytes());
+            }
+        }
+        drop(inner);
+        let tmp = path.with_extension("tmp");
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+        let mut f = opts.open(&tmp)?;
+        std::io::Write::write_all(&mut f, &out)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    }
+
+    /// The cache a clean shutdown saved at `path` (then removed, so a later crash cannot bring
+    /// back an old copy), without what expired by `now_ms`; a fresh empty cache when there is
+    /// no file or it is unreadable.
+    pub fn load(path: &Path, capacity: usize, now_ms: i64) -> NonceCache {
+        let bytes = match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) => {
+                if e.kind() != std::io::ErrorKind::NotFound {
+                    tracing::warn!(path = %path.display(), error = %e, "nonce file unreadable; starting empty");
+                }
+                return NonceCache::new(capacity);
+            }
+        };
+        let _ = std::fs::remove_file(path);
+        match NonceCache::decode(&bytes, capacity, now_ms) {
+            Some(cache) => {
+                tracing::info!(
+                    nonces = cache.entries(),
+                    "nonce cache restored from the last clean shutdown"
+                );
+                cache
+            }
+            None => {
+                tracing::warn!(path = %path.display(), "nonce file malformed; starting empty");
+                NonceCache::new(capacity)
+            }
+        }
+    }
+
+    fn decode(bytes: &[u8], capacity: usize, now_ms: i64) -> Option<NonceCache> {
+        let rest = bytes.strip_prefix(FILE_MAGIC)?;
+        let (salt, mut rest) = rest.split_at_checked(SALT_LEN)?;
+        let live_from = now_ms.div_euclid(BUCKET_MS);
+        let mut buckets = Buckets::default();
+        let take = |rest: &mut &[u8]| -> Option<u64> {
+            let (word, tail) = rest.split_at_checked(8)?;
+            *rest = tail;
+            Some(u64::from_le_bytes(word.try_into().ok()?))
+        };
+        while !rest.is_empty() {
+            let minute = take(&mut rest)? as i64;
+            let count = usize::try_from(take(&mut rest)?).ok()?;
+            if count > rest.len() / 8 {
+                return None;
+            }
+            let mut set = HashSet::with_capacity_and_hasher(
+                if minute >= live_from { count } else { 0 },
+                BuildHasherDefault::default(),
+            );
+            for _ in 0..count {
+                let key = take(&mut rest)?;
+                if minute >= live_from && buckets.len + set.len() < capacity {
+                    set.insert(key);
+                }
+            }
+            if !set.is_empty() {
+                buckets.len += set.len();
+                buckets.by_minute.insert(minute, set);
+            }
+        }
+        Some(NonceCache {
+            salt: Zeroizing::new(salt.to_vec()),
+            capacity,
+            inner: Mutex::new(buckets),
+        })
+    }
+
+    /// The number of cached nonces.
+    pub fn entries(&self) -> usize {
+        self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner).len
     }
 
     fn fingerprint(&self, access_key_id: &str, nonce: &str) -> u64 {
@@ -211,6 +325,30 @@ mod tests {
             NonceCheck::Fresh
         );
         assert_eq!(c.len(), 1);
+    }
+
+    #[test]
+    fn a_saved_cache_is_restored_once_without_what_expired() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nonces");
+        let c = NonceCache::new(100);
+        assert_eq!(c.check_and_insert("ak", "early", W, 0), NonceCheck::Fresh);
+        assert_eq!(c.check_and_insert("ak", "late", 3 * W, 0), NonceCheck::Fresh);
+        c.save(&path).unwrap();
+        // Restored after `early` expired: `late` is still a replay, `early` is new again.
+        let now = W + BUCKET_MS;
+        let r = NonceCache::load(&path, 100, now);
+        assert_eq!(r.entries(), 1);
+        assert_eq!(r.check_and_insert("ak", "late", 3 * W, now), NonceCheck::Replayed);
+        assert_eq!(r.check_and_insert("ak", "early", 3 * W, now), NonceCheck::Fresh);
+        // The file is consumed: a second start (after a crash) begins empty.
+        assert!(!path.exists());
+        assert_eq!(NonceCache::load(&path, 100, now).entries(), 0);
+        // A damaged file is not trusted.
+        c.save(&path).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &bytes[..bytes.len() - 3]).unwrap();
+        assert_eq!(NonceCache::load(&path, 100, 0).entries(), 0);
     }
 
     /// The memory figure of docs/SECURITY.md: table bytes per cached nonce at a realistic fill

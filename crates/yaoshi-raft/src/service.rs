@@ -153,7 +153,7 @@ impl RaftService for RaftGrpc {
         {
             return Err(Status::invalid_argument("claim batch out of bounds"));
         }
-        let now_ms = wall_ms();
+        let now_ms = crate::node::wall_ms();
         let answers: Vec<_> = claims
             .iter()
             .map(|c| {
@@ -167,10 +167,3 @@ impl RaftService for RaftGrpc {
 
 /// Longest AccessKey id or nonce a claim may carry (the API admits nonces of at most 128 bytes).
 const MAX_CLAIM_FIELD: usize = 256;
-
-/// The wall clock (Unix milliseconds), which the API's timestamp window is measured on.
-fn wall_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}

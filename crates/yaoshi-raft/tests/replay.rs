@@ -54,6 +54,7 @@ async fn replaying_the_log_rebuilds_identical_state() {
         clock: Arc::new(|| NOW.load(Ordering::SeqCst)),
         max_clock_skew_ms: 60_000,
         nonce_cache_entries: 1000,
+        nonce_file: None,
         tls: None,
     })
     .await

@@ -189,6 +189,27 @@ impl Process {
         self.paused = false;
     }
 
+    /// SIGTERM (a clean shutdown), then reap; SIGKILL if it has not exited within `grace`.
+    /// Returns whether it exited by itself. No-op (`false`) when not running.
+    pub fn terminate(&mut self, grace: std::time::Duration) -> bool {
+        let Some(pid) = self.pid() else { return false };
+        if self.paused {
+            signal(pid, "CONT");
+        }
+        signal(pid, "TERM");
+        let deadline = std::time::Instant::now() + grace;
+        while std::time::Instant::now() < deadline {
+            if self.exited().is_some() {
+                self.child = None;
+                self.paused = false;
+                return true;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        self.kill();
+        false
+    }
+
     /// SIGSTOP: the process stays in memory with its sockets open but does nothing.
     ///
     /// # Panics

@@ -19,6 +19,9 @@ use crate::config::Config;
 /// How far (real milliseconds) a command's time may be from the leader's clock and be kept.
 const MAX_CLOCK_SKEW_MS: i64 = 60_000;
 
+/// The file in the data directory where a clean shutdown keeps the nonce cache.
+const NONCE_FILE: &str = "nonces.bin";
+
 /// Environment variables of the bootstrap credential.
 const ENV_ACCESS_KEY_ID: &str = "YAOSHI_ACCESS_KEY_ID";
 const ENV_ACCESS_KEY_SECRET: &str = "YAOSHI_ACCESS_KEY_SECRET";
@@ -84,6 +87,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         max_clock_skew_ms: (MAX_CLOCK_SKEW_MS as f64 * args.test_clock_scale.max(1.0)) as i64,
         tls: tls.clone(),
         nonce_cache_entries: args.limits.limits().nonce_cache_entries,
+        nonce_file: Some(cfg.data_dir.join(NONCE_FILE)),
     })
     .await
     .context("starting the region node")?;
@@ -151,6 +155,13 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .context("HTTP server")?;
     tracing::info!("shutting down");
+    // The API has stopped answering: the nonces seen so far are all the next start must know.
+    match node.nonces.save(&cfg.data_dir.join(NONCE_FILE)) {
+        Ok(()) => tracing::info!(nonces = node.nonces.entries(), "nonce cache saved"),
+        Err(e) => {
+            tracing::warn!(error = %e, "nonce cache not saved; replays of recent reads are not refused after the restart")
+        }
+    }
     let _ = node.raft.shutdown().await;
     Ok(())
 }

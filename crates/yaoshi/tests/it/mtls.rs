@@ -54,6 +54,27 @@ async fn append_as(addr: &str, tls: &ClusterTls, leader: u64) -> tonic::Status {
         .expect_err("refused")
 }
 
+/// A nonce claim for `nonce`, sent with `tls`: the voter's answers, or the refusal.
+async fn claim_as(
+    addr: &str,
+    tls: &ClusterTls,
+    nonce: &str,
+) -> Result<Vec<yaoshi_raft::nonces::NonceCheck>, tonic::Status> {
+    let endpoint = tls::endpoint(addr, Some(tls), &tls::node_name(REGION, 1)).unwrap();
+    let mut client = RaftServiceClient::new(endpoint.connect().await.unwrap());
+    let claims = vec![yaoshi_raft::claims::NonceClaim {
+        access_key_id: "ak".into(),
+        nonce: nonce.into(),
+        timestamp_ms: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64,
+    }];
+    let payload = yaoshi_store::codec::encode(&claims);
+    let reply = client.claim_nonces(RaftRequest { region: REGION.into(), payload }).await?;
+    Ok(yaoshi_store::codec::decode(&reply.into_inner().payload).unwrap())
+}
+
 async fn admin(addr: &str, tls: Option<&ClusterTls>) -> Result<AdminClient, AdminError> {
     AdminClient::connect(addr, tls, &tls::region_name(REGION)).await
 }
@@ -117,6 +138,14 @@ async fn only_the_right_certificates_reach_the_cluster_port() {
         Ok(_) => panic!("the operator's certificate opened the feed"),
     }
     let s = append_as(&addr, &operator, 1).await;
+    assert_eq!(s.code(), tonic::Code::PermissionDenied, "{s:?}");
+
+    // Nonce claims: a worker's are answered (a replayed one as such); the operator's refused, so
+    // it can neither probe which nonces were used nor fill a voter's cache.
+    use yaoshi_raft::nonces::NonceCheck;
+    assert_eq!(claim_as(&addr, &worker, "n1").await.unwrap(), [NonceCheck::Fresh]);
+    assert_eq!(claim_as(&addr, &node2, "n1").await.unwrap(), [NonceCheck::Replayed]);
+    let s = claim_as(&addr, &operator, "n2").await.unwrap_err();
     assert_eq!(s.code(), tonic::Code::PermissionDenied, "{s:?}");
 
     // A member certificate of node 2 cannot speak as node 1 (the real leader).

@@ -94,6 +94,11 @@ impl NodeProcess {
         self.process.start();
     }
 
+    /// SIGTERM and wait for the clean shutdown (asserted to finish within 20 s).
+    pub(crate) fn terminate(&mut self) {
+        assert!(self.process.terminate(Duration::from_secs(20)), "no clean shutdown");
+    }
+
     /// SIGKILL, then reap.
     pub(crate) fn kill(&mut self) {
         self.process.kill();

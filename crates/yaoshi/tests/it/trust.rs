@@ -49,6 +49,30 @@ fn resigned(pairs: &[(String, String)], name: &str, value: Option<&str>) -> Vec<
     out
 }
 
+/// A clean restart keeps the nonces the node had seen: a data-plane request and a read accepted
+/// before it are refused after it (a crash forgets them: docs/SECURITY.md).
+#[tokio::test(flavor = "multi_thread")]
+async fn replays_stay_refused_across_a_clean_restart() {
+    let (_dir, mut node) = start(&[]).await;
+    let c = node.client();
+    let created = must_call(&c, "CreateKey", &[]).await;
+    let key = created.body["KeyMetadata"]["KeyId"].as_str().unwrap().to_string();
+    let enc = [("KeyId", key.as_str()), ("Plaintext", "aGk=")];
+    let enc = c.signed_params("POST", "Encrypt", &enc, &timestamp_now(), &nonce());
+    assert_eq!(c.send_params(&enc).await.unwrap().status, 200);
+    let read = [("KeyId", key.as_str())];
+    let read = c.signed_params("POST", "DescribeKey", &read, &timestamp_now(), &nonce());
+    assert_eq!(c.send_params(&read).await.unwrap().status, 200);
+    node.terminate();
+    node.start();
+    must_be_ready(&c, Duration::from_secs(30)).await;
+    for pairs in [&enc, &read] {
+        assert_api_error(&c.send_params(pairs).await.unwrap(), 400, "SignatureNonceUsed");
+    }
+    // The saved cache is consumed at start: no old copy lingers for a later crash to bring back.
+    assert!(!node.data_dir.join("nonces.bin").exists());
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn signing_is_replay_proof_and_exact() {
     let (_dir, node) = start(&[]).await;
