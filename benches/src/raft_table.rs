@@ -90,7 +90,8 @@ fn shipped_config_text(i: usize) -> anyhow::Result<String> {
 }
 
 /// `node{i}.toml` of `cluster-config/three-node` with this run's ports and data directory, cut to
-/// the first `n` members, with `snapshot_logs_since_last` set.
+/// the first `n` members, with `snapshot_logs_since_last` set and no admin listener (the
+/// benchmarks change no membership, and two clusters may run at once).
 fn derive_config(
     i: usize,
     n: usize,
@@ -116,6 +117,8 @@ fn derive_config(
         .map(|l| {
             if l.starts_with("data_dir") {
                 format!("data_dir = \"{}\"\n", data_dir.display())
+            } else if l.starts_with("admin_listen") {
+                String::new()
             } else {
                 format!("{l}\n")
             }
@@ -765,6 +768,7 @@ mod tests {
         assert!(three.contains("data_dir = \"/tmp/x\""), "{three}");
         assert!(three.ends_with("[raft]\nsnapshot_logs_since_last = 7\n"), "{three}");
         assert!(!three.contains("918") && !three.contains("808"), "{three}");
+        assert!(!three.contains("admin_listen") && !three.contains("919"), "{three}");
         let one = derive_config(1, 1, &ports[..1], Path::new("/tmp/y"), 7).unwrap();
         assert_eq!(one.matches("[[members]]").count(), 1, "{one}");
         let plain = without_tls(&three);

@@ -246,13 +246,13 @@ async fn client_loop(
     }
 }
 
-/// Runs `yaoshi cluster ARGS --node ADDR` with the operator certificate `tls` (blocking, in the
+/// Runs `yaoshi cluster ARGS --admin ADDR` with the operator certificate `tls` (blocking, in the
 /// root namespace).
 fn admin(node: &str, args: &[&str], tls: &[String]) -> Result<String, String> {
     let out = std::process::Command::new(chaos_tests::binary::yaoshi_binary())
         .arg("cluster")
         .args(args)
-        .args(["--node", node])
+        .args(["--admin", node])
         .args(tls)
         .output()
         .map_err(|e| e.to_string())?;
@@ -448,7 +448,7 @@ async fn run(profile: Profile) -> Figures {
                 cluster.net().heal();
             }
             "wipe and rejoin follower" => {
-                let via = cluster.nodes[leader].raft.clone();
+                let via = cluster.nodes[leader].admin.clone();
                 let id = (follower + 1).to_string();
                 let addr = cluster.nodes[follower].raft.clone();
                 let tls = cluster.admin_tls_args();
@@ -462,7 +462,7 @@ async fn run(profile: Profile) -> Figures {
                 cluster.nodes[follower].process.start();
                 tokio::time::sleep(Duration::from_millis(500)).await;
                 let leader = cluster.agreed_leader(Duration::from_secs(30)).await.unwrap_or(leader);
-                let via = cluster.nodes[leader].raft.clone();
+                let via = cluster.nodes[leader].admin.clone();
                 let id = (follower + 1).to_string();
                 let tls = cluster.admin_tls_args();
                 let added = tokio::task::spawn_blocking(move || {

@@ -4,6 +4,11 @@
 //!
 //! Changes run on the leader (openraft's joint consensus); a follower receiving one forwards it to
 //! the leader it knows. [`AdminClient`] is what `yaoshi cluster` uses, in plain Rust types.
+//!
+//! The service is served twice ([`AdminGrpc::operator`], [`AdminGrpc::internal`]): on the node's
+//! admin listener for the region's operator certificate only, and on the gRPC port for the
+//! region's nodes only (forwarded changes, the status of each member). An operator certificate is
+//! refused on the gRPC port, and a node's or worker's on the admin listener.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -19,7 +24,9 @@ use yaoshi_store::NodeId;
 use crate::node::RegionNode;
 use crate::pb::admin::cluster_admin_client::ClusterAdminClient;
 use crate::pb::admin::cluster_admin_server::{ClusterAdmin, ClusterAdminServer};
-use crate::pb::admin::{ChangeReply, ChangeRequest, Member, NodeStatus, StatusRequest};
+use crate::pb::admin::{
+    ChangeReply, ChangeRequest, Member, MemberReport, MembersReply, NodeStatus, StatusRequest,
+};
 use crate::tls::{ClusterTls, Need, Peer};
 
 /// How long a membership change may take (adding a learner waits until it has caught up, which
@@ -94,6 +101,15 @@ pub struct MemberStatus {
     pub learners: BTreeMap<NodeId, String>,
     /// Whether the membership is a joint (transitional) configuration.
     pub joint: bool,
+}
+
+/// One node's view of the group with every member's own status (or why it could not be read).
+#[derive(Debug, Clone)]
+pub struct MembersView {
+    /// The answering node's view.
+    pub view: MemberStatus,
+    /// Each voter's and learner's own status.
+    pub members: BTreeMap<NodeId, Result<MemberStatus, String>>,
 }
 
 /// A refused or failed administrative request.
@@ -195,6 +211,28 @@ impl RegionNode {
             learners,
             joint: membership.get_joint_config().len() > 1,
         }
+    }
+
+    /// Every voter's and learner's own status as asked at its gRPC address (this node's from
+    /// itself), or why it could not be read.
+    pub async fn members_status(
+        &self,
+    ) -> (MemberStatus, BTreeMap<NodeId, Result<MemberStatus, String>>) {
+        let view = self.member_status().await;
+        let mut members = BTreeMap::new();
+        for (id, addr) in view.voters.iter().chain(&view.learners) {
+            let status = if *id == self.id {
+                Ok(self.member_status().await)
+            } else {
+                let name = crate::tls::node_name(self.region.as_str(), *id);
+                match AdminClient::connect(addr, self.tls.as_deref(), &name).await {
+                    Ok(mut c) => c.status(self.region.as_str()).await.map_err(|e| e.to_string()),
+                    Err(e) => Err(e.to_string()),
+                }
+            };
+            members.insert(*id, status);
+        }
+        (view, members)
     }
 
     /// Runs a membership change on this node if it is the leader.
@@ -309,18 +347,26 @@ enum Change {
 #[derive(Debug, Clone)]
 pub struct AdminGrpc {
     node: Arc<RegionNode>,
+    /// Who this copy of the service admits.
+    need: Need,
 }
 
 impl AdminGrpc {
-    /// The service for `node`, ready to add to a tonic server.
-    pub fn server(node: Arc<RegionNode>) -> ClusterAdminServer<AdminGrpc> {
-        ClusterAdminServer::new(AdminGrpc { node })
+    /// The service of the admin listener: the region's operator certificate only.
+    pub fn operator(node: Arc<RegionNode>) -> ClusterAdminServer<AdminGrpc> {
+        ClusterAdminServer::new(AdminGrpc { node, need: Need::Operator })
     }
 
-    /// Admits operators and (forwarding) nodes of the region only.
+    /// The service of the gRPC port: the region's nodes only (a follower forwarding a change, a
+    /// node asking for this one's status).
+    pub fn internal(node: Arc<RegionNode>) -> ClusterAdminServer<AdminGrpc> {
+        ClusterAdminServer::new(AdminGrpc { node, need: Need::AnyNode })
+    }
+
+    /// Admits what this copy of the service serves (on a plaintext, loopback-only port: anyone).
     fn admit<T>(&self, req: &Request<T>) -> Result<(), Status> {
         let peer = Peer::of(req, self.node.tls.is_some())?;
-        Peer::require(peer.as_ref(), self.node.region.as_str(), Need::Admin)
+        Peer::require(peer.as_ref(), self.node.region.as_str(), self.need)
     }
 
     fn check_region(&self, region: &str) -> Result<(), Status> {
@@ -354,6 +400,22 @@ impl ClusterAdmin for AdminGrpc {
         self.admit(&req)?;
         self.check_region(&req.get_ref().region)?;
         Ok(Response::new(NodeStatus::from(&self.node.member_status().await)))
+    }
+
+    async fn members(&self, req: Request<StatusRequest>) -> Result<Response<MembersReply>, Status> {
+        self.admit(&req)?;
+        self.check_region(&req.get_ref().region)?;
+        let (view, members) = self.node.members_status().await;
+        let members = members
+            .into_iter()
+            .map(|(id, r)| match r {
+                Ok(s) => {
+                    MemberReport { id, status: Some(NodeStatus::from(&s)), error: String::new() }
+                }
+                Err(error) => MemberReport { id, status: None, error },
+            })
+            .collect();
+        Ok(Response::new(MembersReply { view: Some(NodeStatus::from(&view)), members }))
     }
 
     async fn add_learner(
@@ -431,6 +493,28 @@ impl AdminClient {
         req.set_timeout(Duration::from_secs(5));
         let r = self.inner.status(req).await.map_err(|s| status_error(&self.addr, &s))?;
         Ok(r.into_inner().into())
+    }
+
+    /// The node's view of the group and every member's own status, which the node asked for.
+    ///
+    /// # Errors
+    ///
+    /// When the node cannot be reached or serves another region.
+    pub async fn members(&mut self, region: &str) -> Result<MembersView, AdminError> {
+        let mut req = Request::new(StatusRequest { region: region.to_string() });
+        req.set_timeout(Duration::from_secs(10));
+        let r = self.inner.members(req).await.map_err(|s| status_error(&self.addr, &s))?;
+        let r = r.into_inner();
+        let view = r
+            .view
+            .map(MemberStatus::from)
+            .ok_or_else(|| AdminError::Unavailable("empty reply".into()))?;
+        let members = r
+            .members
+            .into_iter()
+            .map(|m| (m.id, m.status.map(MemberStatus::from).ok_or(m.error)))
+            .collect();
+        Ok(MembersView { view, members })
     }
 
     async fn change(&mut self, region: &str, change: Change) -> Result<MemberStatus, AdminError> {

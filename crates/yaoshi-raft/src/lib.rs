@@ -19,7 +19,7 @@ pub mod pb;
 mod service;
 pub mod tls;
 
-pub use admin::{AdminClient, AdminError, AdminGrpc, MemberStatus, NodeState};
+pub use admin::{AdminClient, AdminError, AdminGrpc, MemberStatus, MembersView, NodeState};
 pub use network::{GrpcNetwork, GrpcNetworkFactory};
 pub use node::{Clock, RegionConfig, RegionNode, StartError, WriteError};
 pub use service::RaftGrpc;

@@ -146,8 +146,8 @@ pub enum Need {
     AnyNode,
     /// A node or a worker of the region.
     Feed,
-    /// An operator or a node (forwarding) of the region.
-    Admin,
+    /// An operator of the region (the admin listener only).
+    Operator,
 }
 
 impl Peer {
@@ -212,10 +212,9 @@ impl Peer {
         let same = |r: &str| r == region;
         let ok = match (need, peer) {
             (Need::Member(want), Peer::Node { region: r, id }) => same(r) && *id == want,
-            (Need::AnyNode | Need::Feed | Need::Admin, Peer::Node { region: r, .. }) => same(r),
-            (Need::Feed, Peer::Worker { region: r }) | (Need::Admin, Peer::Admin { region: r }) => {
-                same(r)
-            }
+            (Need::AnyNode | Need::Feed, Peer::Node { region: r, .. }) => same(r),
+            (Need::Feed, Peer::Worker { region: r })
+            | (Need::Operator, Peer::Admin { region: r }) => same(r),
             _ => false,
         };
         if ok {
@@ -271,10 +270,10 @@ mod tests {
         assert!(ok(&n1, Need::Member(1)));
         assert!(!ok(&n1, Need::Member(2)));
         assert!(!ok(&other, Need::Member(1)));
-        assert!(ok(&n1, Need::AnyNode) && ok(&n1, Need::Feed) && ok(&n1, Need::Admin));
+        assert!(ok(&n1, Need::AnyNode) && ok(&n1, Need::Feed) && !ok(&n1, Need::Operator));
         assert!(ok(&w, Need::Feed));
-        assert!(!ok(&w, Need::AnyNode) && !ok(&w, Need::Member(1)) && !ok(&w, Need::Admin));
-        assert!(ok(&a, Need::Admin));
+        assert!(!ok(&w, Need::AnyNode) && !ok(&w, Need::Member(1)) && !ok(&w, Need::Operator));
+        assert!(ok(&a, Need::Operator));
         assert!(!ok(&a, Need::AnyNode) && !ok(&a, Need::Feed) && !ok(&a, Need::Member(1)));
         assert!(!ok(&other, Need::Feed));
         assert!(Peer::require(None, r, Need::Member(1)).is_ok());

@@ -72,6 +72,8 @@ pub struct Node {
     /// gRPC (Raft, worker feed) address, as other processes reach it (with a proxy [`Network`]:
     /// the proxy's).
     pub raft: String,
+    /// Admin listener (`admin_listen`) address, for `yaoshi cluster --admin`.
+    pub admin: String,
     /// Data directory.
     pub data_dir: PathBuf,
     /// The derived config file.
@@ -162,6 +164,7 @@ fn derive_config(
     i: usize,
     http: &str,
     raft_listen: &str,
+    admin_listen: &str,
     members: &[String],
     data_dir: &Path,
     raft_toml: Option<&str>,
@@ -174,6 +177,7 @@ fn derive_config(
     t.insert("node_id".into(), toml::Value::Integer(i as i64));
     t.insert("listen".into(), toml::Value::String(http.to_string()));
     t.insert("raft_listen".into(), toml::Value::String(raft_listen.to_string()));
+    t.insert("admin_listen".into(), toml::Value::String(admin_listen.to_string()));
     t.insert("data_dir".into(), toml::Value::String(data_dir.display().to_string()));
     let members = members
         .iter()
@@ -273,10 +277,14 @@ impl Cluster {
             .map(|i| {
                 let data_dir = dir.join(format!("node{i}"));
                 let config = dir.join(format!("node{i}.toml"));
+                // On the host the test reaches the node's HTTP at (its namespace's address).
+                let host = addrs[i - 1].http.rsplit_once(':').map_or("127.0.0.1", |(h, _)| h);
+                let admin = format!("{host}:{}", crate::ports::free_port());
                 let text = derive_config(
                     i,
                     &addrs[i - 1].http,
                     &addrs[i - 1].raft_listen,
+                    &admin,
                     &raft,
                     &data_dir,
                     spec.raft_toml.as_deref(),
@@ -305,6 +313,7 @@ impl Cluster {
                     id: i as u64,
                     http: addrs[i - 1].http.clone(),
                     raft: raft[i - 1].clone(),
+                    admin,
                     data_dir,
                     config,
                     process,
@@ -486,6 +495,7 @@ mod tests {
             2,
             "127.0.0.1:2",
             "127.0.0.1:9",
+            "127.0.0.1:8",
             &raft,
             Path::new("/d/node2"),
             Some("snapshot_logs_since_last = 7"),
@@ -494,6 +504,7 @@ mod tests {
         assert_eq!(t["node_id"].as_integer(), Some(2));
         assert_eq!(t["listen"].as_str(), Some("127.0.0.1:2"));
         assert_eq!(t["raft_listen"].as_str(), Some("127.0.0.1:9"));
+        assert_eq!(t["admin_listen"].as_str(), Some("127.0.0.1:8"));
         assert_eq!(t["region"].as_str(), Some("cn-hangzhou"));
         assert_eq!(t["domain_key_env"].as_str(), Some("YAOSHI_DOMAIN_KEY"));
         assert_eq!(t["members"].as_array().unwrap()[2]["raft_addr"].as_str(), Some("127.0.0.1:6"));

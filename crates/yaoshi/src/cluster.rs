@@ -1,5 +1,6 @@
 //! `yaoshi cluster status|add|promote|remove`: membership administration of a region's Raft group
-//! through any node's gRPC address (changes are forwarded to the leader by the node).
+//! through any node's admin listener (`admin_listen`; changes are forwarded to the leader by the
+//! node, and the node asks every member for its status).
 //!
 //! Adding a node: start it with `join = true` (or `--join`), then `yaoshi cluster add ID ADDR`
 //! (it becomes a learner and catches up, by snapshot when the log was compacted), then
@@ -13,9 +14,9 @@ use yaoshi_raft::{AdminClient, MemberStatus};
 /// Arguments of `yaoshi cluster`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct ClusterArgs {
-    /// gRPC address (`host:port`) of any node of the group.
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9181", global = true)]
-    node: String,
+    /// Admin listener (`admin_listen`, `host:port`) of any node of the group.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9191", global = true)]
+    admin: String,
     /// The region whose group to administer.
     #[arg(long, default_value = "cn-hangzhou", global = true)]
     region: String,
@@ -51,47 +52,42 @@ enum ClusterCmd {
 
 pub(crate) async fn run(args: ClusterArgs) -> anyhow::Result<()> {
     let region = args.region.as_str();
-    let tls = args.tls.load(&args.node)?;
+    let tls = args.tls.load(&args.admin)?;
     let server = yaoshi_raft::tls::region_name(region);
-    let mut client = AdminClient::connect(&args.node, tls.as_deref(), &server).await?;
-    let view = match args.command {
-        ClusterCmd::Status => client.status(region).await?,
+    let mut client = AdminClient::connect(&args.admin, tls.as_deref(), &server).await?;
+    let changed = match args.command {
+        ClusterCmd::Status => None,
         ClusterCmd::Add { id, addr } => {
             let s = client.add_learner(region, id, &addr).await.context("add")?;
             println!("node {id} added as a learner at {addr}");
-            s
+            Some(s)
         }
         ClusterCmd::Promote { id } => {
             let s = client.promote(region, id).await.context("promote")?;
             println!("node {id} is a voter");
-            s
+            Some(s)
         }
         ClusterCmd::Remove { id } => {
             let s = client.remove(region, id).await.context("remove")?;
             println!("node {id} removed");
-            s
+            Some(s)
         }
     };
-    print!("{}", render(region, &view, &collect(region, &view, tls.as_deref()).await));
+    // After a change, the node that was asked (it forwarded the change to the leader) shows the
+    // new membership once it has applied it: wait a little for that.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    let all = loop {
+        let all = client.members(region).await?;
+        let caught_up = changed
+            .as_ref()
+            .is_none_or(|s| s.voters == all.view.voters && s.learners == all.view.learners);
+        if caught_up || tokio::time::Instant::now() >= deadline {
+            break all;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    print!("{}", render(region, &all.view, &all.members));
     Ok(())
-}
-
-/// Every member's own status (or why it could not be read), asked at its address.
-async fn collect(
-    region: &str,
-    view: &MemberStatus,
-    tls: Option<&yaoshi_raft::ClusterTls>,
-) -> BTreeMap<u64, Result<MemberStatus, String>> {
-    let mut out = BTreeMap::new();
-    for (id, addr) in view.voters.iter().chain(&view.learners) {
-        let name = yaoshi_raft::tls::node_name(region, *id);
-        let status = match AdminClient::connect(addr, tls, &name).await {
-            Ok(mut c) => c.status(region).await.map_err(|e| e.to_string()),
-            Err(e) => Err(e.to_string()),
-        };
-        out.insert(*id, status);
-    }
-    out
 }
 
 fn index(i: Option<u64>) -> String {

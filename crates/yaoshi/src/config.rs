@@ -23,6 +23,12 @@ pub(crate) struct Config {
     pub(crate) listen: String,
     /// gRPC (Raft) listen address; also the address peers use for this node.
     pub(crate) raft_listen: String,
+    /// The admin listener (`host:port`): cluster membership and status for `yaoshi cluster`,
+    /// admitting only the region's operator certificate (`yaoshi cert issue --admin`; on a
+    /// plaintext, loopback-only cluster: anyone on the machine). Without it this node serves no
+    /// administration; the gRPC port never serves it to operators.
+    #[serde(default)]
+    pub(crate) admin_listen: Option<String>,
     /// Data directory; relative paths are relative to the working directory.
     pub(crate) data_dir: PathBuf,
     /// Name of the environment variable holding the region's 64-hex-digit domain key.
@@ -173,6 +179,7 @@ impl Config {
             account_id: default_account_id(),
             listen,
             raft_listen: String::new(),
+            admin_listen: None,
             data_dir,
             domain_key_env: None,
             domain_key_file: None,
@@ -229,6 +236,18 @@ impl Config {
                 "raft_listen {} is not loopback: the cluster port needs [tls] (yaoshi cert)",
                 self.raft_listen
             ));
+        }
+        if let Some(admin) = &self.admin_listen {
+            if self.tls.is_none() && !is_loopback(admin) {
+                return bad(format!(
+                    "admin_listen {admin} is not loopback: the admin listener needs [tls] (yaoshi cert)"
+                ));
+            }
+            if admin == &self.raft_listen || admin == &self.listen {
+                return bad(format!(
+                    "admin_listen {admin} must differ from listen and raft_listen"
+                ));
+            }
         }
         Ok(())
     }
@@ -292,6 +311,14 @@ mod tests {
         let mut c = ok.clone();
         c.raft.election_timeout_min_ms = 100;
         assert!(c.validate().is_err());
+        // The admin listener: its own address, off loopback only with TLS.
+        let mut c = ok.clone();
+        c.admin_listen = Some("127.0.0.1:2".into());
+        assert!(c.validate().unwrap_err().to_string().contains("must differ"));
+        c.admin_listen = Some("0.0.0.0:3".into());
+        assert!(c.validate().unwrap_err().to_string().contains("admin listener needs [tls]"));
+        c.tls = Some(TlsFiles { ca: "ca.pem".into(), cert: "n.pem".into(), key: "n.key".into() });
+        c.validate().unwrap();
         // A plaintext cluster port off loopback is refused; with TLS files it is fine.
         let mut c = ok;
         c.raft_listen = "0.0.0.0:9181".into();

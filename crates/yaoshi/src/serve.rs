@@ -102,11 +102,9 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
             .with_context(|| format!("binding raft gRPC listener {addr}"))?;
         let service = RaftGrpc::server(node.clone());
         let feed = yaoshi_raft::feed::FeedGrpc::server(node.clone(), cfg.listen.clone());
-        let admin = yaoshi_raft::AdminGrpc::server(node.clone());
-        let mut builder = tonic::transport::Server::builder();
-        if let Some(tls) = &tls {
-            builder = builder.tls_config(tls.server()).context("cluster TLS")?;
-        } else {
+        let admin = yaoshi_raft::AdminGrpc::internal(node.clone());
+        let mut builder = grpc_server(tls.as_deref())?;
+        if tls.is_none() {
             tracing::warn!(raft_listen = %cfg.raft_listen, "the cluster port is plaintext and unauthenticated (no [tls]); loopback only");
         }
         tokio::spawn(async move {
@@ -116,6 +114,24 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
             }
         });
         tracing::info!(raft_listen = %cfg.raft_listen, "raft gRPC listening");
+        match &cfg.admin_listen {
+            Some(admin_listen) => {
+                let addr =
+                    admin_listen.parse().with_context(|| format!("admin_listen {admin_listen}"))?;
+                let incoming = tonic::transport::server::TcpIncoming::bind(addr)
+                    .with_context(|| format!("binding admin listener {addr}"))?;
+                let admin = yaoshi_raft::AdminGrpc::operator(node.clone());
+                let mut builder = grpc_server(tls.as_deref())?;
+                tokio::spawn(async move {
+                    let server = builder.add_service(admin);
+                    if let Err(e) = server.serve_with_incoming(incoming).await {
+                        tracing::error!(error = %e, "admin listener stopped");
+                    }
+                });
+                tracing::info!(admin_listen = %admin_listen, "admin listener (yaoshi cluster) listening");
+            }
+            None => tracing::info!("no admin_listen: this node serves no cluster administration"),
+        }
     }
     if cfg.join {
         tracing::info!("joining: waiting to be added to the group (yaoshi cluster add)");
@@ -164,6 +180,15 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     }
     let _ = node.raft.shutdown().await;
     Ok(())
+}
+
+/// A tonic server builder, over mutual TLS when the node has a cluster identity.
+fn grpc_server(tls: Option<&yaoshi_raft::ClusterTls>) -> anyhow::Result<tonic::transport::Server> {
+    let builder = tonic::transport::Server::builder();
+    match tls {
+        Some(tls) => builder.tls_config(tls.server()).context("cluster TLS"),
+        None => Ok(builder),
+    }
 }
 
 async fn shutdown_signal() {

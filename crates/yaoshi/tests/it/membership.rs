@@ -15,6 +15,8 @@ struct Member {
     id: u64,
     http: String,
     raft: String,
+    /// `admin_listen`: where `yaoshi cluster` reaches it.
+    admin: String,
     dir: PathBuf,
 }
 
@@ -23,10 +25,11 @@ fn write_config(dir: &Path, m: &Member, initial: &[&Member]) -> PathBuf {
     let members: Vec<&Member> = if initial.is_empty() { vec![m] } else { initial.to_vec() };
     let mut text = format!(
         "node_id = {}\nregion = \"cn-hangzhou\"\nlisten = \"{}\"\nraft_listen = \"{}\"\n\
-         data_dir = \"{}\"\ndomain_key_env = \"YAOSHI_DOMAIN_KEY\"\njoin = {}\n",
+         admin_listen = \"{}\"\ndata_dir = \"{}\"\ndomain_key_env = \"YAOSHI_DOMAIN_KEY\"\njoin = {}\n",
         m.id,
         m.http,
         m.raft,
+        m.admin,
         m.dir.display(),
         initial.is_empty()
     );
@@ -43,12 +46,12 @@ fn write_config(dir: &Path, m: &Member, initial: &[&Member]) -> PathBuf {
     path
 }
 
-/// Runs `yaoshi cluster ARGS --node ADDR`, asserting success; returns stdout.
+/// Runs `yaoshi cluster ARGS --admin ADDR`, asserting success; returns stdout.
 fn cli(node: &str, args: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_yaoshi"))
         .arg("cluster")
         .args(args)
-        .args(["--node", node])
+        .args(["--admin", node])
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
@@ -128,6 +131,7 @@ async fn add_promote_remove_and_rejoin_under_load() {
             id,
             http: format!("127.0.0.1:{}", free_port()),
             raft: format!("127.0.0.1:{}", free_port()),
+            admin: format!("127.0.0.1:{}", free_port()),
             dir: dir.path().join(format!("node{id}")),
         })
         .collect();
@@ -146,7 +150,7 @@ async fn add_promote_remove_and_rejoin_under_load() {
     for _ in 0..30 {
         acked.push(must_create_key(&c2).await);
     }
-    let status = wait_voters(&members[0].raft, "[1, 2, 3]");
+    let status = wait_voters(&members[0].admin, "[1, 2, 3]");
     assert!(status.lines().count() == 5, "{status}");
 
     // Steady writes through nodes 2 and 3 while the membership changes.
@@ -162,11 +166,11 @@ async fn add_promote_remove_and_rejoin_under_load() {
     // (forwarded to the leader), it catches up by snapshot, then is promoted.
     procs.push(Some(start(&members[3], true)));
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let (r2, r4) = (members[1].raft.clone(), members[3].raft.clone());
+    let (r2, r4) = (members[1].admin.clone(), members[3].raft.clone());
     let out = tokio::task::spawn_blocking(move || cli(&r2, &["add", "4", &r4])).await.unwrap();
     assert!(out.contains("node 4 added as a learner"), "{out}");
     assert!(row(&out, 4).contains("Learner"), "{out}");
-    let r1 = members[0].raft.clone();
+    let r1 = members[0].admin.clone();
     let out = tokio::task::spawn_blocking(move || cli(&r1, &["promote", "4"])).await.unwrap();
     assert!(out.contains("voters [1, 2, 3, 4]"), "{out}");
     let four = row(&out, 4);
@@ -176,17 +180,17 @@ async fn add_promote_remove_and_rejoin_under_load() {
     endpoints.lock().unwrap().push(procs[3].as_ref().unwrap().client());
 
     // Remove node 1 (whoever leads), then stop it.
-    let r3 = members[2].raft.clone();
+    let r3 = members[2].admin.clone();
     let out = tokio::task::spawn_blocking(move || cli(&r3, &["remove", "1"])).await.unwrap();
     assert!(out.contains("node 1 removed"), "{out}");
     procs[0].take();
-    let status = wait_voters(&members[1].raft, "[2, 3, 4]");
+    let status = wait_voters(&members[1].admin, "[2, 3, 4]");
     assert!(
         status.contains("leader 2") || status.contains("leader 3") || status.contains("leader 4")
     );
 
     // Node 3 is removed, wiped, and rejoins as a new learner, then voter.
-    let r2 = members[1].raft.clone();
+    let r2 = members[1].admin.clone();
     tokio::task::spawn_blocking(move || cli(&r2, &["remove", "3"])).await.unwrap();
     endpoints.lock().unwrap().retain(|c| c.endpoint() != members[2].http);
     procs[2].take();
@@ -205,14 +209,14 @@ async fn add_promote_remove_and_rejoin_under_load() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     crate::support::assert_api_error(&r, 503, "ServiceUnavailableTemporary");
-    let (r4, r3) = (members[3].raft.clone(), members[2].raft.clone());
+    let (r4, r3) = (members[3].admin.clone(), members[2].raft.clone());
     tokio::task::spawn_blocking(move || cli(&r4, &["add", "3", &r3])).await.unwrap();
-    let r4 = members[3].raft.clone();
+    let r4 = members[3].admin.clone();
     tokio::task::spawn_blocking(move || cli(&r4, &["promote", "3"])).await.unwrap();
-    wait_voters(&members[3].raft, "[2, 3, 4]");
+    wait_voters(&members[3].admin, "[2, 3, 4]");
     // The rejoined node's own view: it installed a snapshot taken after node 1's removal and node
     // 4's addition, and holds that membership, not a stale one.
-    wait_voters(&members[2].raft, "[2, 3, 4]");
+    wait_voters(&members[2].admin, "[2, 3, 4]");
 
     tokio::time::sleep(Duration::from_secs(1)).await;
     stop.store(true, Ordering::SeqCst);
@@ -229,7 +233,7 @@ async fn add_promote_remove_and_rejoin_under_load() {
             must_call(&c, "DescribeKey", &[("KeyId", k)]).await;
         }
     }
-    let status = cli(&members[1].raft, &["status"]);
+    let status = cli(&members[1].admin, &["status"]);
     println!(
         "membership: {} keys acknowledged ({} during the changes, {failed_during} attempts failed \
          during leader changes), all served by nodes 2, 3 (wiped and rejoined) and 4\n{status}",

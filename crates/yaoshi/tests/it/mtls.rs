@@ -1,7 +1,8 @@
 //! The internal gRPC port of a real node over mutual TLS (certificates from the real
 //! `yaoshi cert`): a client without a certificate, with one from another CA, or with a
 //! certificate of the wrong kind or member cannot join, append, change membership or read the
-//! feed, and none of those attempts changes the group.
+//! feed, and none of those attempts changes the group. Membership is administered only on the
+//! node's admin listener and only with the operator certificate; the gRPC port refuses it.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -103,10 +104,43 @@ async fn only_the_right_certificates_reach_the_cluster_port() {
     issue_certs(Path::new(env!("CARGO_BIN_EXE_yaoshi")), &stranger_dir, 1);
     let stranger = holder(&stranger_dir, "admin");
 
-    // The operator's certificate administers the group.
-    let mut op = admin(&addr, Some(&operator)).await.unwrap();
+    // The operator's certificate administers the group, on the admin listener only.
+    let admin_addr = cluster.nodes[0].admin.clone();
+    let mut op = admin(&admin_addr, Some(&operator)).await.unwrap();
     let before = op.status(REGION).await.unwrap();
     assert_eq!(before.voters.keys().copied().collect::<Vec<_>>(), vec![1]);
+    let all = op.members(REGION).await.unwrap();
+    assert!(matches!(all.members.get(&1), Some(Ok(s)) if s.leader == Some(1)), "{all:?}");
+    let mut op_on_grpc = admin(&addr, Some(&operator)).await.unwrap();
+    for e in [
+        op_on_grpc.status(REGION).await.unwrap_err(),
+        op_on_grpc.add_learner(REGION, 66, "127.0.0.1:1").await.unwrap_err(),
+        op_on_grpc.remove(REGION, 1).await.unwrap_err(),
+    ] {
+        assert!(denied(&e), "the gRPC port served the operator: {e}");
+    }
+    // Nodes reach each other's admin service on the gRPC port (forwarding), never the listener;
+    // neither may a worker.
+    let mut n2 = admin(&addr, Some(&node2)).await.unwrap();
+    assert_eq!(n2.status(REGION).await.unwrap().voters, before.voters);
+    for who in [&node2, &worker] {
+        let mut c = admin(&admin_addr, Some(who)).await.unwrap();
+        let e = c.status(REGION).await.unwrap_err();
+        assert!(denied(&e), "{e}");
+        let e = c.add_learner(REGION, 66, "127.0.0.1:1").await.unwrap_err();
+        assert!(denied(&e), "{e}");
+    }
+    // Neither a plaintext client nor another CA's certificate gets an answer there.
+    let plain = match admin(&admin_addr, None).await {
+        Ok(mut c) => c.status(REGION).await.map(|_| ()),
+        Err(e) => Err(e),
+    };
+    assert!(plain.is_err(), "a plaintext client was answered on the admin listener");
+    let foreign = match admin(&admin_addr, Some(&stranger)).await {
+        Ok(mut c) => c.status(REGION).await.map(|_| ()),
+        Err(e) => Err(e),
+    };
+    assert!(foreign.is_err(), "a foreign CA's operator certificate was accepted");
 
     // No certificate at all: plaintext to a TLS port gets no answer.
     let plain = match admin(&addr, None).await {
