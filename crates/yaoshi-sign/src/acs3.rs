@@ -177,14 +177,21 @@ pub fn acs3_canonical_request(
     let mut names: Vec<&str> = signed_headers.iter().map(String::as_str).collect();
     names.sort_unstable();
     names.dedup();
+    // The values of each signed header (names compared without case), in one pass over the
+    // headers: a request with many headers and many signed names costs n + m, not n × m.
+    let mut values_of: std::collections::HashMap<String, Vec<&str>> =
+        names.iter().map(|n| (n.to_ascii_lowercase(), Vec::new())).collect();
+    for (header, value) in headers {
+        if let Some(values) = values_of.get_mut(&header.to_ascii_lowercase()) {
+            values.push(value.trim());
+        }
+    }
+    for values in values_of.values_mut() {
+        values.sort_unstable();
+    }
     let mut canonical_headers = String::new();
     for name in &names {
-        let mut values: Vec<&str> = headers
-            .iter()
-            .filter(|(header, _)| header.eq_ignore_ascii_case(name))
-            .map(|(_, value)| value.trim())
-            .collect();
-        values.sort_unstable();
+        let values = &values_of[&name.to_ascii_lowercase()];
         canonical_headers.push_str(name);
         canonical_headers.push(':');
         canonical_headers.push_str(&values.join(","));
