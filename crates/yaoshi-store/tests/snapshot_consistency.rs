@@ -8,6 +8,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Cursor;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use openraft::storage::{RaftSnapshotBuilder, RaftStateMachine};
 use openraft::{BasicNode, CommittedLeaderId, Entry, EntryPayload, LogId, Membership};
@@ -69,30 +71,58 @@ async fn snapshots_built_during_apply_equal_the_replay_up_to_their_index() {
     let log = entries(400);
     let (_l, mut live, _) = open_region(&dir.path().join("live")).unwrap();
 
-    // Apply in small batches on one task while another builds snapshots as fast as it can.
+    // Apply in small batches on one task while another builds snapshots as fast as it can. Every
+    // 20 batches the applier waits for two more builds, so the builds interleave with apply
+    // however the two tasks are scheduled (the second of them started after the wait began).
     let mut builder = live.get_snapshot_builder().await;
-    let building = tokio::spawn(async move {
-        let mut snaps = Vec::new();
-        for _ in 0..40 {
-            let s = builder.build_snapshot().await.unwrap();
-            snaps.push((s.meta, s.snapshot.into_inner()));
-            tokio::task::yield_now().await;
+    let built = Arc::new(AtomicU64::new(0));
+    let done = Arc::new(AtomicBool::new(false));
+    let building = tokio::spawn({
+        let (built, done) = (built.clone(), done.clone());
+        async move {
+            let mut snaps = Vec::new();
+            while !done.load(Ordering::SeqCst) {
+                let s = builder.build_snapshot().await.unwrap();
+                snaps.push((s.meta, s.snapshot.into_inner()));
+                built.fetch_add(1, Ordering::SeqCst);
+                tokio::task::yield_now().await;
+            }
+            snaps
         }
-        snaps
     });
-    for chunk in log.chunks(5) {
+    for (n, chunk) in log.chunks(5).enumerate() {
         live.apply(chunk.to_vec()).await.unwrap();
+        if n % 20 == 19 {
+            let seen = built.load(Ordering::SeqCst);
+            while built.load(Ordering::SeqCst) < seen + 2 {
+                tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            }
+        }
         tokio::task::yield_now().await;
     }
+    done.store(true, Ordering::SeqCst);
     let snaps = building.await.unwrap();
     // The last snapshot built is the persisted current one, byte for byte (it is streamed to disk).
     let current = live.get_current_snapshot().await.unwrap().expect("current snapshot");
     let (last_meta, last_data) = snaps.last().unwrap();
     assert_eq!(&current.meta, last_meta);
     assert!(current.snapshot.into_inner() == *last_data, "persisted snapshot differs");
+    // One snapshot per distinct point, at most 40 of them (evenly spread) to replay.
+    let mut snaps: Vec<_> = snaps
+        .into_iter()
+        .scan(None, |last, (m, d)| {
+            let point = m.last_log_id.map(|l| l.index);
+            let fresh = *last != Some(point);
+            *last = Some(point);
+            Some(fresh.then_some((m, d)))
+        })
+        .flatten()
+        .collect();
+    let step = snaps.len().div_ceil(40);
+    snaps = snaps.into_iter().step_by(step.max(1)).collect();
     let points: BTreeSet<Option<u64>> =
         snaps.iter().map(|(m, _)| m.last_log_id.map(|l| l.index)).collect();
-    assert!(points.len() >= 3, "snapshots did not interleave with apply: {points:?}");
+    assert!(points.len() >= 4, "snapshots did not interleave with apply: {points:?}");
 
     // A snapshot taken before anything was applied is never sent (openraft sends none without a
     // last log id); every other one is checked.
