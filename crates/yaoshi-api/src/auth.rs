@@ -1,5 +1,7 @@
-//! Authentication: RPC v1 HMAC-SHA1 and ACS3-HMAC-SHA256 signatures, the timestamp window and the
-//! per-process SignatureNonce check (the cache itself is in `nonces.rs`).
+//! Authentication: RPC v1 HMAC-SHA1, ACS3-HMAC-SHA256 and (on the `/v1/…` routes) CTyun EOP
+//! signatures, the timestamp window and the per-process SignatureNonce check (the cache itself is
+//! in `yaoshi_raft::nonces`). An EOP request's nonce is its `ctyun-eop-request-id` and its
+//! timestamp its `eop-date`.
 //!
 //! Every request must carry a non-empty nonce, a timestamp at most 15 minutes old and at most 5
 //! minutes ahead, and exactly the signature method and version of its scheme. An ACS3 request must
@@ -49,9 +51,19 @@ pub(crate) struct Authenticated {
     pub(crate) version: Option<String>,
 }
 
+/// The signature scheme a route speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Scheme {
+    /// `/`: RPC v1 parameters, or ACS3 when the `Authorization` header says so.
+    Alibaba,
+    /// `/v1/<group>/<action>`: `Eop-Authorization`.
+    Eop,
+}
+
 /// Verifies the request's signature and freshness.
 pub(crate) fn authenticate(
     api: &ApiState,
+    scheme: Scheme,
     method: &str,
     headers: &HeaderMap,
     params: &Params,
@@ -59,11 +71,12 @@ pub(crate) fn authenticate(
     now_ms: i64,
 ) -> Result<Authenticated, ApiError> {
     let authorization = headers.get("authorization").and_then(|v| v.to_str().ok());
-    let auth = match authorization {
-        Some(h) if h.trim_start().starts_with("ACS3-") => {
+    let auth = match (scheme, authorization) {
+        (Scheme::Eop, _) => eop(api, headers, params, body)?,
+        (Scheme::Alibaba, Some(h)) if h.trim_start().starts_with("ACS3-") => {
             acs3(api, method, headers, params, body, h)?
         }
-        _ => rpc_v1(api, method, params)?,
+        (Scheme::Alibaba, _) => rpc_v1(api, method, params)?,
     };
     let (timestamp, mut result) = auth;
     let timestamp_ms = check_timestamp(timestamp.as_deref(), now_ms)?;
@@ -101,20 +114,24 @@ fn exactly(params: &Params, name: &str, expected: &str) -> Result<(), ApiError> 
 /// `SignatureDoesNotMatch` with the server's StringToSign as the classic SDK expects it, bounded
 /// to [`MAX_ECHOED_STRING_TO_SIGN`] and with the values of [`REDACTED_PARAMS`] replaced.
 fn rpc_v1_mismatch(method: &str, params: &Params, string_to_sign: &str) -> ApiError {
-    let echoed = if params.pairs().iter().any(|(k, _)| REDACTED_PARAMS.contains(&k.as_str())) {
-        let redacted: Vec<(String, String)> = params
-            .pairs()
+    let echoed = match redacted(params.pairs()) {
+        Some(pairs) => yaoshi_sign::rpc_v1_string_to_sign(method, &pairs),
+        None => string_to_sign.to_string(),
+    };
+    ApiError::with_subject(ErrorCode::SignatureDoesNotMatch, bounded(&echoed))
+}
+
+/// `params` with the values of [`REDACTED_PARAMS`] replaced, when any is there.
+fn redacted(params: &[(String, String)]) -> Option<Vec<(String, String)>> {
+    params.iter().any(|(k, _)| REDACTED_PARAMS.contains(&k.as_str())).then(|| {
+        params
             .iter()
             .map(|(k, v)| {
                 let v = if REDACTED_PARAMS.contains(&k.as_str()) { "REDACTED" } else { v };
                 (k.clone(), v.to_string())
             })
-            .collect();
-        yaoshi_sign::rpc_v1_string_to_sign(method, &redacted)
-    } else {
-        string_to_sign.to_string()
-    };
-    ApiError::with_subject(ErrorCode::SignatureDoesNotMatch, bounded(&echoed))
+            .collect()
+    })
 }
 
 /// At most [`MAX_ECHOED_STRING_TO_SIGN`] bytes of `s`, cut on a character boundary.
@@ -260,6 +277,82 @@ fn acs3(
     ))
 }
 
+/// A CTyun EOP request (docs/WIRE.md §4.3): the signature covers `ctyun-eop-request-id` (the
+/// nonce) and `eop-date` (the timestamp, `%Y%m%dT%H%M%SZ` in UTC), the raw query and the body's
+/// SHA-256.
+fn eop(api: &ApiState, headers: &HeaderMap, params: &Params, body: &[u8]) -> AuthResult {
+    let authorization = header(headers, "eop-authorization")
+        .ok_or_else(|| ApiError::missing("Eop-Authorization"))?;
+    let parsed = yaoshi_sign::parse_eop_authorization(authorization)
+        .map_err(|_| ApiError::with_subject(ErrorCode::IncompleteSignature, ""))?;
+    let signed = |name: &str| parsed.signed_headers.iter().any(|h| h == name);
+    if yaoshi_sign::EOP_SIGNED_HEADERS.iter().any(|h| !signed(h)) {
+        return Err(ApiError::with_subject(ErrorCode::IncompleteSignature, ""));
+    }
+    let request_id = header(headers, "ctyun-eop-request-id")
+        .ok_or_else(|| ApiError::missing("ctyun-eop-request-id"))?;
+    let nonce = nonce(Some(request_id))?;
+    let date =
+        header(headers, "eop-date").ok_or_else(|| ApiError::new(ErrorCode::IllegalTimestamp))?;
+    let timestamp =
+        eop_date_rfc3339(date).ok_or_else(|| ApiError::new(ErrorCode::IllegalTimestamp))?;
+    let (credential, secret) = secret_of(api, &parsed.access_key_id)?;
+    let mut signed_values = Vec::with_capacity(parsed.signed_headers.len());
+    for name in &parsed.signed_headers {
+        let value = header(headers, name)
+            .ok_or_else(|| ApiError::with_subject(ErrorCode::IncompleteSignature, ""))?;
+        signed_values.push((name.as_str(), value));
+    }
+    let string_to_sign = yaoshi_sign::eop_string_to_sign(&signed_values, params.eop_query(), body);
+    let expected =
+        yaoshi_sign::eop_signature(&secret, &parsed.access_key_id, date, &string_to_sign);
+    if !yaoshi_sign::signatures_match(&expected, &parsed.signature) {
+        // The query's names are the API's in lowerCamelCase (`plaintext`).
+        let redact = |name: &str| REDACTED_PARAMS.contains(&yaoshi_sign::api_name(name).as_str());
+        let echoed = if params.eop_query().iter().any(|(k, _)| redact(k)) {
+            let pairs: Vec<(String, String)> = params
+                .eop_query()
+                .iter()
+                .map(|(k, v)| (k.clone(), if redact(k) { "REDACTED".into() } else { v.clone() }))
+                .collect();
+            yaoshi_sign::eop_string_to_sign(&signed_values, &pairs, body)
+        } else {
+            string_to_sign
+        };
+        return Err(ApiError::with_subject(ErrorCode::SignatureDoesNotMatch, bounded(&echoed)));
+    }
+    Ok((
+        Some(timestamp),
+        Authenticated {
+            principal: credential.access_key_id,
+            account_id: credential.account_id,
+            nonce,
+            timestamp_ms: 0,
+            action: None,
+            version: None,
+        },
+    ))
+}
+
+/// `YYYYMMDDThhmmssZ` (an `eop-date`) as `YYYY-MM-DDThh:mm:ssZ`, or `None` if it is not that shape.
+fn eop_date_rfc3339(date: &str) -> Option<String> {
+    let b = date.as_bytes();
+    let digits =
+        |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+    if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' || !digits(0..8) || !digits(9..15) {
+        return None;
+    }
+    Some(format!(
+        "{}-{}-{}T{}:{}:{}Z",
+        &date[0..4],
+        &date[4..6],
+        &date[6..8],
+        &date[9..11],
+        &date[11..13],
+        &date[13..15]
+    ))
+}
+
 /// Parses `YYYY-MM-DDThh:mm:ss[.fff]Z` to Unix milliseconds.
 pub(crate) fn parse_timestamp(s: &str) -> Option<i64> {
     let t = OffsetDateTime::parse(s, &Rfc3339).ok()?;
@@ -301,6 +394,22 @@ mod tests {
         let t = 1_459_134_788_000;
         assert!(check_timestamp(Some("2016-03-28T03:13:08Z"), t - MAX_FUTURE_SKEW_MS).is_ok());
         assert!(check_timestamp(Some("2016-03-28T03:13:08Z"), t - MAX_FUTURE_SKEW_MS - 1).is_err());
+    }
+
+    #[test]
+    fn eop_dates() {
+        assert_eq!(eop_date_rfc3339("20240115T083000Z").as_deref(), Some("2024-01-15T08:30:00Z"));
+        assert_eq!(
+            eop_date_rfc3339("20240115T083000Z").as_deref().and_then(parse_timestamp),
+            parse_timestamp("2024-01-15T08:30:00Z")
+        );
+        for bad in
+            ["", "20240115T083000", "20240115 083000Z", "2024011xT083000Z", "20240115T08300éZ"]
+        {
+            assert_eq!(eop_date_rfc3339(bad), None, "{bad:?}");
+        }
+        // Out-of-range fields are the timestamp parser's to refuse.
+        assert_eq!(eop_date_rfc3339("20241315T083000Z").as_deref().and_then(parse_timestamp), None);
     }
 
     #[test]

@@ -16,6 +16,7 @@ mod actions;
 mod auth;
 pub mod clock;
 mod context;
+mod eop;
 mod https;
 mod limits;
 mod listener;

@@ -13,6 +13,8 @@ pub(crate) struct Params {
     pairs: Vec<(String, String)>,
     /// How many of `pairs` came from the query string (ACS3 signs only those).
     query_len: usize,
+    /// An EOP request's query as sent (its names in lowerCamelCase), which its signature covers.
+    eop_query: Vec<(String, String)>,
 }
 
 impl Params {
@@ -28,7 +30,22 @@ impl Params {
         if let Some(b) = form_body {
             pairs.extend(yaoshi_sign::parse_form(b));
         }
-        Params { pairs, query_len }
+        Params { pairs, query_len, eop_query: Vec::new() }
+    }
+
+    /// The parameters of a CTyun EOP request: its decoded query, then the members of its JSON
+    /// body (`yaoshi_sign::eop_body_params`), each named in the API's case.
+    pub(crate) fn from_eop(query: Vec<(String, String)>, body: Vec<(String, String)>) -> Params {
+        let mut pairs: Vec<(String, String)> =
+            query.iter().map(|(k, v)| (yaoshi_sign::api_name(k), v.clone())).collect();
+        let query_len = pairs.len();
+        pairs.extend(body);
+        Params { pairs, query_len, eop_query: query }
+    }
+
+    /// An EOP request's query as it was sent (decoded, names unchanged).
+    pub(crate) fn eop_query(&self) -> &[(String, String)] {
+        &self.eop_query
     }
 
     /// Every pair.

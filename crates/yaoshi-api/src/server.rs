@@ -2,15 +2,19 @@
 //! look the action up in the action table (`actions/mod.rs`) → run its handler → render the
 //! response. A worker forwards every action the table does not mark as data plane.
 //!
-//! Responses are JSON (default) or XML under a `<KMS>` root, for success and errors alike.
-//! Success bodies never carry `Code` (pop-core treats any `Code` as an error); error bodies always
-//! do.
+//! Two routes share the pipeline: `/` speaks the Alibaba RPC protocol (RPC v1 or ACS3
+//! signatures), `/v1/<group>/<action>` the CTyun EOP one (`Eop-Authorization`, a JSON body; the
+//! action is the route's, `eop.rs` renders the answer).
+//!
+//! Alibaba responses are JSON (default) or XML under a `<KMS>` root, for success and errors
+//! alike. Success bodies never carry `Code` (pop-core treats any `Code` as an error); error bodies
+//! always do.
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, post};
@@ -19,7 +23,7 @@ use yaoshi_model::{ApiError, ErrorCode};
 use yaoshi_worker::{KeyCache, Replica};
 
 use crate::actions::{Action, Plane};
-use crate::auth::authenticate;
+use crate::auth::{Scheme, authenticate};
 use crate::clock::Clock;
 use crate::context::RequestContext;
 use crate::limits::ApiLimits;
@@ -32,7 +36,8 @@ const API_VERSION: &str = "2016-01-20";
 
 /// The HTTP router of the Alibaba RPC protocol: every request goes to `/`.
 pub fn router(state: Arc<ApiState>) -> Router {
-    let mut router = Router::new().route("/", any(handle));
+    let mut router =
+        Router::new().route("/", any(handle)).route("/v1/{group}/{action}", any(handle_eop));
     if state.test_clock.is_some() {
         router = router.route("/_test/clock", post(advance_test_clock));
     }
@@ -82,11 +87,44 @@ fn is_form(headers: &HeaderMap, body: &[u8]) -> bool {
     }
 }
 
+/// Which protocol a request arrived on, and so how it is read and answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Route {
+    /// `/`: the Alibaba RPC protocol.
+    Alibaba,
+    /// `/v1/<group>/<action>`: CTyun EOP.
+    Eop { group: String, action: String },
+}
+
+impl Route {
+    /// An error in the route's shape (JSON for the Alibaba route until `Format` is known).
+    fn error(&self, format: Format, request_id: &str, host_id: &str, err: &ApiError) -> Response {
+        match self {
+            Route::Alibaba => error(format, request_id, host_id, err),
+            Route::Eop { .. } => crate::eop::error(request_id, err),
+        }
+    }
+}
+
 async fn handle(State(api): State<Arc<ApiState>>, request: axum::extract::Request) -> Response {
+    pipeline(api, Route::Alibaba, request).await
+}
+
+async fn handle_eop(
+    State(api): State<Arc<ApiState>>,
+    Path((group, action)): Path<(String, String)>,
+    request: axum::extract::Request,
+) -> Response {
+    pipeline(api, Route::Eop { group, action }, request).await
+}
+
+/// Limits, the body, the deadline, then `serve`.
+async fn pipeline(api: Arc<ApiState>, route: Route, request: axum::extract::Request) -> Response {
     let request_id = uuid::Uuid::new_v4().to_string();
     let (parts, body) = request.into_parts();
-    let refuse =
-        |err: ApiError| error(Format::Json, &request_id, &host_id(&api, &parts.headers), &err);
+    let refuse = |err: ApiError| {
+        route.error(Format::Json, &request_id, &host_id(&api, &parts.headers), &err)
+    };
     if let Some(err) = oversized(&api.limits, &parts) {
         return refuse(err);
     }
@@ -106,7 +144,7 @@ async fn handle(State(api): State<Arc<ApiState>>, request: axum::extract::Reques
         }
         Err(_) => return refuse(ApiError::new(ErrorCode::RequestTimeout)),
     };
-    let answer = serve(&api, &request_id, parts.method, &parts.uri, &parts.headers, body);
+    let answer = serve(&api, &route, &request_id, parts.method, &parts.uri, &parts.headers, body);
     match tokio::time::timeout_at(deadline, answer).await {
         Ok(response) => response,
         Err(_) => {
@@ -133,36 +171,57 @@ fn oversized(limits: &ApiLimits, parts: &axum::http::request::Parts) -> Option<A
 /// Serves a request whose body has arrived: a worker forwards what is not data plane.
 async fn serve(
     api: &Arc<ApiState>,
+    route: &Route,
     request_id: &str,
     method: Method,
     uri: &Uri,
     headers: &HeaderMap,
     body: Bytes,
 ) -> Response {
-    let params = Params::parse(uri.query(), is_form(headers, &body).then_some(&body[..]));
-    let format = Format::from_param(params.get("Format"));
+    let host = host_id(api, headers);
+    // The parameters, the response format and (EOP) the route's action.
+    let (params, format, routed) = match route {
+        Route::Alibaba => {
+            let params = Params::parse(uri.query(), is_form(headers, &body).then_some(&body[..]));
+            let format = Format::from_param(params.get("Format"));
+            (params, format, None)
+        }
+        Route::Eop { group, action } => {
+            let Some(action) = Action::from_eop(group, action) else {
+                return route.error(Format::Json, request_id, &host, &ApiError::invalid("Action"));
+            };
+            let Ok(members) = yaoshi_sign::eop_body_params(&body) else {
+                return route.error(Format::Json, request_id, &host, &ApiError::invalid("Body"));
+            };
+            let query =
+                uri.query().map(|q| yaoshi_sign::parse_form(q.as_bytes())).unwrap_or_default();
+            (Params::from_eop(query, members), Format::Json, Some(action))
+        }
+    };
     if let Some(cache) = &api.worker {
-        let data_plane = params
-            .get("Action")
-            .and_then(Action::from_name)
+        let data_plane = routed
+            .or_else(|| params.get("Action").and_then(Action::from_name))
             .is_some_and(|a| a.info().plane == Plane::Data);
         if !data_plane {
             return forward(api, cache, request_id, method, uri, headers, body).await;
         }
         if !cache.fresh() {
             let err = ApiError::new(ErrorCode::ServiceUnavailableTemporary);
-            return error(format, request_id, &host_id(api, headers), &err);
+            return route.error(format, request_id, &host, &err);
         }
     }
-    match process(api, request_id, &method, headers, &params, &body).await {
-        Ok(fields) => success(format, request_id, fields),
+    match process(api, routed, request_id, &method, headers, &params, &body).await {
+        Ok(fields) => match route {
+            Route::Alibaba => success(format, request_id, fields),
+            Route::Eop { .. } => crate::eop::success(request_id, fields),
+        },
         Err(err) => {
             if err.code == ErrorCode::InternalFailure {
                 tracing::error!(request_id, "request failed with an internal error");
             } else {
                 tracing::debug!(request_id, code = err.code.as_str(), "request rejected");
             }
-            error(format, request_id, &host_id(api, headers), &err)
+            route.error(format, request_id, &host, &err)
         }
     }
 }
@@ -208,8 +267,11 @@ async fn forward(
     response
 }
 
+/// Authenticates and runs a request. `routed` is the action an EOP route names; an Alibaba request
+/// names its own (`Action`, `x-acs-action`) and its API version.
 async fn process(
     api: &Arc<ApiState>,
+    routed: Option<Action>,
     request_id: &str,
     method: &Method,
     headers: &HeaderMap,
@@ -220,8 +282,10 @@ async fn process(
         return Err(ApiError::new(ErrorCode::UnsupportedHttpMethod));
     }
     let now_ms = api.clock.now_ms();
-    let auth = match authenticate(api, method.as_str(), headers, params, body, api.clock.wall_ms())
-    {
+    let scheme = if routed.is_some() { Scheme::Eop } else { Scheme::Alibaba };
+    let authenticate =
+        || authenticate(api, scheme, method.as_str(), headers, params, body, api.clock.wall_ms());
+    let auth = match authenticate() {
         // An unknown AccessKey id on a node may only mean its replica is behind (a node that is
         // catching up, e.g. rejoining after a wipe): catch up with the leader's commit, then
         // decide. A node that cannot reach a leader answers 503, never a wrong 404.
@@ -237,25 +301,29 @@ async fn process(
                     })
                 })
                 .await?;
-            authenticate(api, method.as_str(), headers, params, body, api.clock.wall_ms())?
+            authenticate()?
         }
         other => other?,
     };
     if !api.rates.admit(auth.principal.as_str()) {
         return Err(ApiError::new(ErrorCode::RejectedThrottling));
     }
-    let action = auth.action.ok_or_else(|| ApiError::missing("Action"))?;
-    match auth.version.as_deref() {
-        None => return Err(ApiError::missing("Version")),
-        Some(API_VERSION) => {}
-        Some(_) => return Err(ApiError::invalid("Version")),
-    }
-    if let Some(region) = params.optional("RegionId")
-        && region != api.region()
-    {
-        return Err(ApiError::invalid("RegionId"));
-    }
-    let action = Action::from_name(&action).ok_or_else(|| ApiError::invalid("Action"))?;
+    let action = match routed {
+        Some(action) => {
+            check_region(api, params)?;
+            action
+        }
+        None => {
+            let name = auth.action.as_deref().ok_or_else(|| ApiError::missing("Action"))?;
+            match auth.version.as_deref() {
+                None => return Err(ApiError::missing("Version")),
+                Some(API_VERSION) => {}
+                Some(_) => return Err(ApiError::invalid("Version")),
+            }
+            check_region(api, params)?;
+            Action::from_name(name).ok_or_else(|| ApiError::invalid("Action"))?
+        }
+    };
     if action.info().plane != Plane::Write {
         // Writes are refused cluster-wide in apply; everything else is claimed at the voters.
         claim_nonce(api, &auth.principal, &auth.nonce, auth.timestamp_ms).await?;
@@ -269,6 +337,14 @@ async fn process(
         audit_name: action.info().audit,
     };
     action.dispatch(api, &ctx, params).await
+}
+
+/// A `RegionId` parameter, when given, must be this node's region.
+fn check_region(api: &ApiState, params: &Params) -> Result<(), ApiError> {
+    match params.optional("RegionId") {
+        Some(region) if region != api.region() => Err(ApiError::invalid("RegionId")),
+        _ => Ok(()),
+    }
 }
 
 /// Claims a read's or data-plane request's nonce at a majority of the region's voters

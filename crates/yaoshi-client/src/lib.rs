@@ -3,7 +3,8 @@
 //!
 //! Tests use [`Client::call`] for normal requests and [`Client::send_params`] with
 //! [`Client::signed_params`] to craft bad ones (stale timestamps, reused nonces, wrong signatures);
-//! [`Client::acs3_headers`] and [`Client::send_acs3`] do the same for ACS3.
+//! [`Client::acs3_headers`] and [`Client::send_acs3`] do the same for ACS3; [`Client::eop`] calls
+//! the CTyun EOP surface (`POST /v1/<group>/<action>`, `Eop-Authorization`).
 
 use std::time::Duration;
 
@@ -226,4 +227,49 @@ fn form_encode(pairs: &[(String, String)]) -> String {
         })
         .collect::<Vec<_>>()
         .join("&")
+}
+
+impl Client {
+    /// POSTs `body` (a JSON object) to the CTyun EOP route `/v1/<group>/<action>`, signed as the
+    /// CTyun page signs. The response body is CTyun's envelope (`statusCode`, `error`, `returnObj`).
+    ///
+    /// # Errors
+    ///
+    /// Fails on a transport error.
+    pub async fn eop(
+        &self,
+        group: &str,
+        action: &str,
+        body: &serde_json::Value,
+    ) -> Result<Response, reqwest::Error> {
+        let bytes = serde_json::to_vec(body).unwrap_or_default();
+        let request_id = uuid::Uuid::new_v4().to_string();
+        let fmt = time::macros::format_description!("[year][month][day]T[hour][minute][second]Z");
+        let date = time::OffsetDateTime::now_utc().format(&fmt).unwrap_or_default();
+        let authorization = yaoshi_sign::eop_authorization(
+            &self.access_key_id,
+            &self.access_key_secret,
+            &request_id,
+            &date,
+            &[],
+            &bytes,
+        );
+        let url = format!("{}://{}/v1/{group}/{action}", self.scheme, self.endpoint);
+        let answer = self
+            .http
+            .post(url)
+            .header("content-type", "application/json")
+            .header("ctyun-eop-request-id", request_id)
+            .header("eop-date", date)
+            .header("eop-authorization", authorization)
+            .body(bytes)
+            .send()
+            .await?;
+        let status = answer.status().as_u16();
+        let text = answer.bytes().await?;
+        Ok(Response {
+            status,
+            body: serde_json::from_slice(&text).unwrap_or(serde_json::Value::Null),
+        })
+    }
 }

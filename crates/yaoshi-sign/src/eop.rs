@@ -137,6 +137,9 @@ pub enum EopBodyError {
     /// The body is not JSON, or its top level is not an object.
     #[error("the request body is not a JSON object")]
     NotAnObject,
+    /// Two members name the same parameter (`keyId` and `KeyId`, or `cmkUuid` and `keyId`).
+    #[error("two members of the request body name the same parameter")]
+    Duplicate,
 }
 
 /// Reads an EOP JSON body as the API's parameters: each member of the top-level object becomes
@@ -146,7 +149,8 @@ pub enum EopBodyError {
 /// parameters.
 ///
 /// # Errors
-/// [`EopBodyError::NotAnObject`] for a body that is not a JSON object.
+/// [`EopBodyError::NotAnObject`] for a body that is not a JSON object;
+/// [`EopBodyError::Duplicate`] when two members name the same parameter.
 pub fn eop_body_params(body: &[u8]) -> Result<Vec<(String, String)>, EopBodyError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Vec::new());
@@ -163,7 +167,11 @@ pub fn eop_body_params(body: &[u8]) -> Result<Vec<(String, String)>, EopBodyErro
             serde_json::Value::String(s) => s,
             other => other.to_string(),
         };
-        params.push((api_name(&name), text));
+        let name = api_name(&name);
+        if params.iter().any(|(seen, _)| *seen == name) {
+            return Err(EopBodyError::Duplicate);
+        }
+        params.push((name, text));
     }
     Ok(params)
 }

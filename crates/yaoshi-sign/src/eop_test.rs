@@ -97,6 +97,9 @@ fn body_members_become_parameters() {
     for bad in [&b"[1]"[..], b"\"s\"", b"{", b"null", b"\xff"] {
         assert_eq!(eop_body_params(bad), Err(EopBodyError::NotAnObject));
     }
+    for twice in [&br#"{"keyId":"a","KeyId":"b"}"#[..], br#"{"cmkUuid":"a","keyId":"b"}"#] {
+        assert_eq!(eop_body_params(twice), Err(EopBodyError::Duplicate));
+    }
 }
 
 #[test]

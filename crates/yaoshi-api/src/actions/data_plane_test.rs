@@ -223,7 +223,15 @@ fn cached_secrets_never_outlive_the_credential() {
         let query: Vec<String> =
             pairs.iter().map(|(k, v)| format!("{k}={}", yaoshi_sign::percent_encode(v))).collect();
         let p = Params::parse(Some(&query.join("&")), None);
-        crate::auth::authenticate(&fx.api, "POST", &Default::default(), &p, b"", now_ms())
+        crate::auth::authenticate(
+            &fx.api,
+            crate::auth::Scheme::Alibaba,
+            "POST",
+            &Default::default(),
+            &p,
+            b"",
+            now_ms(),
+        )
     };
     assert!(ok(client("secret-one")).is_ok());
     assert!(ok(client("secret-one")).is_ok());

@@ -152,7 +152,28 @@ define_actions! {
     GetRandomPassword => (Data, passwords::get_random_password, [], None),
 }
 
+impl ActionInfo {
+    /// The CTyun EOP group the action is reached under (`/v1/<group>/<action>`), by the module of
+    /// its handler (docs/API.md "CTyun EOP surface" lists them).
+    pub fn eop_group(&self) -> &'static str {
+        match self.handler.split("::").next().map(str::trim) {
+            Some("crypto" | "datakey" | "asymmetric") => "cryptoOps",
+            Some("tags") => "tagManage",
+            Some("passwords") => "secretManage",
+            _ => "cmkManage",
+        }
+    }
+}
+
 impl Action {
+    /// The action an EOP route names: `group` must be the action's [`ActionInfo::eop_group`] and
+    /// `name` its wire name in lowerCamelCase (`enableKey`).
+    pub fn from_eop(group: &str, name: &str) -> Option<Action> {
+        let action = Action::from_name(&yaoshi_sign::api_name(name))?;
+        let info = action.info();
+        (info.eop_group() == group && yaoshi_sign::eop_name(info.name) == name).then_some(action)
+    }
+
     /// The action's row in the table.
     pub fn info(self) -> &'static ActionInfo {
         &ACTIONS[self as usize]
@@ -180,6 +201,22 @@ impl Action {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn eop_routes_name_an_action_in_its_group() {
+        assert_eq!(Action::from_eop("cmkManage", "enableKey"), Some(Action::EnableKey));
+        assert_eq!(Action::from_eop("cryptoOps", "generateDataKey"), Some(Action::GenerateDataKey));
+        assert_eq!(Action::from_eop("cryptoOps", "asymmetricSign"), Some(Action::AsymmetricSign));
+        assert_eq!(Action::from_eop("tagManage", "tagResource"), Some(Action::TagResource));
+        assert_eq!(Action::from_eop("cmkManage", "EnableKey"), None, "lowerCamelCase only");
+        assert_eq!(Action::from_eop("cryptoOps", "enableKey"), None, "another group's action");
+        assert_eq!(Action::from_eop("cmkManage", "cmkUuid"), None);
+        for action in Action::ALL {
+            let info = action.info();
+            let name = yaoshi_sign::eop_name(info.name);
+            assert_eq!(Action::from_eop(info.eop_group(), &name), Some(*action), "{}", info.name);
+        }
+    }
 
     #[test]
     fn rows_and_variants_line_up() {

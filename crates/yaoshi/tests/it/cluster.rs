@@ -140,8 +140,11 @@ async fn every_write_visible_everywhere(nodes: &[NodeProcess], keys_before: usiz
     must_call(&c(1), "CancelKeyDeletion", &[("KeyId", &key)]).await;
     assert_eq!(described_everywhere(nodes, &key, "KeyState").await, all("Enabled"));
 
-    // A new key version (7 days of KMS time later on the node that takes the write).
-    crate::support::advance_clock(&nodes[2], 7 * 86_400 * 1000).await;
+    // A new key version, 7 days of KMS time later. Every node's clock moves: the leader keeps a
+    // command's time only within its own clock's skew bound, and any node may be the leader.
+    for n in nodes {
+        crate::support::advance_clock(n, 7 * 86_400 * 1000).await;
+    }
     let r = must_call(&c(2), "CreateKeyVersion", &[("KeyId", &key)]).await;
     let version = r.body["KeyVersion"]["KeyVersionId"].as_str().unwrap().to_string();
     assert_eq!(described_everywhere(nodes, &key, "PrimaryKeyVersion").await, all(&version));
@@ -149,6 +152,35 @@ async fn every_write_visible_everywhere(nodes: &[NodeProcess], keys_before: usiz
     let listed = listed_everywhere(nodes, "ListKeyVersions", &[("KeyId", &key)], versions).await;
     assert!(listed.iter().all(|l| l.len() == 2 && l[1] == version), "{listed:?}");
     vec![key, other]
+}
+
+/// The CTyun EOP surface on a worker and a follower: the worker serves `encrypt` itself and
+/// forwards `createKey`; a follower decrypts what the worker encrypted and answers `describeKey`
+/// for the key made through the worker.
+async fn eop_through_worker_and_follower(
+    worker: &yaoshi_client::Client,
+    follower: &yaoshi_client::Client,
+    key: &str,
+) -> String {
+    use serde_json::json;
+    let ok = |r: &yaoshi_client::Response| {
+        assert_eq!((r.status, &r.body["statusCode"]), (200, &json!(800)), "{:?}", r.body);
+        r.body["returnObj"].clone()
+    };
+    let plaintext = "ZW9wIHZpYSB3b3JrZXI=";
+    let body = json!({"cmkUuid": key, "plaintext": plaintext});
+    let sealed = worker.eop("cryptoOps", "encrypt", &body).await.unwrap();
+    let blob = ok(&sealed)["ciphertextBlob"].as_str().unwrap().to_string();
+    let opened = follower.eop("cryptoOps", "decrypt", &json!({"ciphertextBlob": blob})).await;
+    assert_eq!(ok(&opened.unwrap())["plaintext"], plaintext);
+    let body = json!({"description": "eop via worker"});
+    let made = worker.eop("cmkManage", "createKey", &body).await.unwrap();
+    let made = ok(&made)["keyMetadata"]["keyId"].as_str().unwrap().to_string();
+    let seen = follower.eop("cmkManage", "describeKey", &json!({"cmkUuid": made})).await.unwrap();
+    assert_eq!(ok(&seen)["keyMetadata"]["description"], "eop via worker");
+    let refused = worker.eop("cryptoOps", "encrypt", &json!({"cmkUuid": key})).await.unwrap();
+    assert_eq!((refused.status, &refused.body["error"]), (400, &json!("MissingParameter")));
+    made
 }
 
 /// Every data-plane action through `c` (a worker), on keys created through it (forwarded to the
@@ -371,8 +403,10 @@ async fn three_nodes_failover_and_catch_up() {
         must_call(&wc, "Decrypt", &[("CiphertextBlob", g.str("CiphertextBlob").unwrap())]).await;
     assert_eq!(d.str("Plaintext"), g.str("Plaintext"));
     let replay = every_replay_refused_elsewhere(&nodes, &wc, &first_key).await;
+    let eop_key = eop_through_worker_and_follower(&wc, &nodes[follower].client(), &first_key).await;
     // Control plane through the worker: forwarded, and visible on every node at once.
     let created = must_create_key(&wc).await;
+    keys.push(eop_key);
     keys.push(created.clone());
     for n in &nodes {
         must_call(&n.client(), "DescribeKey", &[("KeyId", &created)]).await;

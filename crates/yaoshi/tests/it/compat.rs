@@ -4,7 +4,8 @@
 //! protection, versions, aliases, tags, filters, regions and account status); every KeySpec/KeyUsage/
 //! Origin/ProtectionLevel/rotation parameter of CreateKey, UpdateRotationPolicy and CreateKeyVersion;
 //! the key-state table (docs/DESIGN.md §2) for every key-management action in every key state; and
-//! Format=XML responses against their JSON twins.
+//! Format=XML responses against their JSON twins; and the CTyun EOP surface driven by the CTyun
+//! page's own signing code (`ctyun_seed.py`) next to the classic SDK.
 //! Every node runs with `--test-clock` so a script can move KMS time forward (YAOSHI_TEST_CLOCK_URL).
 
 use std::path::Path;
@@ -28,6 +29,8 @@ async fn run_script(script: &str) {
             .env("YAOSHI_ACCESS_KEY_SECRET", SK)
             .env("YAOSHI_REGION", "cn-hangzhou")
             .env("YAOSHI_TEST_CLOCK_URL", clock_url)
+            // The CTyun page dates its requests with local time labelled Z.
+            .env("TZ", "UTC")
             .output()
             .unwrap()
     })
@@ -102,4 +105,9 @@ async fn classic_sdk_crypto_interop() {
 #[tokio::test(flavor = "multi_thread")]
 async fn tea_sdk_crypto_interop_acs3_and_v2() {
     run_script("tea_crypto.py").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ctyun_eop_page_code_and_both_apis() {
+    run_script("ctyun_eop.py").await;
 }
