@@ -18,6 +18,7 @@ mod crypto;
 mod datakey;
 mod keys;
 mod passwords;
+mod random;
 mod tags;
 
 #[cfg(test)]
@@ -150,6 +151,7 @@ define_actions! {
     ImportKeyMaterial => (Write, byok::import_key_material, ["KeyId", "EncryptedKeyMaterial", "ImportToken"], Some("ImportKeyMaterial")),
     DeleteKeyMaterial => (Write, byok::delete_key_material, ["KeyId"], Some("DeleteKeyMaterial")),
     GetRandomPassword => (Data, passwords::get_random_password, [], None),
+    GenerateRandom => (Data, random::generate_random, ["NumberOfBytes"], None),
 }
 
 impl ActionInfo {
@@ -157,7 +159,7 @@ impl ActionInfo {
     /// its handler (docs/API.md "CTyun EOP surface" lists them).
     pub fn eop_group(&self) -> &'static str {
         match self.handler.split("::").next().map(str::trim) {
-            Some("crypto" | "datakey" | "asymmetric") => "cryptoOps",
+            Some("crypto" | "datakey" | "asymmetric" | "random") => "cryptoOps",
             Some("tags") => "tagManage",
             Some("passwords") => "secretManage",
             _ => "cmkManage",

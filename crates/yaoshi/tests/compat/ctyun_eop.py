@@ -122,6 +122,10 @@ def encrypt_decrypt_and_data_keys(state):
     cu.expect_eq("generateDataKey plaintext length", 32, len(base64.b64decode(dk["plaintext"])))
     back = ok("cryptoOps", "decrypt", {"ciphertextBlob": dk["ciphertextBlob"]})
     cu.expect_eq("data key decrypts", dk["plaintext"], back["plaintext"])
+    rnd = ok("cryptoOps", "generateRandom", {"numberOfBytes": 48})["random"]
+    cu.expect_eq("generateRandom length", 48, len(base64.b64decode(rnd)))
+    status, body = eop("cryptoOps", "generateRandom", {"numberOfBytes": 1025})
+    refused("generateRandom of 1025 bytes", status, body, "InvalidParameter", 400)
     wo = ok("cryptoOps", "generateDataKeyWithoutPlaintext", {"cmkUuid": key_id, "keySpec": "AES_128"})
     cu.check("plaintext" not in wo, "generateDataKeyWithoutPlaintext", "no plaintext", wo)
 

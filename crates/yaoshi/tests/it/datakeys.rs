@@ -1,4 +1,5 @@
-//! GenerateDataKey / GenerateDataKeyWithoutPlaintext and GetPublicKey through real HTTP.
+//! GenerateDataKey / GenerateDataKeyWithoutPlaintext, GetPublicKey and GenerateRandom through
+//! real HTTP.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -166,4 +167,28 @@ async fn re_encrypt_symmetric() {
     assert_api_error(&c.call("ReEncrypt", &params).await.unwrap(), 409, "Rejected.PendingDeletion");
     must_call(&c, "CancelKeyDeletion", &[("KeyId", &a)]).await;
     must_call(&c, "ReEncrypt", &params).await;
+}
+
+/// GenerateRandom: exactly NumberOfBytes bytes (1–1024), different each time; bounds refused.
+#[tokio::test(flavor = "multi_thread")]
+async fn generate_random() {
+    let (_dir, node) = must_start_dev().await;
+    let c = node.client();
+    let mut seen = std::collections::HashSet::new();
+    for n in [1usize, 32, 1024] {
+        let r = must_call(&c, "GenerateRandom", &[("NumberOfBytes", &n.to_string())]).await;
+        let bytes = B64.decode(r.str("Random").unwrap()).unwrap();
+        assert_eq!(bytes.len(), n);
+        assert!(seen.insert(bytes), "a repeated random value");
+    }
+    let r = must_call(&c, "GenerateRandom", &[("NumberOfBytes", "1024")]).await;
+    let bytes = B64.decode(r.str("Random").unwrap()).unwrap();
+    // 1024 random bytes use most byte values (a constant or a counter would not).
+    assert!(bytes.iter().collect::<std::collections::HashSet<_>>().len() > 200);
+    for bad in ["0", "1025", "-1", "x"] {
+        let r = c.call("GenerateRandom", &[("NumberOfBytes", bad)]).await.unwrap();
+        assert_api_error(&r, 400, "InvalidParameter");
+    }
+    let r = c.call("GenerateRandom", &[]).await.unwrap();
+    assert_api_error(&r, 400, "MissingParameter");
 }
