@@ -55,6 +55,11 @@ pub(crate) struct ServeArgs {
     /// configured members; wait for `yaoshi cluster add`.
     #[arg(long, requires = "config")]
     pub(crate) join: bool,
+    /// Read the bootstrap credential's secret from FILE (one line; a trailing newline is dropped)
+    /// instead of YAOSHI_ACCESS_KEY_SECRET, which stays readable in /proc/PID/environ. The id is
+    /// still YAOSHI_ACCESS_KEY_ID. Used only while the cluster has no credential yet.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) bootstrap_secret_file: Option<PathBuf>,
     /// TESTS ONLY: KMS time becomes controllable through an unauthenticated
     /// `POST /_test/clock?AdvanceMs=N` route. A command-line flag only, so no configuration file
     /// can turn it on; never use it in production.

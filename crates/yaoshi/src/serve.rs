@@ -42,6 +42,10 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&cfg.data_dir)
         .with_context(|| format!("creating data directory {}", cfg.data_dir.display()))?;
     let domain_key = load_domain_key(&cfg, dev)?;
+    let bootstrap_secret = match &args.bootstrap_secret_file {
+        Some(path) => Some(read_secret_file(path)?),
+        None => None,
+    };
     tracing::info!(fingerprint = %domain_key.fingerprint(), "domain key loaded");
 
     // Prometheus exposition of the process's counters (no secrets in them), beside the API.
@@ -143,6 +147,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         node.clone(),
         domain_key.clone(),
         cfg.account_id.clone(),
+        bootstrap_secret,
         dev,
     ));
 
@@ -278,16 +283,37 @@ async fn log_leader_changes(node: Arc<RegionNode>) {
     }
 }
 
-/// Creates the cluster's bootstrap credential once: from the environment, or in dev mode generated
-/// and printed. Every node may propose it; apply keeps only the first.
+/// The secret in `path`: its first line without the line ending, which must not be empty.
+fn read_secret_file(path: &Path) -> anyhow::Result<zeroize::Zeroizing<String>> {
+    let text = zeroize::Zeroizing::new(
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?,
+    );
+    let secret = text.lines().next().unwrap_or_default();
+    anyhow::ensure!(!secret.is_empty(), "bootstrap secret file {} is empty", path.display());
+    Ok(zeroize::Zeroizing::new(secret.to_string()))
+}
+
+/// Creates the cluster's bootstrap credential once: its id from the environment and its secret
+/// from `--bootstrap-secret-file` or the environment, or in dev mode generated and printed. Every
+/// node may propose it; apply keeps only the first.
 async fn bootstrap_credential(
     node: Arc<RegionNode>,
     domain_key: DomainKey,
     account_id: String,
+    secret_from_file: Option<zeroize::Zeroizing<String>>,
     dev: bool,
 ) {
-    let from_env = match (std::env::var(ENV_ACCESS_KEY_ID), std::env::var(ENV_ACCESS_KEY_SECRET)) {
-        (Ok(id), Ok(secret)) if !id.is_empty() && !secret.is_empty() => Some((id, secret)),
+    let secret = match secret_from_file {
+        Some(secret) => {
+            if std::env::var_os(ENV_ACCESS_KEY_SECRET).is_some() {
+                tracing::warn!("{ENV_ACCESS_KEY_SECRET} ignored: --bootstrap-secret-file is given");
+            }
+            Some(secret.to_string())
+        }
+        None => std::env::var(ENV_ACCESS_KEY_SECRET).ok(),
+    };
+    let from_env = match (std::env::var(ENV_ACCESS_KEY_ID), secret) {
+        (Ok(id), Some(secret)) if !id.is_empty() && !secret.is_empty() => Some((id, secret)),
         _ => None,
     };
     loop {
@@ -363,4 +389,30 @@ fn generate_credential() -> (String, String) {
         yaoshi_crypto::random_bytes(n).iter().map(|b| format!("{b:02x}")).collect()
     };
     (format!("LTAI{}", hex(10)), hex(15))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_files_give_their_first_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s");
+        for (text, secret) in [
+            ("abc\n", Some("abc")),
+            ("abc\r\nmore", Some("abc")),
+            ("abc", Some("abc")),
+            ("", None),
+            ("\n", None),
+        ] {
+            std::fs::write(&path, text).unwrap();
+            assert_eq!(
+                read_secret_file(&path).ok().as_deref().map(String::as_str),
+                secret,
+                "{text:?}"
+            );
+        }
+        assert!(read_secret_file(&dir.path().join("missing")).is_err());
+    }
 }

@@ -49,6 +49,24 @@ fn resigned(pairs: &[(String, String)], name: &str, value: Option<&str>) -> Vec<
     out
 }
 
+/// `--bootstrap-secret-file`: the bootstrap credential's secret is the file's first line, not
+/// YAOSHI_ACCESS_KEY_SECRET (which the harness still sets, and which then no longer signs).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_bootstrap_secret_comes_from_its_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bootstrap.secret");
+    std::fs::write(&file, "secret-from-a-file\n").unwrap();
+    let node = NodeProcess::dev_with(
+        &dir.path().join("node"),
+        &["--bootstrap-secret-file", file.to_str().unwrap()],
+    );
+    let from_file = Client::new(&node.endpoint, AK, "secret-from-a-file");
+    must_be_ready(&from_file, Duration::from_secs(30)).await;
+    let r = node.client().call("ListKeys", &[]).await.unwrap();
+    assert_api_error(&r, 400, "SignatureDoesNotMatch");
+    assert!(!node.log().contains("secret-from-a-file"), "the secret was logged");
+}
+
 /// A clean restart keeps the nonces the node had seen: a data-plane request and a read accepted
 /// before it are refused after it (a crash forgets them: docs/SECURITY.md).
 #[tokio::test(flavor = "multi_thread")]
