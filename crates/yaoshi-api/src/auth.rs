@@ -114,20 +114,23 @@ fn exactly(params: &Params, name: &str, expected: &str) -> Result<(), ApiError> 
 /// `SignatureDoesNotMatch` with the server's StringToSign as the classic SDK expects it, bounded
 /// to [`MAX_ECHOED_STRING_TO_SIGN`] and with the values of [`REDACTED_PARAMS`] replaced.
 fn rpc_v1_mismatch(method: &str, params: &Params, string_to_sign: &str) -> ApiError {
-    let echoed = match redacted(params.pairs()) {
+    let echoed = match redacted(params.pairs(), |name| REDACTED_PARAMS.contains(&name)) {
         Some(pairs) => yaoshi_sign::rpc_v1_string_to_sign(method, &pairs),
         None => string_to_sign.to_string(),
     };
     ApiError::with_subject(ErrorCode::SignatureDoesNotMatch, bounded(&echoed))
 }
 
-/// `params` with the values of [`REDACTED_PARAMS`] replaced, when any is there.
-fn redacted(params: &[(String, String)]) -> Option<Vec<(String, String)>> {
-    params.iter().any(|(k, _)| REDACTED_PARAMS.contains(&k.as_str())).then(|| {
+/// `params` with the values of the parameters `secret` names replaced, when any is there.
+fn redacted(
+    params: &[(String, String)],
+    secret: impl Fn(&str) -> bool,
+) -> Option<Vec<(String, String)>> {
+    params.iter().any(|(k, _)| secret(k)).then(|| {
         params
             .iter()
             .map(|(k, v)| {
-                let v = if REDACTED_PARAMS.contains(&k.as_str()) { "REDACTED" } else { v };
+                let v = if secret(k) { "REDACTED" } else { v };
                 (k.clone(), v.to_string())
             })
             .collect()
@@ -308,16 +311,10 @@ fn eop(api: &ApiState, headers: &HeaderMap, params: &Params, body: &[u8]) -> Aut
         yaoshi_sign::eop_signature(&secret, &parsed.access_key_id, date, &string_to_sign);
     if !yaoshi_sign::signatures_match(&expected, &parsed.signature) {
         // The query's names are the API's in lowerCamelCase (`plaintext`).
-        let redact = |name: &str| REDACTED_PARAMS.contains(&yaoshi_sign::api_name(name).as_str());
-        let echoed = if params.eop_query().iter().any(|(k, _)| redact(k)) {
-            let pairs: Vec<(String, String)> = params
-                .eop_query()
-                .iter()
-                .map(|(k, v)| (k.clone(), if redact(k) { "REDACTED".into() } else { v.clone() }))
-                .collect();
-            yaoshi_sign::eop_string_to_sign(&signed_values, &pairs, body)
-        } else {
-            string_to_sign
+        let secret = |name: &str| REDACTED_PARAMS.contains(&yaoshi_sign::api_name(name).as_str());
+        let echoed = match redacted(params.eop_query(), secret) {
+            Some(pairs) => yaoshi_sign::eop_string_to_sign(&signed_values, &pairs, body),
+            None => string_to_sign,
         };
         return Err(ApiError::with_subject(ErrorCode::SignatureDoesNotMatch, bounded(&echoed)));
     }

@@ -178,7 +178,8 @@ async fn serve(
     headers: &HeaderMap,
     body: Bytes,
 ) -> Response {
-    let host = host_id(api, headers);
+    // Only an error names the host: no allocation for it on the way to a success.
+    let host = || host_id(api, headers);
     // The parameters, the response format and (EOP) the route's action.
     let (params, format, routed) = match route {
         Route::Alibaba => {
@@ -188,10 +189,15 @@ async fn serve(
         }
         Route::Eop { group, action } => {
             let Some(action) = Action::from_eop(group, action) else {
-                return route.error(Format::Json, request_id, &host, &ApiError::invalid("Action"));
+                return route.error(
+                    Format::Json,
+                    request_id,
+                    &host(),
+                    &ApiError::invalid("Action"),
+                );
             };
             let Ok(members) = yaoshi_sign::eop_body_params(&body) else {
-                return route.error(Format::Json, request_id, &host, &ApiError::invalid("Body"));
+                return route.error(Format::Json, request_id, &host(), &ApiError::invalid("Body"));
             };
             let query =
                 uri.query().map(|q| yaoshi_sign::parse_form(q.as_bytes())).unwrap_or_default();
@@ -207,7 +213,7 @@ async fn serve(
         }
         if !cache.fresh() {
             let err = ApiError::new(ErrorCode::ServiceUnavailableTemporary);
-            return route.error(format, request_id, &host, &err);
+            return route.error(format, request_id, &host(), &err);
         }
     }
     match process(api, routed, request_id, &method, headers, &params, &body).await {
@@ -221,7 +227,7 @@ async fn serve(
             } else {
                 tracing::debug!(request_id, code = err.code.as_str(), "request rejected");
             }
-            route.error(format, request_id, &host, &err)
+            route.error(format, request_id, &host(), &err)
         }
     }
 }
