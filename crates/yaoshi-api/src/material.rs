@@ -74,7 +74,7 @@ pub(crate) fn symmetric_primary(
 ) -> Result<(KeyMetadata, KeyVersion, Arc<KeyMaterial>), ApiError> {
     let meta = resolve_key(api, key_param)?;
     require_usable(api, &meta)?;
-    if meta.usage != KeyUsage::EncryptDecrypt || !meta.spec.is_symmetric() {
+    if meta.usage != KeyUsage::EncryptDecrypt || !meta.spec.is_cipher() {
         return Err(ApiError::new(ErrorCode::UnsupportedOperation));
     }
     let version = api
@@ -126,7 +126,7 @@ pub(crate) fn open_symmetric(
         .map_err(internal)?
         .ok_or_else(|| ApiError::new(ErrorCode::KeyNotFound))?;
     require_usable(api, &meta)?;
-    if !meta.spec.is_symmetric() {
+    if !meta.spec.is_cipher() {
         return Err(invalid_blob());
     }
     let version = api

@@ -129,7 +129,8 @@ struct BlobParts<'a> {
 ///
 /// # Errors
 ///
-/// - [`CryptoError::UnsupportedAlgorithm`] if `kind` is not a symmetric key type.
+/// - [`CryptoError::UnsupportedAlgorithm`] if `kind` is not a symmetric cipher key type (AES,
+///   SM4; HMAC keys seal no blobs).
 /// - [`CryptoError::InvalidKeyLength`] if `material` is not as long as keys of `kind` are.
 /// - [`CryptoError::HeaderFieldTooLong`] if an id in `header` is longer than 255 bytes.
 /// - [`CryptoError::MessageTooLong`] if `plaintext` exceeds the GCM limit (about 64 GiB).
@@ -250,7 +251,8 @@ pub fn parse_blob_header(blob: &[u8]) -> Result<BlobHeader, CryptoError> {
 ///
 /// - [`CryptoError::UnsupportedBlobVersion`] or [`CryptoError::MalformedBlob`] as for
 ///   [`parse_blob_header`].
-/// - [`CryptoError::UnsupportedAlgorithm`] if `kind` is not a symmetric key type.
+/// - [`CryptoError::UnsupportedAlgorithm`] if `kind` is not a symmetric cipher key type (AES,
+///   SM4; HMAC keys seal no blobs).
 /// - [`CryptoError::InvalidKeyLength`] if `material` is not as long as keys of `kind` are.
 /// - [`CryptoError::AuthenticationFailed`] if the blob's version does not belong to `kind`
 ///   (an AES blob for an SM4 key or the reverse), the material or the context is wrong, or any

@@ -9,6 +9,7 @@
 //! | AES-128/192/256, SM4 | the raw 16/24/32/16 key bytes |
 //! | RSA-2048/3072 | the private key as PKCS#8 `PrivateKeyInfo`, DER |
 //! | P-256, secp256k1, SM2 | the 32-byte big-endian private scalar |
+//! | HMAC-SM3, HMAC-SHA256 | 32 random key bytes |
 
 use p256::pkcs8::{EncodePublicKey, LineEnding};
 use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey};
@@ -37,6 +38,10 @@ pub enum KeyType {
     EcP256k,
     /// SM2 (`EC_SM2`).
     EcSm2,
+    /// HMAC over SM3 with a 32-byte key (`HMAC_SM3`).
+    HmacSm3,
+    /// HMAC over SHA-256 with a 32-byte key (`HMAC_SHA256`).
+    HmacSha256,
 }
 
 impl From<yaoshi_model::KeySpec> for KeyType {
@@ -53,15 +58,23 @@ impl From<yaoshi_model::KeySpec> for KeyType {
             KeySpec::EcP256 => KeyType::EcP256,
             KeySpec::EcP256k => KeyType::EcP256k,
             KeySpec::EcSm2 => KeyType::EcSm2,
+            KeySpec::HmacSm3 => KeyType::HmacSm3,
+            KeySpec::HmacSha256 => KeyType::HmacSha256,
         }
     }
 }
 
 impl KeyType {
-    /// Whether the material is a symmetric key.
+    /// Whether the material is a symmetric key (a cipher key or an HMAC key).
     #[must_use]
     pub fn is_symmetric(self) -> bool {
-        matches!(self, KeyType::Aes128 | KeyType::Aes192 | KeyType::Aes256 | KeyType::Sm4)
+        self.symmetric_len().is_some()
+    }
+
+    /// Whether the material is an HMAC key.
+    #[must_use]
+    pub fn is_hmac(self) -> bool {
+        matches!(self, KeyType::HmacSm3 | KeyType::HmacSha256)
     }
 
     /// Length of symmetric material in bytes (`None` for asymmetric types).
@@ -70,7 +83,7 @@ impl KeyType {
         match self {
             KeyType::Aes128 | KeyType::Sm4 => Some(16),
             KeyType::Aes192 => Some(24),
-            KeyType::Aes256 => Some(32),
+            KeyType::Aes256 | KeyType::HmacSm3 | KeyType::HmacSha256 => Some(32),
             _ => None,
         }
     }

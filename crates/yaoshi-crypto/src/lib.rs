@@ -25,6 +25,8 @@
 //!   and side-channel measures are in the [`asymmetric`] module.
 //! - [`sm3()`], [`sha256`], [`hmac_sm3`], [`hmac_sha256`] and the constant-time
 //!   [`verify_hmac_sm3`] / [`verify_hmac_sha256`] / [`constant_time_eq`].
+//! - [`mac`] / [`verify_mac`] compute and verify (in constant time) the MACs of HMAC keys
+//!   ([`KeyType::HmacSm3`], [`KeyType::HmacSha256`]): GenerateMac and VerifyMac.
 //!
 //! Plaintexts and private key material come back as [`zeroize::Zeroizing`] buffers or
 //! [`KeyMaterial`], which are wiped on drop. Errors ([`CryptoError`]) never contain key material or
@@ -39,6 +41,7 @@ mod gcm;
 mod import;
 mod key;
 mod keygen;
+mod mac;
 mod random;
 pub mod sign;
 
@@ -59,6 +62,7 @@ pub use error::CryptoError;
 pub use import::unwrap_imported_material;
 pub use key::{DomainKey, KEY_LEN, KeyMaterial, WRAP_VERSION_V1};
 pub use keygen::{KeyType, generate_key, public_key_pem};
+pub use mac::{MAC_LEN, mac, verify_mac};
 pub use random::random_bytes;
 pub use sign::{
     SIGN_DIGEST_LEN, SM2_DEFAULT_ID, SignAlgorithm, SigningKey, sign_digest, sm2_digest,
@@ -83,5 +87,7 @@ mod interop_test;
 mod key_test;
 #[cfg(test)]
 mod keygen_test;
+#[cfg(test)]
+mod mac_test;
 #[cfg(test)]
 mod sign_test;

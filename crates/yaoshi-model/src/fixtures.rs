@@ -69,11 +69,12 @@ impl KeyFixture {
     }
 
     /// The key spec; the usage becomes SIGN/VERIFY when the spec does not allow the current one
-    /// (EC_P256 and EC_P256K only sign).
+    /// (EC_P256 and EC_P256K only sign), GENERATE/VERIFY_MAC for an HMAC spec.
     pub fn spec(mut self, spec: KeySpec) -> KeyFixture {
         self.metadata.spec = spec;
         if !spec.allows_usage(self.metadata.usage) {
-            self.metadata.usage = KeyUsage::SignVerify;
+            self.metadata.usage =
+                if spec.is_hmac() { KeyUsage::GenerateVerifyMac } else { KeyUsage::SignVerify };
         }
         self
     }

@@ -63,16 +63,22 @@ wire_enum!(
         EcP256k => "EC_P256K",
         /// SM2 (GB/T 32918).
         EcSm2 => "EC_SM2",
+        /// HMAC over SM3 with a 256-bit key (our addition, docs/API.md "HMAC keys").
+        HmacSm3 => "HMAC_SM3",
+        /// HMAC over SHA-256 with a 256-bit key (our addition, docs/API.md "HMAC keys").
+        HmacSha256 => "HMAC_SHA256",
     }
 );
 
 wire_enum!(
-    /// What a key may be used for.
+    /// What a key may be used for. (Persisted by position: add new usages at the end.)
     KeyUsage {
         /// Symmetric or asymmetric encryption.
         EncryptDecrypt => "ENCRYPT/DECRYPT",
         /// Signatures.
         SignVerify => "SIGN/VERIFY",
+        /// MACs: GenerateMac and VerifyMac (HMAC keys only; our addition).
+        GenerateVerifyMac => "GENERATE/VERIFY_MAC",
     }
 );
 
@@ -97,18 +103,41 @@ wire_enum!(
 );
 
 impl KeySpec {
-    /// Whether keys of this spec are symmetric (`Aliyun_*`).
+    /// Whether keys of this spec have secret-only material: the ciphers (`Aliyun_*`) and the HMAC
+    /// specs. Such keys have no public key, rotate automatically and get no CreateKeyVersion.
     pub fn is_symmetric(self) -> bool {
+        self.is_cipher() || self.is_hmac()
+    }
+
+    /// Whether keys of this spec are symmetric ciphers (`Aliyun_*`: Encrypt, GenerateDataKey…).
+    pub fn is_cipher(self) -> bool {
         matches!(self, KeySpec::Aes256 | KeySpec::Aes128 | KeySpec::Aes192 | KeySpec::Sm4)
     }
 
-    /// The usages a key of this spec may have (docs/DESIGN.md §4): symmetric keys encrypt, EC_P256
-    /// and EC_P256K sign, RSA and SM2 keys do either (one per key).
+    /// Whether keys of this spec are HMAC keys (`HMAC_SM3`, `HMAC_SHA256`: GenerateMac, VerifyMac).
+    pub fn is_hmac(self) -> bool {
+        matches!(self, KeySpec::HmacSm3 | KeySpec::HmacSha256)
+    }
+
+    /// The usage a key of this spec gets when CreateKey names none: GENERATE/VERIFY_MAC for HMAC
+    /// specs, ENCRYPT/DECRYPT for the others.
+    pub fn default_usage(self) -> KeyUsage {
+        if self.is_hmac() { KeyUsage::GenerateVerifyMac } else { KeyUsage::EncryptDecrypt }
+    }
+
+    /// The usages a key of this spec may have (docs/DESIGN.md §4): symmetric ciphers encrypt,
+    /// EC_P256 and EC_P256K sign, RSA and SM2 keys do either (one per key), HMAC keys make MACs
+    /// (and only they do).
     pub fn allows_usage(self, usage: KeyUsage) -> bool {
         match self {
             KeySpec::EcP256 | KeySpec::EcP256k => usage == KeyUsage::SignVerify,
-            KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::EcSm2 => true,
-            _ => usage == KeyUsage::EncryptDecrypt,
+            KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::EcSm2 => {
+                usage != KeyUsage::GenerateVerifyMac
+            }
+            KeySpec::HmacSm3 | KeySpec::HmacSha256 => usage == KeyUsage::GenerateVerifyMac,
+            KeySpec::Aes256 | KeySpec::Aes128 | KeySpec::Aes192 | KeySpec::Sm4 => {
+                usage == KeyUsage::EncryptDecrypt
+            }
         }
     }
 }
@@ -185,6 +214,27 @@ pub fn parse_rotation_interval(s: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hmac_specs_and_usage() {
+        // Persisted by position: the new values are at the end.
+        assert_eq!(KeySpec::ALL[9..], [KeySpec::HmacSm3, KeySpec::HmacSha256]);
+        assert_eq!(KeyUsage::ALL.last(), Some(&KeyUsage::GenerateVerifyMac));
+        assert_eq!(KeySpec::parse("HMAC_SM3"), Some(KeySpec::HmacSm3));
+        assert_eq!(KeySpec::parse("HMAC_SHA256"), Some(KeySpec::HmacSha256));
+        assert_eq!(KeyUsage::parse("GENERATE/VERIFY_MAC"), Some(KeyUsage::GenerateVerifyMac));
+        for spec in KeySpec::ALL {
+            for usage in KeyUsage::ALL {
+                let mac = *usage == KeyUsage::GenerateVerifyMac;
+                if spec.is_hmac() || mac {
+                    assert_eq!(spec.allows_usage(*usage), spec.is_hmac() && mac, "{spec:?}");
+                }
+            }
+            assert!(spec.allows_usage(spec.default_usage()), "{spec:?}");
+            assert_eq!(spec.is_symmetric(), spec.is_cipher() || spec.is_hmac());
+            assert!(!(spec.is_cipher() && spec.is_hmac()));
+        }
+    }
 
     #[test]
     fn rotation_intervals() {

@@ -86,7 +86,7 @@ pub(super) async fn create_key(
         Some(s) => KeySpec::parse(s).ok_or_else(|| ApiError::invalid("KeySpec"))?,
     };
     let usage = match p.optional("KeyUsage") {
-        None => KeyUsage::EncryptDecrypt,
+        None => spec.default_usage(),
         Some(s) => KeyUsage::parse(s).ok_or_else(|| ApiError::invalid("KeyUsage"))?,
     };
     if !spec.allows_usage(usage) {
@@ -96,8 +96,8 @@ pub(super) async fn create_key(
         None => KeyOrigin::AliyunKms,
         Some(o) => KeyOrigin::parse(o).ok_or_else(|| ApiError::invalid("Origin"))?,
     };
-    // Only symmetric keys can be imported (docs/DESIGN.md §4).
-    if origin == KeyOrigin::External && !spec.is_symmetric() {
+    // Only symmetric cipher keys can be imported (docs/DESIGN.md §4; not HMAC keys either).
+    if origin == KeyOrigin::External && !spec.is_cipher() {
         return Err(ApiError::new(ErrorCode::UnsupportedOrigin));
     }
     match p
@@ -114,7 +114,8 @@ pub(super) async fn create_key(
     let description = p.get("Description").unwrap_or_default();
     check_description(description)?;
     let rotation_interval_s = rotation_policy(p)?;
-    // Automatic rotation is for KMS-generated symmetric keys only (docs/DESIGN.md §4).
+    // Automatic rotation is for KMS-generated symmetric keys only, HMAC keys included (docs/DESIGN.md
+    // §4, docs/API.md "HMAC keys").
     if rotation_interval_s.is_some() && (origin == KeyOrigin::External || !spec.is_symmetric()) {
         return Err(ApiError::new(ErrorCode::UnsupportedOperation));
     }
@@ -165,7 +166,8 @@ pub(super) async fn create_key(
 }
 
 /// CreateKeyVersion: a new primary version for an Enabled asymmetric key, at most one per 7 days
-/// (checked in apply against the proposer's clock).
+/// (checked in apply against the proposer's clock). Symmetric keys, HMAC keys included, rotate
+/// automatically instead (`Unsupported.Operation`).
 pub(super) async fn create_key_version(
     api: &ApiState,
     ctx: &RequestContext,
