@@ -17,6 +17,7 @@ mod byok;
 mod crypto;
 mod datakey;
 mod keys;
+mod mac;
 mod passwords;
 mod random;
 mod tags;
@@ -152,6 +153,8 @@ define_actions! {
     DeleteKeyMaterial => (Write, byok::delete_key_material, ["KeyId"], Some("DeleteKeyMaterial")),
     GetRandomPassword => (Data, passwords::get_random_password, [], None),
     GenerateRandom => (Data, random::generate_random, ["NumberOfBytes"], None),
+    GenerateMac => (Data, mac::generate_mac, ["KeyId", "Message"], None),
+    VerifyMac => (Data, mac::verify_mac, ["KeyId", "Message", "MacData"], None),
 }
 
 impl ActionInfo {
@@ -159,7 +162,7 @@ impl ActionInfo {
     /// its handler (docs/API.md "CTyun EOP surface" lists them).
     pub fn eop_group(&self) -> &'static str {
         match self.handler.split("::").next().map(str::trim) {
-            Some("crypto" | "datakey" | "asymmetric" | "random") => "cryptoOps",
+            Some("crypto" | "datakey" | "asymmetric" | "random" | "mac") => "cryptoOps",
             Some("tags") => "tagManage",
             Some("passwords") => "secretManage",
             _ => "cmkManage",
@@ -210,6 +213,8 @@ mod tests {
         assert_eq!(Action::from_eop("cryptoOps", "generateDataKey"), Some(Action::GenerateDataKey));
         assert_eq!(Action::from_eop("cryptoOps", "asymmetricSign"), Some(Action::AsymmetricSign));
         assert_eq!(Action::from_eop("tagManage", "tagResource"), Some(Action::TagResource));
+        assert_eq!(Action::from_eop("cryptoOps", "generateMac"), Some(Action::GenerateMac));
+        assert_eq!(Action::from_eop("cryptoOps", "verifyMac"), Some(Action::VerifyMac));
         assert_eq!(Action::from_eop("cmkManage", "EnableKey"), None, "lowerCamelCase only");
         assert_eq!(Action::from_eop("cryptoOps", "enableKey"), None, "another group's action");
         assert_eq!(Action::from_eop("cmkManage", "cmkUuid"), None);
