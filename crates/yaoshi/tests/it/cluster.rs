@@ -262,6 +262,17 @@ async fn every_data_plane_action(c: &yaoshi_client::Client, cmk: &str) -> Vec<St
     p.extend(wrap);
     let r = must_call(c, "GenerateAndExportDataKey", &p).await;
     assert!(r.str("ExportedDataKey").is_some() && r.str("CiphertextBlob").is_some());
+    // An HMAC key made through the worker: GenerateMac once the feed brings it, then VerifyMac.
+    let r = must_call(c, "CreateKey", &[("KeySpec", "HMAC_SM3")]).await;
+    let hk = r.body["KeyMetadata"]["KeyId"].as_str().unwrap().to_string();
+    created.push(hk.clone());
+    let message = B64.encode(b"mac via worker");
+    let r =
+        must_succeed_eventually(c, "GenerateMac", &[("KeyId", &hk), ("Message", &message)], wait)
+            .await;
+    let mac = r.str("MacData").unwrap();
+    let p = [("KeyId", hk.as_str()), ("Message", &message), ("MacData", mac)];
+    assert_eq!(must_call(c, "VerifyMac", &p).await.body["MacVerified"], true);
     created
 }
 

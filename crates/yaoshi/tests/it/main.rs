@@ -12,6 +12,7 @@ mod forged;
 mod https;
 mod keyspecs;
 mod lifecycle;
+mod mac;
 mod membership;
 mod mtls;
 mod paging;
