@@ -130,6 +130,30 @@ def encrypt_decrypt_and_data_keys(state):
     cu.check("plaintext" not in wo, "generateDataKeyWithoutPlaintext", "no plaintext", wo)
 
 
+def hmac_sm3_macs(state):
+    # CTyun's "计算hmacSM3": an HMAC_SM3 key made over EOP, generateMac / verifyMac over EOP, and
+    # the same MAC verified through the Alibaba API (the classic SDK's CommonRequest).
+    from aliyunsdkcore.request import CommonRequest
+
+    md = ok("cmkManage", "createKey", {"keySpec": "HMAC_SM3"})["keyMetadata"]
+    cu.expect_eq("createKey(HMAC_SM3).keyUsage", "GENERATE/VERIFY_MAC", md["keyUsage"])
+    message = base64.b64encode(b"hmac over eop").decode()
+    ret = ok("cryptoOps", "generateMac", {"cmkUuid": md["keyId"], "message": message})
+    cu.expect_eq("generateMac.keyVersionId", md["primaryKeyVersion"], ret["keyVersionId"])
+    cu.expect_eq("generateMac MAC length", 32, len(base64.b64decode(ret["macData"])))
+    back = ok("cryptoOps", "verifyMac", {"cmkUuid": md["keyId"], "message": message, "macData": ret["macData"]})
+    cu.check(back["macVerified"] is True, "verifyMac", "macVerified true", back)
+    req = CommonRequest(domain=ENV.endpoint, version="2016-01-20", action_name="VerifyMac")
+    req.set_protocol_type("http")
+    req.set_method("POST")
+    req.set_accept_format("JSON")
+    for name, value in (("KeyId", md["keyId"]), ("Message", message), ("MacData", ret["macData"])):
+        req.add_query_param(name, value)
+    cu.check(call(req)["MacVerified"] is True, "Alibaba VerifyMac of an EOP MAC", "MacVerified true", ret)
+    status, body = eop("cryptoOps", "generateMac", {"cmkUuid": state["eop_key"], "message": message})
+    refused("generateMac on an AES key", status, body, "Unsupported.Operation", 400)
+
+
 def schedule_and_cancel_deletion(state):
     key_id = state["alibaba_key"]
     ok("cmkManage", "scheduleKeyDeletion", {"cmkUuid": key_id, "pendingWindowInDays": 7})
@@ -204,6 +228,7 @@ if __name__ == "__main__":
             ("createKey, describeKey, disableKey seen by the Alibaba SDK", create_describe_and_disable),
             ("listKeys over GET with a signed query", list_keys_with_a_signed_query),
             ("encrypt, decrypt, data keys, across both APIs", encrypt_decrypt_and_data_keys),
+            ("generateMac and verifyMac with an HMAC_SM3 key, across both APIs", hmac_sm3_macs),
             ("scheduleKeyDeletion and cancelKeyDeletion", schedule_and_cancel_deletion),
             ("asymmetricSign verified by cryptography, asymmetricVerify", asymmetric_sign_and_verify),
             ("errors in CTyun's envelope", errors_in_the_envelope),

@@ -5,7 +5,8 @@
 //! Origin/ProtectionLevel/rotation parameter of CreateKey, UpdateRotationPolicy and CreateKeyVersion;
 //! the key-state table (docs/DESIGN.md §2) for every key-management action in every key state; and
 //! Format=XML responses against their JSON twins; and the CTyun EOP surface driven by the CTyun
-//! page's own signing code (`ctyun_seed.py`) next to the classic SDK.
+//! page's own signing code (`ctyun_seed.py`) next to the classic SDK; GenerateMac/VerifyMac through
+//! both SDKs' generic requests (`sdk_mac.py`).
 //! Every node runs with `--test-clock` so a script can move KMS time forward (YAOSHI_TEST_CLOCK_URL).
 
 use std::path::Path;
@@ -110,4 +111,9 @@ async fn tea_sdk_crypto_interop_acs3_and_v2() {
 #[tokio::test(flavor = "multi_thread")]
 async fn ctyun_eop_page_code_and_both_apis() {
     run_script("ctyun_eop.py").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn classic_and_tea_generic_requests_for_macs() {
+    run_script("sdk_mac.py").await;
 }
