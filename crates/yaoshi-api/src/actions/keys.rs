@@ -339,7 +339,8 @@ pub(super) async fn cancel_key_deletion(
     propose_unit(api, ctx, Command::CancelKeyDeletion { key_id }).await
 }
 
-/// Key specs of the reference, valid as filter values even where not implemented yet.
+/// Key specs of the reference, valid as filter values even where not implemented yet (with every
+/// spec served, `KeySpec::parse`, so our HMAC specs filter too).
 const KNOWN_KEY_SPECS: &[&str] = &[
     "Aliyun_AES_256",
     "Aliyun_AES_128",
@@ -397,7 +398,7 @@ fn parse_filters(p: &Params) -> Result<Vec<KeyFilter>, ApiError> {
             }
             let valid = |v: &String| match attribute {
                 "KeyState" => KeyState::parse(v).is_some(),
-                "KeySpec" => KNOWN_KEY_SPECS.contains(&v.as_str()),
+                "KeySpec" => KNOWN_KEY_SPECS.contains(&v.as_str()) || KeySpec::parse(v).is_some(),
                 "KeyUsage" => KeyUsage::parse(v).is_some(),
                 "ProtectionLevel" => ProtectionLevel::parse(v).is_some(),
                 "CreatorType" => v == "User" || v == "Service",

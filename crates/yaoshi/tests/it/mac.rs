@@ -159,6 +159,8 @@ async fn usage_rules_and_key_states() {
     assert_eq!(explicit["KeyUsage"], "GENERATE/VERIFY_MAC");
     let filtered = [("Filters", r#"[{"Key":"KeyUsage","Values":["GENERATE/VERIFY_MAC"]}]"#)];
     assert_eq!(must_call(&c, "ListKeys", &filtered).await.body["TotalCount"], 1);
+    let filtered = [("Filters", r#"[{"Key":"KeySpec","Values":["HMAC_SM3","HMAC_SHA256"]}]"#)];
+    assert_eq!(must_call(&c, "ListKeys", &filtered).await.body["TotalCount"], 1);
 
     let hmac = create(&c, &[("KeySpec", "HMAC_SHA256")]).await;
     let key = hmac["KeyId"].as_str().unwrap().to_string();
