@@ -70,11 +70,7 @@ impl Fixture {
 
     /// Adds version `version` of `key` with fresh material and makes it primary (a rotation).
     fn add_version(&self, key: &str, spec: KeySpec, usage: KeyUsage, version: &str) {
-        let kind = match spec {
-            KeySpec::Aes256 => KeyType::Aes256,
-            KeySpec::EcP256 => KeyType::EcP256,
-            _ => unreachable!("not used here"),
-        };
+        let kind = KeyType::from(spec);
         let (key_id, version_id) = (KeyId::new(key), KeyVersionId::new(version));
         let material = generate_key(kind).unwrap();
         let wrapped = self.domain_key.wrap(&KeyVersion::wrap_aad(&key_id, &version_id), &material);
@@ -212,6 +208,49 @@ async fn cached_signing_keys_never_outlive_state_or_rotation() {
     assert_eq!(code(fx.call("AsymmetricSign", &sign("v1")).await), ErrorCode::KeyVersionNotFound);
     fx.records.keys.lock().unwrap().remove("s1");
     assert_eq!(code(fx.call("AsymmetricSign", &sign("v2")).await), ErrorCode::KeyNotFound);
+}
+
+/// VerifyMac of "mac" under `h1` (version `version`, the primary when empty): `MacVerified`.
+async fn verify(fx: &Fixture, version: &str, mac: &str) -> Result<bool, ApiError> {
+    let mut p = vec![("KeyId", "h1"), ("Message", "bWFj"), ("MacData", mac)];
+    if !version.is_empty() {
+        p.push(("KeyVersionId", version));
+    }
+    fx.call("VerifyMac", &p).await.map(|f| f["MacVerified"].as_bool().unwrap())
+}
+
+#[tokio::test]
+async fn cached_hmac_material_never_outlives_state_or_rotation() {
+    let fx = Fixture::new();
+    fx.add_version("h1", KeySpec::HmacSm3, KeyUsage::GenerateVerifyMac, "v1");
+    let gen_mac = [("KeyId", "h1"), ("Message", "bWFj")];
+    let first = fx.call("GenerateMac", &gen_mac).await.unwrap();
+    assert_eq!(text(&first, "KeyVersionId"), "v1");
+    let mac_v1 = text(&first, "MacData").to_string();
+    assert_eq!(verify(&fx, "", &mac_v1).await, Ok(true));
+    fx.set_state("h1", KeyState::Disabled);
+    assert_eq!(code(fx.call("GenerateMac", &gen_mac).await), ErrorCode::RejectedDisabled);
+    assert_eq!(verify(&fx, "", &mac_v1).await.unwrap_err().code, ErrorCode::RejectedDisabled);
+    fx.set_state("h1", KeyState::Enabled);
+    // A rotation: the primary version makes the MACs; the old one verifies only by its id.
+    fx.add_version("h1", KeySpec::HmacSm3, KeyUsage::GenerateVerifyMac, "v2");
+    let second = fx.call("GenerateMac", &gen_mac).await.unwrap();
+    assert_eq!(text(&second, "KeyVersionId"), "v2");
+    let mac_v2 = text(&second, "MacData").to_string();
+    assert_ne!(mac_v1, mac_v2);
+    assert_eq!(verify(&fx, "", &mac_v1).await, Ok(false));
+    assert_eq!(verify(&fx, "v1", &mac_v1).await, Ok(true));
+    assert_eq!(verify(&fx, "v2", &mac_v2).await, Ok(true));
+    assert_eq!(verify(&fx, "v3", &mac_v2).await.unwrap_err().code, ErrorCode::KeyVersionNotFound);
+    // Material replaced under a version id is unwrapped again: the old MAC no longer verifies.
+    fx.add_version("h1", KeySpec::HmacSm3, KeyUsage::GenerateVerifyMac, "v1");
+    assert_eq!(verify(&fx, "v1", &mac_v1).await, Ok(false));
+    // An AES key makes no MAC, an HMAC key does not encrypt.
+    fx.add_version("k1", KeySpec::Aes256, KeyUsage::EncryptDecrypt, "v1");
+    let on_aes = [("KeyId", "k1"), ("Message", "bWFj")];
+    assert_eq!(code(fx.call("GenerateMac", &on_aes).await), ErrorCode::UnsupportedOperation);
+    let enc = [("KeyId", "h1"), ("Plaintext", "bWFj")];
+    assert_eq!(code(fx.call("Encrypt", &enc).await), ErrorCode::UnsupportedOperation);
 }
 
 #[test]
