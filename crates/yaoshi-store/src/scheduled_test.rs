@@ -152,6 +152,11 @@ fn rotation_slot_arithmetic() {
     k.origin = KeyOrigin::AliyunKms;
     k.spec = KeySpec::Rsa2048;
     assert_eq!(rotation_slot(&k, due, due), None);
+    // HMAC keys rotate like symmetric keys.
+    for spec in [KeySpec::HmacSm3, KeySpec::HmacSha256] {
+        k.spec = spec;
+        assert_eq!(rotation_slot(&k, due, due), Some(due));
+    }
     k.spec = KeySpec::Aes128;
     k.rotation_interval_s = None;
     assert_eq!(rotation_slot(&k, due, due), None);

@@ -116,9 +116,9 @@ pub(crate) fn cancel_deletion(
     })
 }
 
-/// CreateKeyVersion: a new primary version of an Enabled asymmetric key, at least
-/// [`MIN_KEY_VERSION_INTERVAL_MS`] after the previous one by the proposer's clock `at_ms`; an
-/// existing version id is never overwritten.
+/// CreateKeyVersion: a new primary version of an Enabled asymmetric key (symmetric and HMAC keys
+/// rotate automatically instead), at least [`MIN_KEY_VERSION_INTERVAL_MS`] after the previous one
+/// by the proposer's clock `at_ms`; an existing version id is never overwritten.
 pub(crate) fn create_version(
     db: &RegionDb,
     batch: &mut WriteBatch,
@@ -146,8 +146,8 @@ pub(crate) fn create_version(
     Ok(response)
 }
 
-/// UpdateRotationPolicy: only for Enabled keys; only KMS-generated symmetric keys rotate
-/// automatically, turning it off is always allowed.
+/// UpdateRotationPolicy: only for Enabled keys; only KMS-generated symmetric keys (HMAC keys
+/// included) rotate automatically, turning it off is always allowed.
 pub(crate) fn update_rotation_policy(
     db: &RegionDb,
     batch: &mut WriteBatch,
