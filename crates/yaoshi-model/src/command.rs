@@ -3,7 +3,7 @@
 //! Persisted means forever: these types are encoded into the Raft log and snapshots. Add variants at
 //! the end; never change the meaning of an existing one.
 
-use crate::credential::Credential;
+use crate::credential::{AccessPoint, Credential, CredentialV1};
 use crate::error_code::ApiError;
 use crate::ids::{AccessKeyId, KeyId};
 use crate::key::{Alias, ImportToken, KeyMetadata, KeyVersion};
@@ -37,8 +37,8 @@ pub enum Command {
     },
     /// Creates the cluster's bootstrap credential, only if no credential exists yet.
     BootstrapCredential {
-        /// The credential.
-        credential: Credential,
+        /// The credential (its first-release form, kept for the logs that carry it).
+        credential: CredentialV1,
     },
     /// Replaces a key's description (not in PendingDeletion).
     UpdateKeyDescription {
@@ -182,6 +182,43 @@ pub enum Command {
         /// The tokens.
         tokens: Vec<String>,
     },
+    /// Operator: creates an AccessKey (the id must be new; a named access point must exist).
+    CreateCredential {
+        /// The credential, its secret wrapped.
+        credential: Credential,
+    },
+    /// Operator: gives a credential a new secret; the current one becomes the retiring one,
+    /// accepted until the command's time plus `grace_ms` (a retiring one before it is dropped).
+    RotateCredential {
+        /// The credential.
+        access_key_id: AccessKeyId,
+        /// The new secret, wrapped.
+        wrapped_secret: Vec<u8>,
+        /// How long the old secret keeps working, milliseconds (0: not at all).
+        grace_ms: i64,
+    },
+    /// Operator: deletes a credential; its secrets stop working at once.
+    RevokeCredential {
+        /// The credential.
+        access_key_id: AccessKeyId,
+    },
+    /// Operator: holds a credential to an access point's policies (`None`: unscoped).
+    SetCredentialAccessPoint {
+        /// The credential.
+        access_key_id: AccessKeyId,
+        /// The access point, which must exist.
+        access_point: Option<String>,
+    },
+    /// Operator: creates or replaces an access point and its policies.
+    PutAccessPoint {
+        /// The access point.
+        access_point: AccessPoint,
+    },
+    /// Operator: deletes an access point no credential is held to.
+    DeleteAccessPoint {
+        /// Its name.
+        name: String,
+    },
 }
 
 impl Command {
@@ -210,6 +247,12 @@ impl Command {
             Command::RotateKey { .. } => "RotateKey",
             Command::ExpireKeyMaterial { .. } => "ExpireKeyMaterial",
             Command::PurgeImportTokens { .. } => "PurgeImportTokens",
+            Command::CreateCredential { .. } => "CreateCredential",
+            Command::RotateCredential { .. } => "RotateCredential",
+            Command::RevokeCredential { .. } => "RevokeCredential",
+            Command::SetCredentialAccessPoint { .. } => "SetCredentialAccessPoint",
+            Command::PutAccessPoint { .. } => "PutAccessPoint",
+            Command::DeleteAccessPoint { .. } => "DeleteAccessPoint",
         }
     }
 
@@ -231,12 +274,33 @@ impl Command {
         matches!(self, Command::BootstrapCredential { .. })
     }
 
+    /// A change of credentials or access points: proposed by an operator on the admin listener.
+    pub fn is_access_admin(&self) -> bool {
+        matches!(
+            self,
+            Command::CreateCredential { .. }
+                | Command::RotateCredential { .. }
+                | Command::RevokeCredential { .. }
+                | Command::SetCredentialAccessPoint { .. }
+                | Command::PutAccessPoint { .. }
+                | Command::DeleteAccessPoint { .. }
+        )
+    }
+
     /// The resource the command acts on, for the audit trail.
     pub fn target(&self) -> Option<String> {
         match self {
             Command::BootstrapCredential { credential } => {
                 Some(credential.access_key_id.to_string())
             }
+            Command::CreateCredential { credential } => Some(credential.access_key_id.to_string()),
+            Command::RotateCredential { access_key_id, .. }
+            | Command::RevokeCredential { access_key_id }
+            | Command::SetCredentialAccessPoint { access_key_id, .. } => {
+                Some(access_key_id.to_string())
+            }
+            Command::PutAccessPoint { access_point } => Some(access_point.name.clone()),
+            Command::DeleteAccessPoint { name } => Some(name.clone()),
             Command::CreateAlias { alias } => Some(alias.name.clone()),
             Command::UpdateAlias { name, .. } | Command::DeleteAlias { name } => Some(name.clone()),
             _ => self.key_id().map(KeyId::to_string),
@@ -253,6 +317,12 @@ impl Command {
                 Some(key_id)
             }
             Command::BootstrapCredential { .. }
+            | Command::CreateCredential { .. }
+            | Command::RotateCredential { .. }
+            | Command::RevokeCredential { .. }
+            | Command::SetCredentialAccessPoint { .. }
+            | Command::PutAccessPoint { .. }
+            | Command::DeleteAccessPoint { .. }
             | Command::DeleteAlias { .. }
             | Command::PurgeImportTokens { .. } => None,
             Command::PurgeKey { key_id, .. }

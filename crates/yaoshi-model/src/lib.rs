@@ -10,6 +10,7 @@ pub mod error_code;
 pub mod fixtures;
 pub mod ids;
 pub mod key;
+pub mod policy;
 pub mod tag;
 
 pub use audit::{AuditEvent, AuditOutcome};
@@ -17,7 +18,7 @@ pub use command::{
     Command, CommandEnvelope, CommandMeta, CommandOutput, CommandResponse, Proposal,
     ProposalResponse,
 };
-pub use credential::Credential;
+pub use credential::{AccessPoint, Credential, CredentialV1, RetiringSecret};
 pub use error_code::{ApiError, ErrorCode};
 pub use ids::{AccessKeyId, KeyId, KeyVersionId, RegionId};
 pub use key::{

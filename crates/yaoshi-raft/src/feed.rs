@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 use tokio_stream::Stream;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
-use yaoshi_model::{Alias, Credential, KeyId, KeyMetadata, KeyVersion};
+use yaoshi_model::{AccessPoint, Alias, Credential, KeyId, KeyMetadata, KeyVersion};
 use yaoshi_store::codec::{decode, encode};
 use yaoshi_store::feed::Change;
 use yaoshi_store::{NodeId, StateReader};
@@ -48,6 +48,8 @@ pub enum FeedEvent {
         aliases: Vec<Alias>,
         /// Credentials (secrets wrapped).
         credentials: Vec<Credential>,
+        /// Access points with their policies.
+        access_points: Vec<AccessPoint>,
     },
     /// The full state has been sent, up to and including log index `applied`.
     StateEnd {
@@ -62,8 +64,10 @@ pub enum FeedEvent {
         keys: Vec<(KeyId, Option<KeyRecord>)>,
         /// Changed aliases by name.
         aliases: Vec<(String, Option<Alias>)>,
-        /// Changed credentials.
-        credentials: Vec<Credential>,
+        /// Changed credentials by AccessKey id (`None`: revoked).
+        credentials: Vec<(String, Option<Credential>)>,
+        /// Changed access points by name.
+        access_points: Vec<(String, Option<AccessPoint>)>,
     },
     /// Nothing changed; the stream is alive.
     Heartbeat,
@@ -106,9 +110,9 @@ async fn send_state(
     let read = || -> Result<_, yaoshi_store::QueryError> {
         let keys = state.keys_with_versions()?;
         let (aliases, _) = state.list_aliases(None, 0, usize::MAX)?;
-        Ok((keys, aliases, state.credentials()?))
+        Ok((keys, aliases, state.credentials()?, state.access_points()?))
     };
-    let (keys, aliases, credentials) = read().map_err(|e| {
+    let (keys, aliases, credentials, access_points) = read().map_err(|e| {
         tracing::error!(error = %e, "reading state for a worker failed");
     })?;
     let mut chunks = keys.chunks(CHUNK).map(<[KeyRecord]>::to_vec).collect::<Vec<_>>();
@@ -117,9 +121,13 @@ async fn send_state(
     }
     let last = chunks.len() - 1;
     for (i, keys) in chunks.into_iter().enumerate() {
-        let (aliases, credentials) =
-            if i == last { (aliases.clone(), credentials.clone()) } else { (vec![], vec![]) };
-        tx.send(event(&FeedEvent::State { keys, aliases, credentials })).await.map_err(|_| ())?;
+        let (aliases, credentials, access_points) = if i == last {
+            (aliases.clone(), credentials.clone(), access_points.clone())
+        } else {
+            (vec![], vec![], vec![])
+        };
+        let state = FeedEvent::State { keys, aliases, credentials, access_points };
+        tx.send(event(&state)).await.map_err(|_| ())?;
     }
     tx.send(event(&FeedEvent::StateEnd { applied })).await.map_err(|_| ())
 }
@@ -128,6 +136,7 @@ async fn send_state(
 fn update(state: &StateReader, applied: u64, changes: &[Change]) -> Result<FeedEvent, Status> {
     let internal = |e: yaoshi_store::QueryError| Status::internal(e.to_string());
     let (mut keys, mut aliases, mut credentials) = (Vec::new(), Vec::new(), Vec::new());
+    let mut access_points = Vec::new();
     for change in changes {
         match change {
             Change::Key(id) => {
@@ -145,12 +154,16 @@ fn update(state: &StateReader, applied: u64, changes: &[Change]) -> Result<FeedE
                 aliases.push((name.clone(), state.alias(name).map_err(internal)?))
             }
             Change::Credential(id) => {
-                credentials.extend(state.credential(id.as_str()).map_err(internal)?);
+                credentials
+                    .push((id.to_string(), state.credential(id.as_str()).map_err(internal)?));
+            }
+            Change::AccessPoint(name) => {
+                access_points.push((name.clone(), state.access_point(name).map_err(internal)?));
             }
             Change::Reset => {}
         }
     }
-    Ok(FeedEvent::Update { applied, keys, aliases, credentials })
+    Ok(FeedEvent::Update { applied, keys, aliases, credentials, access_points })
 }
 
 #[tonic::async_trait]

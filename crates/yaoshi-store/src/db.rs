@@ -29,6 +29,8 @@ pub(crate) const CF_KEY_ALIASES: &str = "key_aliases";
 pub(crate) const CF_TAGS: &str = "tags";
 /// BYOK import tokens by token.
 pub(crate) const CF_IMPORT_TOKENS: &str = "import_tokens";
+/// Access points by name.
+pub(crate) const CF_ACCESS_POINTS: &str = "access_points";
 /// Hash-chained audit events by big-endian (log index, position in the entry's proposal).
 pub(crate) const CF_AUDIT: &str = "audit";
 
@@ -45,6 +47,7 @@ pub const STATE_CFS: &[&str] = &[
     CF_KEY_ALIASES,
     CF_TAGS,
     CF_IMPORT_TOKENS,
+    CF_ACCESS_POINTS,
 ];
 
 /// Column families of the Raft log, outside the replicated state.
@@ -88,6 +91,9 @@ pub struct RegionDb {
     /// always falls on an entry boundary and matches its `last_applied`. Fair, so a view waiting
     /// for it gets it at the next boundary even while entries are applied back to back.
     pub(crate) entry_boundary: Arc<parking_lot::FairMutex<()>>,
+    /// Counts applied changes of access points (and state replacements), so that readers can
+    /// keep compiled policies until it moves. Not state: a signal, bumped after the write.
+    pub(crate) access_generation: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl std::fmt::Debug for RegionDb {
@@ -123,6 +129,7 @@ impl RegionDb {
             dir: dir.to_path_buf(),
             feed,
             entry_boundary: Arc::default(),
+            access_generation: Arc::default(),
         })
     }
 

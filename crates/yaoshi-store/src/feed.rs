@@ -12,6 +12,8 @@ pub enum Change {
     Alias(String),
     /// A credential.
     Credential(AccessKeyId),
+    /// An access point, by name.
+    AccessPoint(String),
     /// The whole state was replaced (snapshot installed): re-read everything.
     Reset,
 }
@@ -37,6 +39,18 @@ pub(crate) fn changes_of(command: &Command) -> Vec<Change> {
         Command::BootstrapCredential { credential } => {
             out.push(Change::Credential(credential.access_key_id.clone()));
         }
+        Command::CreateCredential { credential } => {
+            out.push(Change::Credential(credential.access_key_id.clone()));
+        }
+        Command::RotateCredential { access_key_id, .. }
+        | Command::RevokeCredential { access_key_id }
+        | Command::SetCredentialAccessPoint { access_key_id, .. } => {
+            out.push(Change::Credential(access_key_id.clone()));
+        }
+        Command::PutAccessPoint { access_point } => {
+            out.push(Change::AccessPoint(access_point.name.clone()));
+        }
+        Command::DeleteAccessPoint { name } => out.push(Change::AccessPoint(name.clone())),
         Command::CreateAlias { alias } => out.push(Change::Alias(alias.name.clone())),
         Command::UpdateAlias { name, .. } | Command::DeleteAlias { name } => {
             out.push(Change::Alias(name.clone()));

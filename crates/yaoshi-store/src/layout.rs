@@ -10,6 +10,9 @@ pub(crate) const META_LAST_APPLIED: &[u8] = b"last_applied";
 pub(crate) const META_MEMBERSHIP: &[u8] = b"membership";
 /// `sm_meta`: `((log index, position), hash)` of the newest audit event.
 pub(crate) const META_AUDIT_HEAD: &[u8] = b"audit_head";
+/// `sm_meta`: present once the region has had a credential; the bootstrap credential is taken only
+/// before that, so revoking every credential never re-opens the bootstrap.
+pub(crate) const META_CREDENTIALS_STARTED: &[u8] = b"credentials_started";
 /// `sm_meta`: `(log index, commands of that entry applied)` while an entry's proposal is being
 /// applied.
 pub(crate) const META_APPLYING: &[u8] = b"applying";

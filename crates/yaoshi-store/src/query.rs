@@ -4,8 +4,8 @@
 use rocksdb::{IteratorMode, ReadOptions};
 use sha2::{Digest, Sha256};
 use yaoshi_model::{
-    Alias, AuditEvent, Credential, ImportToken, KeyId, KeyMetadata, KeyState, KeyVersion,
-    KeyVersionId, ResourceRef, Tag,
+    AccessPoint, Alias, AuditEvent, Credential, ImportToken, KeyId, KeyMetadata, KeyState,
+    KeyVersion, KeyVersionId, ResourceRef, Tag,
 };
 
 use crate::codec::{DecodeError, decode};
@@ -307,8 +307,40 @@ impl StateReader {
     pub fn credential(&self, access_key_id: &str) -> Result<Option<Credential>, QueryError> {
         match self.db.db.get_pinned_cf(self.db.cf(CF_CREDENTIALS), access_key_id)? {
             None => Ok(None),
+            Some(b) => Ok(Some(crate::rows::decode_credential(&b)?)),
+        }
+    }
+
+    /// The access point with this name.
+    ///
+    /// # Errors
+    ///
+    /// Fails on a storage error.
+    pub fn access_point(&self, name: &str) -> Result<Option<AccessPoint>, QueryError> {
+        match self.db.db.get_pinned_cf(self.db.cf(crate::db::CF_ACCESS_POINTS), name)? {
+            None => Ok(None),
             Some(b) => Ok(Some(decode(&b)?)),
         }
+    }
+
+    /// Every access point, by name.
+    ///
+    /// # Errors
+    ///
+    /// Fails on a storage error.
+    pub fn access_points(&self) -> Result<Vec<AccessPoint>, QueryError> {
+        let mut out = Vec::new();
+        let cf = self.db.cf(crate::db::CF_ACCESS_POINTS);
+        for item in self.db.db.iterator_cf(cf, IteratorMode::Start) {
+            out.push(decode(&item?.1)?);
+        }
+        Ok(out)
+    }
+
+    /// Moves whenever an access point changes or the state is replaced: compiled policies read
+    /// at one value stay right until it moves.
+    pub fn access_generation(&self) -> u64 {
+        self.db.access_generation.load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// Every credential.
@@ -319,7 +351,7 @@ impl StateReader {
     pub fn credentials(&self) -> Result<Vec<Credential>, QueryError> {
         let mut out = Vec::new();
         for item in self.db.db.iterator_cf(self.db.cf(CF_CREDENTIALS), IteratorMode::Start) {
-            out.push(decode(&item?.1)?);
+            out.push(crate::rows::decode_credential(&item?.1)?);
         }
         Ok(out)
     }

@@ -129,3 +129,36 @@ pub(crate) fn read_tags(db: &RegionDb, prefix: &[u8]) -> Result<Vec<Tag>, rocksd
 pub(crate) fn put_tag(db: &RegionDb, batch: &mut WriteBatch, prefix: &[u8], tag: &Tag) {
     batch.put_cf(db.cf(CF_TAGS), tag_key(prefix, &tag.key), encode(&tag.value));
 }
+
+/// A credential row: the current form, or one written before rotation and access points (a
+/// [`yaoshi_model::CredentialV1`], read as an unscoped credential).
+///
+/// # Errors
+///
+/// Fails when the row is neither.
+pub(crate) fn decode_credential(
+    bytes: &[u8],
+) -> Result<yaoshi_model::Credential, crate::codec::DecodeError> {
+    match decode::<yaoshi_model::Credential>(bytes) {
+        Ok(c) => Ok(c),
+        Err(e) => decode::<yaoshi_model::CredentialV1>(bytes).map(|v1| v1.upgrade()).map_err(|_| e),
+    }
+}
+
+/// The credential of this AccessKey id.
+pub(crate) fn read_credential(
+    db: &RegionDb,
+    access_key_id: &str,
+) -> Result<Option<yaoshi_model::Credential>, rocksdb::Error> {
+    let raw = db.db.get_pinned_cf(db.cf(crate::db::CF_CREDENTIALS), access_key_id)?;
+    Ok(raw.and_then(|b| decode_credential(&b).ok()))
+}
+
+/// The access point with this name.
+pub(crate) fn read_access_point(
+    db: &RegionDb,
+    name: &str,
+) -> Result<Option<yaoshi_model::AccessPoint>, rocksdb::Error> {
+    let raw = db.db.get_pinned_cf(db.cf(crate::db::CF_ACCESS_POINTS), name)?;
+    Ok(raw.and_then(|b| decode(&b).ok()))
+}

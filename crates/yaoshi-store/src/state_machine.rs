@@ -123,6 +123,9 @@ impl RocksStateMachine {
         self.write(last, log_id)?;
         metrics::counter!("yaoshi_state_applied_entries_total").increment(1);
         metrics::counter!("yaoshi_state_applied_commands_total").increment(commands);
+        if changes.iter().any(|c| matches!(c, crate::feed::Change::AccessPoint(_))) {
+            self.db.access_generation.fetch_add(1, std::sync::atomic::Ordering::Release);
+        }
         // No subscriber is fine: the feed is advisory, state is in RocksDB.
         let _ = self.db.feed.send(crate::feed::Applied { index: log_id.index, changes });
         Ok(responses)
@@ -231,9 +234,11 @@ impl RaftStateMachine<TypeConfig> for RocksStateMachine {
         let data = snapshot.into_inner();
         let index = meta.last_log_id.map_or(0, |l| l.index);
         let feed = self.db.feed.clone();
+        let generation = self.db.access_generation.clone();
         tokio::task::spawn_blocking(move || snapshot::install(&db, &meta, data)).await.map_err(
             |e| StorageIOError::write_state_machine(&std::io::Error::other(e.to_string())),
         )??;
+        generation.fetch_add(1, std::sync::atomic::Ordering::Release);
         let _ =
             feed.send(crate::feed::Applied { index, changes: vec![crate::feed::Change::Reset] });
         Ok(())
@@ -371,6 +376,24 @@ fn apply_change(
         }
         Command::BootstrapCredential { credential } => {
             apply::credentials::bootstrap(db, batch, credential)
+        }
+        Command::CreateCredential { credential } => {
+            apply::credentials::create(db, batch, credential)
+        }
+        Command::RotateCredential { access_key_id, wrapped_secret, grace_ms } => {
+            apply::credentials::rotate(db, batch, access_key_id, wrapped_secret, *grace_ms, at_ms)
+        }
+        Command::RevokeCredential { access_key_id } => {
+            apply::credentials::revoke(db, batch, access_key_id)
+        }
+        Command::SetCredentialAccessPoint { access_key_id, access_point } => {
+            apply::credentials::set_access_point(db, batch, access_key_id, access_point.as_deref())
+        }
+        Command::PutAccessPoint { access_point } => {
+            apply::credentials::put_access_point(db, batch, access_point)
+        }
+        Command::DeleteAccessPoint { name } => {
+            apply::credentials::delete_access_point(db, batch, name)
         }
     }
 }

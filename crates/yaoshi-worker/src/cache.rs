@@ -5,7 +5,7 @@ use std::sync::RwLock;
 use std::time::{Duration, Instant};
 
 use tokio_stream::StreamExt;
-use yaoshi_model::{Alias, Credential, KeyId, KeyMetadata, KeyVersion, KeyVersionId};
+use yaoshi_model::{AccessPoint, Alias, Credential, KeyId, KeyMetadata, KeyVersion, KeyVersionId};
 use yaoshi_raft::NodeId;
 use yaoshi_raft::claims::Voters;
 use yaoshi_raft::feed::{FeedEvent, KeyRecord, watch};
@@ -17,6 +17,9 @@ struct Records {
     keys: HashMap<String, KeyRecord>,
     aliases: HashMap<String, Alias>,
     credentials: HashMap<String, Credential>,
+    access_points: HashMap<String, AccessPoint>,
+    /// Moves whenever `access_points` changes.
+    access_generation: u64,
     /// The node's HTTP address (from Hello), for control-plane forwarding.
     http_addr: Option<String>,
     /// The region's voters (from the feed), where nonces are claimed.
@@ -24,10 +27,13 @@ struct Records {
     /// When the stream last delivered anything; `None` until a full state has arrived.
     last_heard: Option<Instant>,
     /// A full state being received (replaces `keys`… at StateEnd).
-    incoming: Option<(Vec<KeyRecord>, Vec<Alias>, Vec<Credential>)>,
+    incoming: Option<Incoming>,
 }
 
-/// Keys (with wrapped material), aliases and credentials of one region, as last streamed by a node.
+/// A full state being received.
+type Incoming = (Vec<KeyRecord>, Vec<Alias>, Vec<Credential>, Vec<AccessPoint>);
+
+/// Keys (with wrapped material), aliases, credentials and access points of one region, as last streamed by a node.
 #[derive(Debug)]
 pub struct KeyCache {
     records: RwLock<Records>,
@@ -66,21 +72,25 @@ impl KeyCache {
                 r.http_addr = Some(http_addr);
                 r.incoming = Some(Default::default());
             }
-            FeedEvent::State { keys, aliases, credentials } => {
+            FeedEvent::State { keys, aliases, credentials, access_points } => {
                 let incoming = r.incoming.get_or_insert_with(Default::default);
                 incoming.0.extend(keys);
                 incoming.1.extend(aliases);
                 incoming.2.extend(credentials);
+                incoming.3.extend(access_points);
             }
             FeedEvent::StateEnd { .. } => {
-                let (keys, aliases, credentials) = r.incoming.take().unwrap_or_default();
+                let (keys, aliases, credentials, access_points) =
+                    r.incoming.take().unwrap_or_default();
+                r.access_points = access_points.into_iter().map(|a| (a.name.clone(), a)).collect();
+                r.access_generation += 1;
                 r.keys = keys.into_iter().map(|k| (k.0.key_id.to_string(), k)).collect();
                 r.aliases = aliases.into_iter().map(|a| (a.name.clone(), a)).collect();
                 r.credentials =
                     credentials.into_iter().map(|c| (c.access_key_id.to_string(), c)).collect();
                 r.last_heard = Some(Instant::now());
             }
-            FeedEvent::Update { keys, aliases, credentials, .. } => {
+            FeedEvent::Update { keys, aliases, credentials, access_points, .. } => {
                 for (id, record) in keys {
                     match record {
                         Some(record) => r.keys.insert(id.to_string(), record),
@@ -93,8 +103,20 @@ impl KeyCache {
                         None => r.aliases.remove(&name),
                     };
                 }
-                for c in credentials {
-                    r.credentials.insert(c.access_key_id.to_string(), c);
+                for (id, credential) in credentials {
+                    match credential {
+                        Some(c) => r.credentials.insert(id, c),
+                        None => r.credentials.remove(&id),
+                    };
+                }
+                if !access_points.is_empty() {
+                    r.access_generation += 1;
+                }
+                for (name, access_point) in access_points {
+                    match access_point {
+                        Some(a) => r.access_points.insert(name, a),
+                        None => r.access_points.remove(&name),
+                    };
                 }
                 if r.incoming.is_none() {
                     r.last_heard = Some(Instant::now());
@@ -145,6 +167,14 @@ impl Replica for KeyCache {
 
     fn credential(&self, access_key_id: &str) -> Result<Option<Credential>, ReplicaError> {
         Ok(self.read().credentials.get(access_key_id).cloned())
+    }
+
+    fn access_point(&self, name: &str) -> Result<Option<AccessPoint>, ReplicaError> {
+        Ok(self.read().access_points.get(name).cloned())
+    }
+
+    fn access_generation(&self) -> u64 {
+        self.read().access_generation
     }
 
     fn fresh(&self) -> bool {

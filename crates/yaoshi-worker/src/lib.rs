@@ -1,4 +1,4 @@
-//! Where the data plane reads keys, aliases and credentials from.
+//! Where the data plane reads keys, aliases, credentials and access points from.
 //!
 //! A node reads its own replica ([`StateReader`]); a crypto worker (`yaoshi worker`) reads a
 //! [`KeyCache`] that [`run_feed`] fills from a node's watch stream (proto/worker.proto) and keeps
@@ -10,7 +10,7 @@
 
 mod cache;
 
-use yaoshi_model::{Alias, Credential, KeyId, KeyMetadata, KeyVersion, KeyVersionId};
+use yaoshi_model::{AccessPoint, Alias, Credential, KeyId, KeyMetadata, KeyVersion, KeyVersionId};
 use yaoshi_store::StateReader;
 
 pub use cache::{KeyCache, run_feed};
@@ -50,6 +50,15 @@ pub trait Replica: Send + Sync + std::fmt::Debug {
     ///
     /// Fails on a storage error.
     fn credential(&self, access_key_id: &str) -> Result<Option<Credential>, ReplicaError>;
+    /// An access point by name.
+    ///
+    /// # Errors
+    ///
+    /// Fails on a storage error.
+    fn access_point(&self, name: &str) -> Result<Option<AccessPoint>, ReplicaError>;
+    /// A counter that moves whenever any access point changes: what was read from
+    /// [`Replica::access_point`] at one value stays right until it moves.
+    fn access_generation(&self) -> u64;
     /// Whether the source is fresh enough to serve the data plane.
     fn fresh(&self) -> bool;
 }
@@ -77,6 +86,14 @@ impl Replica for StateReader {
 
     fn credential(&self, access_key_id: &str) -> Result<Option<Credential>, ReplicaError> {
         StateReader::credential(self, access_key_id).map_err(err)
+    }
+
+    fn access_point(&self, name: &str) -> Result<Option<AccessPoint>, ReplicaError> {
+        StateReader::access_point(self, name).map_err(err)
+    }
+
+    fn access_generation(&self) -> u64 {
+        StateReader::access_generation(self)
     }
 
     /// The local replica is always usable: it is the node's own committed state.

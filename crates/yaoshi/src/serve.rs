@@ -9,7 +9,8 @@ use anyhow::Context;
 use yaoshi_api::{ApiState, Clock, SystemClock, TestClock};
 use yaoshi_crypto::{DomainKey, KeyMaterial};
 use yaoshi_model::{
-    AccessKeyId, Command, CommandEnvelope, CommandMeta, CommandOutput, Credential, RegionId,
+    AccessKeyId, Command, CommandEnvelope, CommandMeta, CommandOutput, Credential, CredentialV1,
+    RegionId,
 };
 use yaoshi_raft::{RaftGrpc, RegionConfig, RegionNode};
 
@@ -360,7 +361,7 @@ async fn bootstrap_credential(
             at_ms: yaoshi_api::clock::Clock::now_ms(&SystemClock),
         },
         command: Command::BootstrapCredential {
-            credential: Credential {
+            credential: CredentialV1 {
                 access_key_id,
                 wrapped_secret: wrapped,
                 account_id,

@@ -48,6 +48,17 @@ impl Replica for Records {
         Ok(self.credentials.lock().unwrap().get(access_key_id).cloned())
     }
 
+    fn access_point(
+        &self,
+        _name: &str,
+    ) -> Result<Option<yaoshi_model::AccessPoint>, ReplicaError> {
+        Ok(None)
+    }
+
+    fn access_generation(&self) -> u64 {
+        0
+    }
+
     fn fresh(&self) -> bool {
         true
     }
@@ -106,6 +117,9 @@ impl Fixture {
                 wrapped_secret: wrapped,
                 account_id: "account".to_string(),
                 creation_ms: 0,
+                retiring: None,
+                access_point: None,
+                description: String::new(),
             },
         );
     }
