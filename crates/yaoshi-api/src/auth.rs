@@ -41,6 +41,8 @@ const ACS3_REQUIRED_SIGNED: &[&str] =
 pub(crate) struct Authenticated {
     pub(crate) principal: AccessKeyId,
     pub(crate) account_id: String,
+    /// The access point whose policies the credential is held to (`None`: unscoped).
+    pub(crate) access_point: Option<String>,
     /// The request's SignatureNonce (required, non-empty).
     pub(crate) nonce: String,
     /// Its signed timestamp (Unix milliseconds).
@@ -153,14 +155,15 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-/// Looks a credential up and unwraps its secret.
+/// Looks a credential up and unwraps the secrets a signature may be made with now: the current
+/// one, then (during a rotation's grace period, by KMS time) the retiring one.
 ///
-/// The secret is kept by wrapped secret (`unwrapped.rs`); the credential itself is read on every
-/// request, so a removed or replaced credential takes effect at once.
-fn secret_of(
+/// Secrets are kept by wrapped secret (`unwrapped.rs`); the credential itself is read on every
+/// request, so a revoked, rotated or rescoped credential takes effect at once.
+fn secrets_of(
     api: &ApiState,
     access_key_id: &str,
-) -> Result<(Credential, Arc<Zeroizing<String>>), ApiError> {
+) -> Result<(Credential, Vec<Arc<Zeroizing<String>>>), ApiError> {
     let credential = api
         .replica
         .credential(access_key_id)
@@ -170,19 +173,31 @@ fn secret_of(
         })?
         .ok_or_else(|| ApiError::new(ErrorCode::InvalidAccessKeyIdNotFound))?;
     let aad = Credential::wrap_aad(&credential.access_key_id);
-    let secret = api.secrets.get_or_make(&aad, &credential.wrapped_secret, || {
-        let material = api.domain_key.unwrap(&aad, &credential.wrapped_secret).map_err(|_| {
-            tracing::error!(
-                access_key_id,
-                "credential secret does not unwrap under this node's domain key"
-            );
-            ApiError::new(ErrorCode::InternalFailure)
-        })?;
-        let secret = String::from_utf8(material.as_bytes().to_vec())
-            .map_err(|_| ApiError::new(ErrorCode::InternalFailure))?;
-        Ok::<_, ApiError>(Zeroizing::new(secret))
-    })?;
-    Ok((credential, secret))
+    let mut secrets = Vec::with_capacity(2);
+    for wrapped in credential.valid_secrets(api.clock.now_ms()) {
+        secrets.push(api.secrets.get_or_make(&aad, wrapped, || {
+            let material = api.domain_key.unwrap(&aad, wrapped).map_err(|_| {
+                tracing::error!(
+                    access_key_id,
+                    "credential secret does not unwrap under this node's domain key"
+                );
+                ApiError::new(ErrorCode::InternalFailure)
+            })?;
+            let secret = String::from_utf8(material.as_bytes().to_vec())
+                .map_err(|_| ApiError::new(ErrorCode::InternalFailure))?;
+            Ok::<_, ApiError>(Zeroizing::new(secret))
+        })?);
+    }
+    Ok((credential, secrets))
+}
+
+/// Whether `provided` is the signature `sign` makes with one of `secrets`.
+fn signed_by_any(
+    secrets: &[Arc<Zeroizing<String>>],
+    provided: &str,
+    sign: impl Fn(&str) -> String,
+) -> bool {
+    secrets.iter().any(|s| yaoshi_sign::signatures_match(&sign(s), provided))
 }
 
 type AuthResult = Result<(Option<String>, Authenticated), ApiError>;
@@ -193,10 +208,9 @@ fn rpc_v1(api: &ApiState, method: &str, params: &Params) -> AuthResult {
     exactly(params, "SignatureMethod", "HMAC-SHA1")?;
     exactly(params, "SignatureVersion", "1.0")?;
     let nonce = nonce(params.get("SignatureNonce"))?;
-    let (credential, secret) = secret_of(api, access_key_id)?;
+    let (credential, secrets) = secrets_of(api, access_key_id)?;
     let string_to_sign = yaoshi_sign::rpc_v1_string_to_sign(method, params.pairs());
-    let expected = yaoshi_sign::rpc_v1_signature(&secret, &string_to_sign);
-    if !yaoshi_sign::signatures_match(&expected, signature) {
+    if !signed_by_any(&secrets, signature, |s| yaoshi_sign::rpc_v1_signature(s, &string_to_sign)) {
         return Err(rpc_v1_mismatch(method, params, &string_to_sign));
     }
     Ok((
@@ -204,6 +218,7 @@ fn rpc_v1(api: &ApiState, method: &str, params: &Params) -> AuthResult {
         Authenticated {
             principal: credential.access_key_id,
             account_id: credential.account_id,
+            access_point: credential.access_point,
             nonce,
             timestamp_ms: 0,
             action: params.optional("Action").map(str::to_string),
@@ -240,7 +255,7 @@ fn acs3(
     {
         return Err(ApiError::invalid("x-acs-content-sha256"));
     }
-    let (credential, secret) = secret_of(api, &parsed.access_key_id)?;
+    let (credential, secrets) = secrets_of(api, &parsed.access_key_id)?;
     let header_pairs: Vec<(String, String)> = headers
         .iter()
         .filter_map(|(k, v)| {
@@ -256,8 +271,8 @@ fn acs3(
         &hashed_payload,
     );
     let string_to_sign = yaoshi_sign::acs3_string_to_sign(&canonical);
-    let expected = yaoshi_sign::acs3_signature(&secret, &string_to_sign);
-    if !yaoshi_sign::signatures_match(&expected, &parsed.signature) {
+    let sign = |s: &str| yaoshi_sign::acs3_signature(s, &string_to_sign);
+    if !signed_by_any(&secrets, &parsed.signature, sign) {
         return Err(ApiError::with_subject(
             ErrorCode::SignatureDoesNotMatch,
             bounded(&string_to_sign),
@@ -268,6 +283,7 @@ fn acs3(
         Authenticated {
             principal: credential.access_key_id,
             account_id: credential.account_id,
+            access_point: credential.access_point,
             nonce,
             timestamp_ms: 0,
             action: header(headers, "x-acs-action")
@@ -299,7 +315,7 @@ fn eop(api: &ApiState, headers: &HeaderMap, params: &Params, body: &[u8]) -> Aut
         header(headers, "eop-date").ok_or_else(|| ApiError::new(ErrorCode::IllegalTimestamp))?;
     let timestamp =
         eop_date_rfc3339(date).ok_or_else(|| ApiError::new(ErrorCode::IllegalTimestamp))?;
-    let (credential, secret) = secret_of(api, &parsed.access_key_id)?;
+    let (credential, secrets) = secrets_of(api, &parsed.access_key_id)?;
     let mut signed_values = Vec::with_capacity(parsed.signed_headers.len());
     for name in &parsed.signed_headers {
         let value = header(headers, name)
@@ -307,9 +323,9 @@ fn eop(api: &ApiState, headers: &HeaderMap, params: &Params, body: &[u8]) -> Aut
         signed_values.push((name.as_str(), value));
     }
     let string_to_sign = yaoshi_sign::eop_string_to_sign(&signed_values, params.eop_query(), body);
-    let expected =
-        yaoshi_sign::eop_signature(&secret, &parsed.access_key_id, date, &string_to_sign);
-    if !yaoshi_sign::signatures_match(&expected, &parsed.signature) {
+    let sign =
+        |s: &str| yaoshi_sign::eop_signature(s, &parsed.access_key_id, date, &string_to_sign);
+    if !signed_by_any(&secrets, &parsed.signature, sign) {
         // The query's names are the API's in lowerCamelCase (`plaintext`).
         let secret = |name: &str| REDACTED_PARAMS.contains(&yaoshi_sign::api_name(name).as_str());
         let echoed = match redacted(params.eop_query(), secret) {
@@ -323,6 +339,7 @@ fn eop(api: &ApiState, headers: &HeaderMap, params: &Params, body: &[u8]) -> Aut
         Authenticated {
             principal: credential.access_key_id,
             account_id: credential.account_id,
+            access_point: credential.access_point,
             nonce,
             timestamp_ms: 0,
             action: None,

@@ -2,7 +2,8 @@
 //!
 //! A request goes (`server.rs`): parse parameters (`params.rs`, query and form body together) →
 //! authenticate (`auth.rs`: RPC v1 HMAC-SHA1 or ACS3-HMAC-SHA256, timestamp window, nonce replay
-//! with `nonces.rs`) → look the action up in the one action table (`actions/mod.rs`) → run its
+//! with `nonces.rs`) → look the action up in the one action table (`actions/mod.rs`) → check the
+//! credential's access-point policies (`access.rs`) → run its
 //! handler (`actions/<domain>.rs`: control-plane writes propose a command through Raft,
 //! control-plane reads run after a linearizable barrier, data-plane operations use the local
 //! replica and `material.rs`) → render JSON or XML (`server.rs`).
@@ -12,6 +13,7 @@
 //!
 //! Architecture invariant: only this crate knows Alibaba field names and JSON/XML shapes.
 
+mod access;
 mod actions;
 mod auth;
 pub mod clock;

@@ -47,7 +47,7 @@ pub async fn serve(
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
-        let (stream, _peer) = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(a) => a,
                 Err(e) if is_transient(&e) => {
@@ -61,7 +61,7 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let Some(https) = &https else {
-            spawn_connection(&builder, graceful.watcher(), stream, &app);
+            spawn_connection(&builder, graceful.watcher(), stream, peer, &app);
             continue;
         };
         // The handshake runs in its own task, bounded like a request head, so a client that
@@ -70,7 +70,7 @@ pub async fn serve(
         let (timeout, watcher) = (limits.header_timeout, graceful.watcher());
         tokio::spawn(async move {
             match tokio::time::timeout(timeout, acceptor.accept(stream)).await {
-                Ok(Ok(tls)) => spawn_connection(&builder, watcher, tls, &app),
+                Ok(Ok(tls)) => spawn_connection(&builder, watcher, tls, peer, &app),
                 Ok(Err(e)) => tracing::debug!(error = %e, "TLS handshake failed"),
                 Err(_) => tracing::debug!("TLS handshake timed out"),
             }
@@ -81,17 +81,30 @@ pub async fn serve(
     Ok(())
 }
 
-/// Serves one connection, watched for graceful shutdown.
+/// The address a request's connection came from (a request extension, for network rules).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ClientAddr(pub(crate) std::net::SocketAddr);
+
+/// Serves one connection, watched for graceful shutdown; every request on it carries the peer's
+/// address as a [`ClientAddr`] extension.
 fn spawn_connection<S>(
     builder: &hyper::server::conn::http1::Builder,
     graceful: Watcher,
     stream: S,
+    peer: std::net::SocketAddr,
     app: &Router,
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let io = TokioIo::new(JsonParseErrors::new(stream));
-    let conn = builder.serve_connection(io, TowerToHyperService::new(app.clone()));
+    let app = tower::ServiceExt::map_request(
+        app.clone(),
+        move |mut req: hyper::Request<hyper::body::Incoming>| {
+            req.extensions_mut().insert(ClientAddr(peer));
+            req
+        },
+    );
+    let conn = builder.serve_connection(io, TowerToHyperService::new(app));
     let conn = graceful.watch(conn);
     tokio::spawn(async move {
         if let Err(e) = conn.await {

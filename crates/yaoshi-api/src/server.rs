@@ -144,7 +144,10 @@ async fn pipeline(api: Arc<ApiState>, route: Route, request: axum::extract::Requ
         }
         Err(_) => return refuse(ApiError::new(ErrorCode::RequestTimeout)),
     };
-    let answer = serve(&api, &route, &request_id, parts.method, &parts.uri, &parts.headers, body);
+    let source = parts.extensions.get::<crate::listener::ClientAddr>().map(|a| a.0.ip());
+    let request =
+        Incoming { method: parts.method, uri: &parts.uri, headers: &parts.headers, source };
+    let answer = serve(&api, &route, &request_id, request, body);
     match tokio::time::timeout_at(deadline, answer).await {
         Ok(response) => response,
         Err(_) => {
@@ -168,16 +171,23 @@ fn oversized(limits: &ApiLimits, parts: &axum::http::request::Parts) -> Option<A
     None
 }
 
+/// A request's head, and the address its connection came from.
+struct Incoming<'a> {
+    method: Method,
+    uri: &'a Uri,
+    headers: &'a HeaderMap,
+    source: Option<std::net::IpAddr>,
+}
+
 /// Serves a request whose body has arrived: a worker forwards what is not data plane.
 async fn serve(
     api: &Arc<ApiState>,
     route: &Route,
     request_id: &str,
-    method: Method,
-    uri: &Uri,
-    headers: &HeaderMap,
+    request: Incoming<'_>,
     body: Bytes,
 ) -> Response {
+    let Incoming { method, uri, headers, source } = request;
     // Only an error names the host: no allocation for it on the way to a success.
     let host = || host_id(api, headers);
     // The parameters, the response format and (EOP) the route's action.
@@ -216,7 +226,7 @@ async fn serve(
             return route.error(format, request_id, &host(), &err);
         }
     }
-    match process(api, routed, request_id, &method, headers, &params, &body).await {
+    match process(api, routed, request_id, (&method, headers, source), &params, &body).await {
         Ok(fields) => match route {
             Route::Alibaba => success(format, request_id, fields),
             Route::Eop { .. } => crate::eop::success(request_id, fields),
@@ -279,8 +289,7 @@ async fn process(
     api: &Arc<ApiState>,
     routed: Option<Action>,
     request_id: &str,
-    method: &Method,
-    headers: &HeaderMap,
+    (method, headers, source): (&Method, &HeaderMap, Option<std::net::IpAddr>),
     params: &Params,
     body: &[u8],
 ) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
@@ -330,6 +339,14 @@ async fn process(
             Action::from_name(name).ok_or_else(|| ApiError::invalid("Action"))?
         }
     };
+    let subject = crate::access::Subject {
+        request_id,
+        principal: auth.principal.as_str(),
+        account_id: &auth.account_id,
+        access_point: auth.access_point.as_deref(),
+        source,
+    };
+    crate::access::check(api, &subject, action, params)?;
     if action.info().plane != Plane::Write {
         // Writes are refused cluster-wide in apply; everything else is claimed at the voters.
         claim_nonce(api, &auth.principal, &auth.nonce, auth.timestamp_ms).await?;

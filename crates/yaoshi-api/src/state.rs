@@ -69,6 +69,8 @@ pub struct ApiState {
     pub(crate) materials: Unwrapped<KeyMaterial>,
     /// Parsed signing keys of AsymmetricSign, by wrapped material.
     pub(crate) signing_keys: Unwrapped<SigningKey>,
+    /// Compiled policies of the access points in use.
+    pub(crate) policies: crate::access::PolicyCache,
 }
 
 impl ApiState {
@@ -114,6 +116,7 @@ impl ApiState {
             secrets: Default::default(),
             materials: Default::default(),
             signing_keys: Default::default(),
+            policies: Default::default(),
         })
     }
 
@@ -152,6 +155,7 @@ impl ApiState {
             secrets: Default::default(),
             materials: Default::default(),
             signing_keys: Default::default(),
+            policies: Default::default(),
         })
     }
 
@@ -177,6 +181,7 @@ impl ApiState {
             secrets: Default::default(),
             materials: Default::default(),
             signing_keys: Default::default(),
+            policies: Default::default(),
         })
     }
 

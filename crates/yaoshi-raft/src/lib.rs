@@ -9,6 +9,7 @@
 // openraft prescribes its (large) error types at every trait and API boundary.
 #![allow(clippy::result_large_err)]
 
+pub mod access;
 pub mod admin;
 pub mod claims;
 pub mod feed;
@@ -19,6 +20,7 @@ pub mod pb;
 mod service;
 pub mod tls;
 
+pub use access::{AccessClient, AccessGrpc};
 pub use admin::{AdminClient, AdminError, AdminGrpc, MemberStatus, MembersView, NodeState};
 pub use network::{GrpcNetwork, GrpcNetworkFactory};
 pub use node::{Clock, RegionConfig, RegionNode, StartError, WriteError};

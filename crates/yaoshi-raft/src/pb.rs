@@ -21,6 +21,12 @@ pub mod admin {
     tonic::include_proto!("yaoshi.admin.v1");
 }
 
+/// The generated types of proto/access.proto.
+#[allow(missing_docs, unreachable_pub, clippy::all, clippy::pedantic)]
+pub mod access {
+    tonic::include_proto!("yaoshi.access.v1");
+}
+
 pub use generated::raft_service_client::RaftServiceClient;
 pub use generated::raft_service_server::{RaftService, RaftServiceServer};
 pub use generated::{RaftReply, RaftRequest};

@@ -1,11 +1,12 @@
 //! The `yaoshi` binary: `yaoshi serve --dev` (embedded single node) or `yaoshi serve --config FILE`
 //! (a member of a region's Raft group), `yaoshi worker` (a stateless crypto worker) and
-//! `yaoshi cluster` (membership administration) and `yaoshi cert` (the cluster CA and its
-//! certificates).
+//! `yaoshi cluster` (membership administration), `yaoshi credential` and `yaoshi access-point`
+//! (AccessKeys and their policies) and `yaoshi cert` (the cluster CA and its certificates).
 
 mod cert;
 mod cluster;
 mod config;
+mod credential;
 mod https_args;
 mod limits;
 mod serve;
@@ -34,6 +35,10 @@ enum Cmd {
     Cluster(cluster::ClusterArgs),
     /// Create the cluster CA and issue node, worker and operator certificates.
     Cert(cert::CertArgs),
+    /// Create, list, rotate, revoke and scope the region's AccessKeys.
+    Credential(credential::CredentialArgs),
+    /// Create, list and delete access points (policies that scope AccessKeys).
+    AccessPoint(credential::AccessPointArgs),
 }
 
 /// Arguments of `yaoshi serve`.
@@ -51,6 +56,11 @@ pub(crate) struct ServeArgs {
     /// Overrides the HTTP listen address (dev default 127.0.0.1:8080).
     #[arg(long, value_name = "ADDR")]
     pub(crate) listen: Option<String>,
+    /// Overrides the admin listener (`admin_listen`): `yaoshi cluster`, `yaoshi credential` and
+    /// `yaoshi access-point` connect there (loopback only without [tls]; e.g. 127.0.0.1:9191
+    /// with --dev).
+    #[arg(long, value_name = "ADDR")]
+    pub(crate) admin_listen: Option<String>,
     /// Join an existing group (same as `join = true` in the config): never form a group from the
     /// configured members; wait for `yaoshi cluster add`.
     #[arg(long, requires = "config")]
@@ -102,6 +112,8 @@ fn main() -> anyhow::Result<()> {
         Cmd::Serve(args) => runtime.block_on(serve::run(args)),
         Cmd::Worker(args) => runtime.block_on(worker::run(args)),
         Cmd::Cluster(args) => runtime.block_on(cluster::run(args)),
+        Cmd::Credential(args) => runtime.block_on(credential::run_credential(args)),
+        Cmd::AccessPoint(args) => runtime.block_on(credential::run_access_point(args)),
         Cmd::Cert(_) => unreachable!("handled above"),
     }
 }

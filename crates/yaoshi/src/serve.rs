@@ -39,6 +39,13 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(listen) = args.listen {
         cfg.listen = listen;
     }
+    if let Some(admin) = args.admin_listen {
+        anyhow::ensure!(
+            cfg.tls.is_some() || crate::config::is_loopback(&admin),
+            "--admin-listen {admin} is not loopback: the admin listener needs [tls] (yaoshi cert)"
+        );
+        cfg.admin_listen = Some(admin);
+    }
     cfg.join |= args.join;
     std::fs::create_dir_all(&cfg.data_dir)
         .with_context(|| format!("creating data directory {}", cfg.data_dir.display()))?;
@@ -119,24 +126,31 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
             }
         });
         tracing::info!(raft_listen = %cfg.raft_listen, "raft gRPC listening");
-        match &cfg.admin_listen {
-            Some(admin_listen) => {
-                let addr =
-                    admin_listen.parse().with_context(|| format!("admin_listen {admin_listen}"))?;
-                let incoming = tonic::transport::server::TcpIncoming::bind(addr)
-                    .with_context(|| format!("binding admin listener {addr}"))?;
-                let admin = yaoshi_raft::AdminGrpc::operator(node.clone());
-                let mut builder = grpc_server(tls.as_deref())?;
-                tokio::spawn(async move {
-                    let server = builder.add_service(admin);
-                    if let Err(e) = server.serve_with_incoming(incoming).await {
-                        tracing::error!(error = %e, "admin listener stopped");
-                    }
-                });
-                tracing::info!(admin_listen = %admin_listen, "admin listener (yaoshi cluster) listening");
-            }
-            None => tracing::info!("no admin_listen: this node serves no cluster administration"),
+    }
+    match &cfg.admin_listen {
+        Some(admin_listen) => {
+            let addr =
+                admin_listen.parse().with_context(|| format!("admin_listen {admin_listen}"))?;
+            let incoming = tonic::transport::server::TcpIncoming::bind(addr)
+                .with_context(|| format!("binding admin listener {addr}"))?;
+            let admin = yaoshi_raft::AdminGrpc::operator(node.clone());
+            let access_clock = clock.clone();
+            let access = yaoshi_raft::AccessGrpc::operator(
+                node.clone(),
+                domain_key.clone(),
+                cfg.account_id.clone(),
+                Arc::new(move || access_clock.now_ms()),
+            );
+            let mut builder = grpc_server(tls.as_deref())?;
+            tokio::spawn(async move {
+                let server = builder.add_service(admin).add_service(access);
+                if let Err(e) = server.serve_with_incoming(incoming).await {
+                    tracing::error!(error = %e, "admin listener stopped");
+                }
+            });
+            tracing::info!(admin_listen = %admin_listen, "admin listener (yaoshi cluster, credential, access-point) listening");
         }
+        None => tracing::info!("no admin_listen: this node serves no administration"),
     }
     if cfg.join {
         tracing::info!("joining: waiting to be added to the group (yaoshi cluster add)");

@@ -48,10 +48,7 @@ impl Replica for Records {
         Ok(self.credentials.lock().unwrap().get(access_key_id).cloned())
     }
 
-    fn access_point(
-        &self,
-        _name: &str,
-    ) -> Result<Option<yaoshi_model::AccessPoint>, ReplicaError> {
+    fn access_point(&self, _name: &str) -> Result<Option<yaoshi_model::AccessPoint>, ReplicaError> {
         Ok(None)
     }
 
