@@ -155,15 +155,15 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
+/// An unwrapped AccessKey secret, shared with the cache of unwrapped secrets.
+type Secret = Arc<Zeroizing<String>>;
+
 /// Looks a credential up and unwraps the secrets a signature may be made with now: the current
 /// one, then (during a rotation's grace period, by KMS time) the retiring one.
 ///
 /// Secrets are kept by wrapped secret (`unwrapped.rs`); the credential itself is read on every
 /// request, so a revoked, rotated or rescoped credential takes effect at once.
-fn secrets_of(
-    api: &ApiState,
-    access_key_id: &str,
-) -> Result<(Credential, Vec<Arc<Zeroizing<String>>>), ApiError> {
+fn secrets_of(api: &ApiState, access_key_id: &str) -> Result<(Credential, Vec<Secret>), ApiError> {
     let credential = api
         .replica
         .credential(access_key_id)
@@ -192,11 +192,7 @@ fn secrets_of(
 }
 
 /// Whether `provided` is the signature `sign` makes with one of `secrets`.
-fn signed_by_any(
-    secrets: &[Arc<Zeroizing<String>>],
-    provided: &str,
-    sign: impl Fn(&str) -> String,
-) -> bool {
+fn signed_by_any(secrets: &[Secret], provided: &str, sign: impl Fn(&str) -> String) -> bool {
     secrets.iter().any(|s| yaoshi_sign::signatures_match(&sign(s), provided))
 }
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 use openraft::storage::RaftStateMachine;
 use yaoshi_model::fixtures::KeyFixture;
 use yaoshi_model::{
-    AccessKeyId, AuditOutcome, Command, CommandEnvelope, CommandMeta, CommandOutput, Credential,
+    AccessKeyId, AuditOutcome, Command, CommandEnvelope, CommandMeta, CommandOutput, CredentialV1,
     ErrorCode, RegionId,
 };
 use yaoshi_raft::{RegionConfig, RegionNode};
@@ -61,7 +61,7 @@ async fn replaying_the_log_rebuilds_identical_state() {
     .unwrap();
     assert!(node.initialize_if_pristine().await.unwrap());
 
-    let cred = Credential {
+    let cred = CredentialV1 {
         access_key_id: AccessKeyId::new("ak"),
         wrapped_secret: vec![7; 40],
         account_id: "1".into(),

@@ -1,6 +1,7 @@
 //! End-to-end tests of the `yaoshi` binary: real processes, real RocksDB, real gRPC between nodes,
 //! real HTTP with real signatures, and the official Python SDKs.
 
+mod access;
 mod aliases;
 mod asymmetric;
 mod bad_input;
