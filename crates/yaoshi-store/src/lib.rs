@@ -20,6 +20,8 @@
 
 mod apply;
 pub mod codec;
+#[cfg(test)]
+mod credentials_test;
 mod db;
 #[cfg(test)]
 mod dedup_test;
