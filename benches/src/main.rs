@@ -12,6 +12,8 @@
 //!   its own table in docs/BENCHMARKS.md.
 //! - `yaoshi-bench tls-table` measures Encrypt and CreateKey with and without TLS (mTLS between
 //!   nodes, HTTPS on the API) side by side and rewrites its table in docs/BENCHMARKS.md.
+//! - `yaoshi-bench policy-table` measures Encrypt signed by an unscoped credential and by
+//!   credentials held to access points of 1,000 policies, side by side, and rewrites its table.
 //! - `yaoshi-bench micro-table` collects the criterion results of
 //!   `cargo bench -p yaoshi-bench --bench micro` into docs/BENCHMARKS.md.
 
@@ -19,6 +21,7 @@ mod baseline;
 mod crypto_table;
 mod load;
 mod micro_table;
+mod policy_table;
 mod raft_table;
 mod tls_table;
 
@@ -102,6 +105,23 @@ enum Command {
     /// and with mutual TLS between nodes plus HTTPS on the API, side by side, and rewrite the TLS
     /// table in docs/BENCHMARKS.md. Needs `yaoshi` next to this binary.
     TlsTable {
+        /// Concurrent keep-alive connections per run.
+        #[arg(short = 'c', long, default_value_t = 32)]
+        concurrency: usize,
+        /// Measured seconds per run.
+        #[arg(short = 'd', long, default_value_t = 5.0)]
+        seconds: f64,
+        /// Warm-up seconds per run.
+        #[arg(long, default_value_t = 2.0)]
+        warmup: f64,
+        /// The Markdown file whose table is rewritten.
+        #[arg(long, default_value = "docs/BENCHMARKS.md")]
+        out: std::path::PathBuf,
+    },
+    /// Measure Encrypt signed by the unscoped bootstrap credential and by credentials held to
+    /// access points of 1,000 policies (exact and wildcard resources), side by side, and rewrite
+    /// the policy table in docs/BENCHMARKS.md. Needs `yaoshi` next to this binary.
+    PolicyTable {
         /// Concurrent keep-alive connections per run.
         #[arg(short = 'c', long, default_value_t = 32)]
         concurrency: usize,
@@ -239,6 +259,14 @@ fn main() -> anyhow::Result<()> {
                 Duration::from_secs_f64(seconds),
             );
             rt.block_on(tls_table::run(settings, &out))
+        }
+        Command::PolicyTable { concurrency, seconds, warmup, out } => {
+            let settings = load::Settings::closed(
+                concurrency,
+                Duration::from_secs_f64(warmup),
+                Duration::from_secs_f64(seconds),
+            );
+            rt.block_on(policy_table::run(settings, &out))
         }
         Command::MicroTable { criterion_dir, out } => micro_table::run(&criterion_dir, &out),
     }

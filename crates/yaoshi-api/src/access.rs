@@ -14,7 +14,7 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, PoisonError, RwLock};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -35,7 +35,7 @@ const BLOB_ACTIONS: &[Action] = &[Action::Decrypt, Action::ReEncrypt, Action::Ex
 /// stays where it was when they were compiled.
 #[derive(Debug, Default)]
 pub(crate) struct PolicyCache {
-    inner: Mutex<(u64, HashMap<String, Arc<CompiledPolicies>>)>,
+    inner: RwLock<(u64, HashMap<String, Arc<CompiledPolicies>>)>,
 }
 
 impl PolicyCache {
@@ -43,11 +43,10 @@ impl PolicyCache {
     fn get(&self, api: &ApiState, name: &str) -> Result<Arc<CompiledPolicies>, ApiError> {
         let generation = api.replica.access_generation();
         {
-            let mut inner = self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            if inner.0 != generation {
-                *inner = (generation, HashMap::new());
-            }
-            if let Some(c) = inner.1.get(name) {
+            let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
+            if inner.0 == generation
+                && let Some(c) = inner.1.get(name)
+            {
                 return Ok(c.clone());
             }
         }
@@ -59,9 +58,12 @@ impl PolicyCache {
             .unwrap_or_default();
         let names: Vec<&str> = ACTIONS.iter().map(|a| a.name).collect();
         let compiled = Arc::new(CompiledPolicies::new(policies, &names));
-        let mut inner = self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
+        if inner.0 != generation {
+            *inner = (generation, HashMap::new());
+        }
         // Keep it only if nothing changed while compiling.
-        if inner.0 == generation && api.replica.access_generation() == generation {
+        if api.replica.access_generation() == generation {
             inner.1.insert(name.to_string(), compiled.clone());
         }
         Ok(compiled)

@@ -169,20 +169,95 @@ pub fn evaluate(policies: &[Policy], req: &AccessRequest<'_>) -> Decision {
     Decision::Deny(reason)
 }
 
-/// An access point's policies indexed by action and exact resource name, for the request path:
-/// a request looks at the policies that name its action and one of its first resource's names
-/// exactly, plus those with wildcard resource patterns — not at every policy.
+/// An access point's policies indexed by action and resource, for the request path: a request
+/// looks only at the policies that allow its action and whose resource patterns name its first
+/// resource exactly, or start its name with their literal prefix (`acs:kms:*:*:key/app-*`),
+/// plus those with other wildcard patterns — not at every policy.
 #[derive(Debug, Clone, Default)]
 pub struct CompiledPolicies {
     policies: Vec<Policy>,
+    /// Per policy: its resource patterns and CIDR blocks, parsed once.
+    compiled: Vec<CompiledPolicy>,
     /// Per action: policies by exact resource name, and policies with a wildcard resource.
     by_action: HashMap<String, ActionIndex>,
 }
 
 #[derive(Debug, Clone, Default)]
 struct ActionIndex {
+    /// Policies by a resource pattern without `*`.
     exact: HashMap<String, Vec<usize>>,
+    /// Policies by the literal start of the resource name of an ARN pattern with `*`
+    /// (`acs:kms:*:*:key/app-*` → `key/app-`; see [`arn_name_prefix`]).
+    by_prefix: HashMap<String, Vec<usize>>,
+    /// The lengths of the prefixes in `by_prefix`.
+    prefix_lens: Vec<usize>,
+    /// Policies with another `*` pattern.
+    general: Vec<usize>,
+    /// Every policy with a `*` pattern (for names `by_prefix` cannot be used for).
     wildcard: Vec<usize>,
+}
+
+impl ActionIndex {
+    fn is_empty(&self) -> bool {
+        self.exact.is_empty() && self.wildcard.is_empty()
+    }
+
+    fn add(&mut self, i: usize, p: &Policy) {
+        fn push(ids: &mut Vec<usize>, i: usize) {
+            if ids.last() != Some(&i) {
+                ids.push(i);
+            }
+        }
+        for r in &p.resources {
+            if !r.contains('*') {
+                push(self.exact.entry(r.clone()).or_default(), i);
+                continue;
+            }
+            push(&mut self.wildcard, i);
+            match arn_name_prefix(r) {
+                Some(prefix) => {
+                    if !self.prefix_lens.contains(&prefix.len()) {
+                        self.prefix_lens.push(prefix.len());
+                    }
+                    push(self.by_prefix.entry(prefix.to_string()).or_default(), i);
+                }
+                None => push(&mut self.general, i),
+            }
+        }
+    }
+
+    /// The policies that may match a resource with these names: a superset of those that do.
+    fn candidates<'a>(&'a self, names: &'a [String]) -> impl Iterator<Item = usize> + 'a {
+        let indexable = names.iter().all(|n| arn_name(n).is_some());
+        let exact = names.iter().filter_map(|n| self.exact.get(n)).flatten();
+        let prefixed = names
+            .iter()
+            .filter(move |_| indexable)
+            .filter_map(|n| arn_name(n))
+            .flat_map(move |name| {
+                self.prefix_lens
+                    .iter()
+                    .filter_map(move |&len| name.get(..len).and_then(|p| self.by_prefix.get(p)))
+            })
+            .flatten();
+        let rest = if indexable { &self.general } else { &self.wildcard };
+        exact.chain(prefixed).chain(rest.iter()).copied()
+    }
+}
+
+/// The resource name of an ARN with exactly four `:` (`acs:kms:<region>:<account>:<name>`).
+fn arn_name(text: &str) -> Option<&str> {
+    let mut parts = text.splitn(5, ':');
+    let name = parts.nth(4)?;
+    (!name.contains(':')).then_some(name)
+}
+
+/// For a pattern with exactly four `:`, the literal start of its resource name (up to its first
+/// `*`). A text with exactly four `:` can match it only if its resource name starts with that
+/// prefix: the pattern's four literal colons must meet the text's four, so no `*` spans one.
+fn arn_name_prefix(pattern: &str) -> Option<&str> {
+    let name = arn_name(pattern)?;
+    Some(name.split('*').next().unwrap_or_default())
 }
 
 impl CompiledPolicies {
@@ -193,19 +268,11 @@ impl CompiledPolicies {
         for &action in actions {
             let index = by_action.entry(action.to_string()).or_default();
             for (i, p) in policies.iter().enumerate().filter(|(_, p)| p.allows_action(action)) {
-                if p.resources.iter().any(|r| r.contains('*')) {
-                    index.wildcard.push(i);
-                } else {
-                    for r in &p.resources {
-                        let ids = index.exact.entry(r.clone()).or_default();
-                        if ids.last() != Some(&i) {
-                            ids.push(i);
-                        }
-                    }
-                }
+                index.add(i, p);
             }
         }
-        CompiledPolicies { policies, by_action }
+        let compiled = policies.iter().map(CompiledPolicy::new).collect();
+        CompiledPolicies { policies, compiled, by_action }
     }
 
     /// The policies compiled.
@@ -222,20 +289,87 @@ impl CompiledPolicies {
         else {
             return evaluate(&self.policies, req);
         };
-        if index.exact.is_empty() && index.wildcard.is_empty() {
+        if index.is_empty() {
             return Decision::Deny(DenyReason::Action);
         }
-        // Every policy allowing the action fails at least on resources; those not indexed under
-        // a name of the first resource cannot match it.
+        // Every policy allowing the action fails at least on resources; those that are not
+        // candidates for the first resource cannot match it.
         let mut reason = DenyReason::Resource;
-        let exact = first.iter().filter_map(|name| index.exact.get(name)).flatten();
-        for &i in exact.chain(index.wildcard.iter()) {
-            match self.policies[i].decide(req) {
+        for i in index.candidates(first) {
+            // Indexed under the action: only resources and network are left to check.
+            match self.compiled[i].decide(req) {
                 Decision::Allow => return Decision::Allow,
                 Decision::Deny(r) => reason = reason.max(r),
             }
         }
         Decision::Deny(reason)
+    }
+}
+
+/// A policy's resource patterns and CIDR blocks, parsed for the request path.
+#[derive(Debug, Clone)]
+struct CompiledPolicy {
+    resources: Vec<Glob>,
+    blocks: Vec<(IpAddr, u8)>,
+    any_source: bool,
+}
+
+impl CompiledPolicy {
+    fn new(p: &Policy) -> CompiledPolicy {
+        CompiledPolicy {
+            resources: p.resources.iter().map(|r| Glob::new(r)).collect(),
+            blocks: p.source_cidrs.iter().filter_map(|c| parse_cidr(c)).collect(),
+            any_source: p.source_cidrs.is_empty(),
+        }
+    }
+
+    /// [`Policy::decide`] for a policy known to allow the action.
+    fn decide(&self, req: &AccessRequest<'_>) -> Decision {
+        let resources = req
+            .resources
+            .iter()
+            .all(|names| names.iter().any(|name| self.resources.iter().any(|g| g.matches(name))));
+        if !resources {
+            Decision::Deny(DenyReason::Resource)
+        } else if !(self.any_source
+            || req.source.is_some_and(|ip| self.blocks.iter().any(|&b| in_block(ip, b))))
+        {
+            Decision::Deny(DenyReason::Network)
+        } else {
+            Decision::Allow
+        }
+    }
+}
+
+/// A `*` pattern split into its literal runs: the text must start with the first, end with the
+/// last, and contain the others in order between them (leftmost matches suffice for `*`, so this
+/// decides exactly as [`glob`] does, with substring searches instead of backtracking).
+#[derive(Debug, Clone)]
+pub struct Glob {
+    parts: Vec<String>,
+}
+
+impl Glob {
+    /// Compiles `pattern`.
+    pub fn new(pattern: &str) -> Glob {
+        Glob { parts: pattern.split('*').map(str::to_string).collect() }
+    }
+
+    /// Whether the pattern matches all of `text`.
+    pub fn matches(&self, text: &str) -> bool {
+        let (first, rest) = match self.parts.split_first() {
+            Some(split) => split,
+            None => return text.is_empty(),
+        };
+        let Some(mut tail) = text.strip_prefix(first.as_str()) else { return false };
+        let Some((last, middle)) = rest.split_last() else { return tail.is_empty() };
+        for part in middle {
+            match tail.find(part.as_str()) {
+                Some(at) => tail = &tail[at + part.len()..],
+                None => return false,
+            }
+        }
+        tail.len() >= last.len() && tail.ends_with(last.as_str())
     }
 }
 

@@ -150,6 +150,23 @@ fn the_index_finds_the_one_policy_among_a_thousand() {
 }
 
 #[test]
+fn the_prefix_index_finds_the_one_wildcard_policy_among_a_thousand() {
+    let mut policies: Vec<Policy> = (0..999)
+        .map(|i| {
+            policy(&format!("p{i}"), &["Encrypt"], &[&format!("acs:kms:*:*:key/other-{i}-*")], &[])
+        })
+        .collect();
+    policies.push(policy("last", &["Encrypt"], &["acs:kms:*:*:key/bb*"], &[]));
+    let compiled = CompiledPolicies::new(policies.clone(), &["Encrypt"]);
+    let index = &compiled.by_action["Encrypt"];
+    let names = vec![KEY_B.to_string()];
+    assert_eq!(index.candidates(&names).collect::<Vec<_>>(), vec![999]);
+    let req = AccessRequest { action: "Encrypt", resources: &[names], source: None };
+    assert_eq!(compiled.evaluate(&req), Allow);
+    assert_eq!(evaluate(&policies, &req), Allow);
+}
+
+#[test]
 fn globs_match_whole_texts() {
     for (p, t, m) in [
         ("*", "", true),
@@ -165,6 +182,32 @@ fn globs_match_whole_texts() {
         ("a**", "a", true),
     ] {
         assert_eq!(glob(p, t), m, "{p:?} on {t:?}");
+        assert_eq!(Glob::new(p).matches(t), m, "compiled {p:?} on {t:?}");
+    }
+}
+
+#[test]
+fn compiled_globs_decide_as_the_reference_on_every_short_pattern() {
+    // Every pattern of up to 5 characters over {a, b, *} against every text of up to 6 over
+    // {a, b}: the substring-search matcher and the backtracking one agree.
+    fn all(alphabet: &[char], max: usize) -> Vec<String> {
+        let mut out = vec![String::new()];
+        let mut frontier = vec![String::new()];
+        for _ in 0..max {
+            frontier = frontier
+                .iter()
+                .flat_map(|s| alphabet.iter().map(move |c| format!("{s}{c}")))
+                .collect();
+            out.extend(frontier.iter().cloned());
+        }
+        out
+    }
+    let texts = all(&['a', 'b'], 6);
+    for p in all(&['a', 'b', '*'], 5) {
+        let g = Glob::new(&p);
+        for t in &texts {
+            assert_eq!(g.matches(t), glob(&p, t), "{p:?} on {t:?}");
+        }
     }
 }
 
