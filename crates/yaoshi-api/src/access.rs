@@ -12,13 +12,11 @@
 //! reason and written as one `yaoshi::audit` line (request id, principal, action, reason, source).
 //! It is not a Raft command: a refused caller must not be able to write to the replicated log.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{Arc, PoisonError, RwLock};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
-use yaoshi_model::policy::{AccessRequest, CompiledPolicies, Decision, DenyReason};
+use yaoshi_model::policy::{AccessRequest, Decision, DenyReason};
 use yaoshi_model::{Alias, ApiError, ErrorCode};
 
 use crate::actions::{ACTIONS, Action};
@@ -26,49 +24,14 @@ use crate::params::Params;
 use crate::state::ApiState;
 use crate::support::internal;
 
+/// The action table's names, which compiled policies are indexed for.
+static ACTION_NAMES: std::sync::LazyLock<Vec<&'static str>> =
+    std::sync::LazyLock::new(|| ACTIONS.iter().map(|a| a.name).collect());
+
 /// Parameters naming a key (id, ARN or alias).
 const KEY_PARAMS: &[&str] = &["KeyId", "DestinationKeyId", "SourceKeyId"];
 /// Actions whose `CiphertextBlob` is a symmetric blob naming its key.
 const BLOB_ACTIONS: &[Action] = &[Action::Decrypt, Action::ReEncrypt, Action::ExportDataKey];
-
-/// Compiled policies of the access points in use, valid while the replica's access generation
-/// stays where it was when they were compiled.
-#[derive(Debug, Default)]
-pub(crate) struct PolicyCache {
-    inner: RwLock<(u64, HashMap<String, Arc<CompiledPolicies>>)>,
-}
-
-impl PolicyCache {
-    /// The compiled policies of `name` (empty when it does not exist: deny by default).
-    fn get(&self, api: &ApiState, name: &str) -> Result<Arc<CompiledPolicies>, ApiError> {
-        let generation = api.replica.access_generation();
-        {
-            let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
-            if inner.0 == generation
-                && let Some(c) = inner.1.get(name)
-            {
-                return Ok(c.clone());
-            }
-        }
-        let policies = api
-            .replica
-            .access_point(name)
-            .map_err(internal)?
-            .map(|a| a.policies)
-            .unwrap_or_default();
-        let names: Vec<&str> = ACTIONS.iter().map(|a| a.name).collect();
-        let compiled = Arc::new(CompiledPolicies::new(policies, &names));
-        let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
-        if inner.0 != generation {
-            *inner = (generation, HashMap::new());
-        }
-        // Keep it only if nothing changed while compiling.
-        if api.replica.access_generation() == generation {
-            inner.1.insert(name.to_string(), compiled.clone());
-        }
-        Ok(compiled)
-    }
-}
 
 /// Who asks for what, from where.
 #[derive(Debug)]
@@ -93,7 +56,7 @@ pub(crate) fn check(
     params: &Params,
 ) -> Result<(), ApiError> {
     let Some(access_point) = who.access_point else { return Ok(()) };
-    let policies = api.policies.get(api, access_point)?;
+    let policies = api.policies.get(api.replica.as_ref(), access_point, &ACTION_NAMES)?;
     let resources = resources_of(api, who.account_id, action, params)?;
     let req =
         AccessRequest { action: action.info().name, resources: &resources, source: who.source };

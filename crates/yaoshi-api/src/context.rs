@@ -2,6 +2,11 @@
 
 use yaoshi_model::{AccessKeyId, CommandMeta};
 
+/// The address a request's connection came from (a request extension set by `listener.rs`, read
+/// for network rules).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ClientAddr(pub(crate) std::net::SocketAddr);
+
 /// Who is calling and when, after authentication.
 #[derive(Debug, Clone)]
 pub(crate) struct RequestContext {

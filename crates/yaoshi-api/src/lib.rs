@@ -24,6 +24,7 @@ mod limits;
 mod listener;
 mod material;
 mod params;
+mod policies;
 mod server;
 mod state;
 mod support;

@@ -81,12 +81,8 @@ pub async fn serve(
     Ok(())
 }
 
-/// The address a request's connection came from (a request extension, for network rules).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct ClientAddr(pub(crate) std::net::SocketAddr);
-
 /// Serves one connection, watched for graceful shutdown; every request on it carries the peer's
-/// address as a [`ClientAddr`] extension.
+/// address as a [`crate::context::ClientAddr`] extension.
 fn spawn_connection<S>(
     builder: &hyper::server::conn::http1::Builder,
     graceful: Watcher,
@@ -100,7 +96,7 @@ fn spawn_connection<S>(
     let app = tower::ServiceExt::map_request(
         app.clone(),
         move |mut req: hyper::Request<hyper::body::Incoming>| {
-            req.extensions_mut().insert(ClientAddr(peer));
+            req.extensions_mut().insert(crate::context::ClientAddr(peer));
             req
         },
     );

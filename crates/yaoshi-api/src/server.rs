@@ -144,7 +144,7 @@ async fn pipeline(api: Arc<ApiState>, route: Route, request: axum::extract::Requ
         }
         Err(_) => return refuse(ApiError::new(ErrorCode::RequestTimeout)),
     };
-    let source = parts.extensions.get::<crate::listener::ClientAddr>().map(|a| a.0.ip());
+    let source = parts.extensions.get::<crate::context::ClientAddr>().map(|a| a.0.ip());
     let request =
         Incoming { method: parts.method, uri: &parts.uri, headers: &parts.headers, source };
     let answer = serve(&api, &route, &request_id, request, body);

@@ -70,7 +70,7 @@ pub struct ApiState {
     /// Parsed signing keys of AsymmetricSign, by wrapped material.
     pub(crate) signing_keys: Unwrapped<SigningKey>,
     /// Compiled policies of the access points in use.
-    pub(crate) policies: crate::access::PolicyCache,
+    pub(crate) policies: crate::policies::PolicyCache,
 }
 
 impl ApiState {

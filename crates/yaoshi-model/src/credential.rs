@@ -80,23 +80,13 @@ impl Credential {
     }
 }
 
-/// The longest access point and policy name.
-pub const MAX_ACCESS_POINT_NAME: usize = 64;
-
 /// An access point: a named set of policies that the credentials attached to it are held to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccessPoint {
-    /// Its name (`[A-Za-z0-9_.-]`, 1–64 characters), unique per region.
+    /// Its name ([`crate::policy::valid_name`]), unique per region.
     pub name: String,
     /// The operator's description.
     pub description: String,
     /// Its policies: a request is allowed when one of them allows it (none: nothing is).
     pub policies: Vec<crate::policy::Policy>,
-}
-
-/// Whether `name` is a valid access point or policy name.
-pub fn valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= MAX_ACCESS_POINT_NAME
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
 }

@@ -18,6 +18,16 @@ use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
+/// The longest access point and policy name.
+pub const MAX_NAME_LEN: usize = 64;
+
+/// Whether `name` is a valid access point or policy name (`[A-Za-z0-9_.-]`, 1–64 characters).
+pub fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= MAX_NAME_LEN
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+}
+
 /// The most policies an access point holds.
 pub const MAX_POLICIES: usize = 1000;
 /// The most actions, resources or CIDR blocks one policy lists.
@@ -105,7 +115,7 @@ impl Policy {
     /// The first problem found.
     pub fn validate(&self) -> Result<(), PolicyError> {
         let bad = |problem: String| Err(PolicyError { policy: self.name.clone(), problem });
-        if !crate::credential::valid_name(&self.name) {
+        if !valid_name(&self.name) {
             return bad("the name must be 1-64 of A-Z a-z 0-9 _ . -".into());
         }
         for (what, list) in [("Actions", &self.actions), ("Resources", &self.resources)] {

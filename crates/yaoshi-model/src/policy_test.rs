@@ -1,3 +1,6 @@
+//! Table-driven tests of the access-policy evaluator: the reference and the compiled one decide
+//! alike on every row, and the globs, CIDR blocks and validation behave as documented.
+
 use super::*;
 
 const KEY_A: &str = "acs:kms:cn-hangzhou:1000:key/aaaa";

@@ -262,7 +262,7 @@ impl AccessAdmin for AccessGrpc {
 ///
 /// Describes the first problem.
 pub fn parse_access_point(info: AccessPointInfo) -> Result<AccessPoint, String> {
-    if !yaoshi_model::credential::valid_name(&info.name) {
+    if !yaoshi_model::policy::valid_name(&info.name) {
         return Err("the access point name must be 1-64 of A-Z a-z 0-9 _ . -".into());
     }
     let policies: Vec<Policy> = serde_json::from_str(&info.policies_json)

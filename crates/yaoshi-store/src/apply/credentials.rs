@@ -125,7 +125,7 @@ pub(crate) fn put_access_point(
     batch: &mut WriteBatch,
     access_point: &AccessPoint,
 ) -> Result<CommandResponse, rocksdb::Error> {
-    if !yaoshi_model::credential::valid_name(&access_point.name)
+    if !yaoshi_model::policy::valid_name(&access_point.name)
         || access_point.policies.iter().any(|p| p.validate().is_err())
         || access_point.policies.len() > yaoshi_model::policy::MAX_POLICIES
     {
