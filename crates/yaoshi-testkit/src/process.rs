@@ -22,6 +22,8 @@ pub struct Process {
     log_path: PathBuf,
     /// Whether stdout goes to the log too (else to /dev/null).
     log_stdout: bool,
+    /// A file the program reads as standard input (else /dev/null).
+    stdin: Option<PathBuf>,
     child: Option<Child>,
     paused: bool,
     /// Length of the log file when the current incarnation started.
@@ -46,6 +48,7 @@ impl Process {
             envs,
             log_path: log_path.to_path_buf(),
             log_stdout: false,
+            stdin: None,
             child: None,
             paused: false,
             log_offset: 0,
@@ -64,6 +67,12 @@ impl Process {
     /// Adds environment variables (after the ones given at creation).
     pub fn with_envs(mut self, envs: Vec<(String, String)>) -> Process {
         self.envs.extend(envs);
+        self
+    }
+
+    /// Gives the program `path` as standard input (each start reads it from the beginning).
+    pub fn with_stdin_file(mut self, path: &Path) -> Process {
+        self.stdin = Some(path.to_path_buf());
         self
     }
 
@@ -136,7 +145,10 @@ impl Process {
         let child = cmd
             .args(&self.args)
             .envs(self.envs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .stdin(Stdio::null())
+            .stdin(match &self.stdin {
+                Some(path) => Stdio::from(std::fs::File::open(path)?),
+                None => Stdio::null(),
+            })
             .stdout(stdout)
             .stderr(log)
             .spawn()

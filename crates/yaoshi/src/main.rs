@@ -68,8 +68,13 @@ pub(crate) struct ServeArgs {
     /// Read the bootstrap credential's secret from FILE (one line; a trailing newline is dropped)
     /// instead of YAOSHI_ACCESS_KEY_SECRET, which stays readable in /proc/PID/environ. The id is
     /// still YAOSHI_ACCESS_KEY_ID. Used only while the cluster has no credential yet.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "bootstrap_secret_prompt")]
     pub(crate) bootstrap_secret_file: Option<PathBuf>,
+    /// Ask for the bootstrap credential's secret: on a terminal without echo, otherwise the first
+    /// line of standard input (`printf '%s\n' "$SECRET" | yaoshi serve …`). Like
+    /// --bootstrap-secret-file, it keeps the secret out of the environment.
+    #[arg(long)]
+    pub(crate) bootstrap_secret_prompt: bool,
     /// TESTS ONLY: KMS time becomes controllable through an unauthenticated
     /// `POST /_test/clock?AdvanceMs=N` route. A command-line flag only, so no configuration file
     /// can turn it on; never use it in production.

@@ -52,6 +52,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let domain_key = load_domain_key(&cfg, dev)?;
     let bootstrap_secret = match &args.bootstrap_secret_file {
         Some(path) => Some(read_secret_file(path)?),
+        None if args.bootstrap_secret_prompt => Some(prompt_secret()?),
         None => None,
     };
     tracing::info!(fingerprint = %domain_key.fingerprint(), "domain key loaded");
@@ -300,11 +301,30 @@ async fn log_leader_changes(node: Arc<RegionNode>) {
 
 /// The secret in `path`: its first line without the line ending, which must not be empty.
 fn read_secret_file(path: &Path) -> anyhow::Result<zeroize::Zeroizing<String>> {
-    let text = zeroize::Zeroizing::new(
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?,
-    );
-    let secret = text.lines().next().unwrap_or_default();
-    anyhow::ensure!(!secret.is_empty(), "bootstrap secret file {} is empty", path.display());
+    let file = std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
+    first_line(std::io::BufReader::new(file))
+        .with_context(|| format!("bootstrap secret file {}", path.display()))
+}
+
+/// The secret typed at a terminal (no echo) or the first line of a piped standard input.
+fn prompt_secret() -> anyhow::Result<zeroize::Zeroizing<String>> {
+    if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        let typed = zeroize::Zeroizing::new(
+            rpassword::prompt_password("Bootstrap AccessKey secret: ")
+                .context("reading the bootstrap secret from the terminal")?,
+        );
+        anyhow::ensure!(!typed.is_empty(), "the bootstrap secret is empty");
+        return Ok(typed);
+    }
+    first_line(std::io::stdin().lock()).context("bootstrap secret from standard input")
+}
+
+/// The first line of `input` without its line ending; it must not be empty.
+fn first_line(mut input: impl std::io::BufRead) -> anyhow::Result<zeroize::Zeroizing<String>> {
+    let mut line = zeroize::Zeroizing::new(String::new());
+    input.read_line(&mut line)?;
+    let secret = line.trim_end_matches(['\n', '\r']);
+    anyhow::ensure!(!secret.is_empty(), "is empty");
     Ok(zeroize::Zeroizing::new(secret.to_string()))
 }
 

@@ -20,7 +20,7 @@ pub(crate) struct NodeProcess {
 }
 
 /// This package's `yaoshi` with the test credential, and the domain key when given.
-fn launcher(domain_key_hex: Option<&str>) -> Launcher {
+pub(crate) fn launcher(domain_key_hex: Option<&str>) -> Launcher {
     let l = Launcher::new(Path::new(env!("CARGO_BIN_EXE_yaoshi")), AK, SK);
     match domain_key_hex {
         Some(k) => l.with_domain_key(k),

@@ -67,6 +67,33 @@ async fn the_bootstrap_secret_comes_from_its_file() {
     assert!(!node.log().contains("secret-from-a-file"), "the secret was logged");
 }
 
+/// `--bootstrap-secret-prompt` without a terminal: the secret is the first line of standard input.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_bootstrap_secret_comes_from_standard_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("stdin");
+    std::fs::write(&input, "secret-from-stdin\nignored\n").unwrap();
+    let data = dir.path().join("node");
+    let endpoint = yaoshi_testkit::free_addr();
+    let process = crate::support::launcher(None)
+        .dev_node(
+            "node",
+            &data,
+            &endpoint,
+            &["--bootstrap-secret-prompt"],
+            &data.with_extension("log"),
+        )
+        .with_stdin_file(&input);
+    std::fs::create_dir_all(&data).unwrap();
+    let mut process = process;
+    process.start();
+    let typed = Client::new(&endpoint, AK, "secret-from-stdin");
+    must_be_ready(&typed, Duration::from_secs(30)).await;
+    let r = Client::new(&endpoint, AK, crate::support::SK).call("ListKeys", &[]).await.unwrap();
+    assert_api_error(&r, 400, "SignatureDoesNotMatch");
+    assert!(!process.log().contains("secret-from-stdin"), "the secret was logged");
+}
+
 /// A clean restart keeps the nonces the node had seen: a data-plane request and a read accepted
 /// before it are refused after it (a crash forgets them: docs/SECURITY.md).
 #[tokio::test(flavor = "multi_thread")]
