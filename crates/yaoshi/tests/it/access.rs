@@ -285,4 +285,27 @@ async fn access_points_and_credentials_on_nodes_and_workers() {
         println!("{t}: unscoped after {r:?}");
     }
     expect("admin", &call(&admin, "ScheduleKeyDeletion", &[("KeyId", &other)]).await, 200, None);
+
+    // Secrets are stored only wrapped: no file of any node (Raft log, state, snapshots, logs)
+    // holds one in clear.
+    cluster.stop_all();
+    let secrets = [&a_secret, &n_secret, &r_secret, &g_secret, &g_new, &x_secret, &x_new];
+    for node in &cluster.nodes {
+        let mut files = vec![node.process.log_path().to_path_buf()];
+        let mut dirs = vec![node.data_dir.clone()];
+        while let Some(d) = dirs.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() { dirs.push(p) } else { files.push(p) }
+            }
+        }
+        assert!(files.len() > 3, "{files:?}");
+        for f in files {
+            let bytes = std::fs::read(&f).unwrap();
+            for secret in secrets {
+                let found = bytes.windows(secret.len()).any(|w| w == secret.as_bytes());
+                assert!(!found, "a credential secret is in clear in {}", f.display());
+            }
+        }
+    }
 }
