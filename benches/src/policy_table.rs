@@ -23,6 +23,7 @@ use yaoshi_testkit::{
 
 use crate::crypto_table::must;
 use crate::load::{Report, Settings, Target, run_with};
+use crate::tls_table::median;
 
 const BEGIN: &str = "<!-- policy-table:begin -->";
 const END: &str = "<!-- policy-table:end -->";
@@ -101,11 +102,6 @@ fn evaluate_ns(policies_json: &str, key: &str) -> anyhow::Result<(f64, f64)> {
         Ok(start.elapsed().as_nanos() as f64 / f64::from(n))
     };
     Ok((time(200_000, &|| compiled.evaluate(&req))?, time(2_000, &|| evaluate(&policies, &req))?))
-}
-
-fn median(mut runs: Vec<Report>) -> Report {
-    runs.sort_by(|a, b| a.rps.total_cmp(&b.rps));
-    runs.swap_remove(runs.len() / 2)
 }
 
 pub(crate) async fn run(load: Settings, out: &Path) -> anyhow::Result<()> {

@@ -80,7 +80,7 @@ const SCENARIOS: [&str; 3] = [
 ];
 
 /// The run with the median throughput.
-fn median(mut runs: Vec<Report>) -> Report {
+pub(crate) fn median(mut runs: Vec<Report>) -> Report {
     runs.sort_by(|a, b| a.rps.total_cmp(&b.rps));
     runs.swap_remove(runs.len() / 2)
 }

@@ -51,6 +51,17 @@ fn hex(n: usize) -> String {
     yaoshi_crypto::random_bytes(n).iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// A fresh AccessKey pair from the OS generator: id `LTAI` + 20 hex digits, secret 30 hex digits.
+pub fn generate_access_key() -> (AccessKeyId, zeroize::Zeroizing<String>) {
+    (AccessKeyId::new(format!("LTAI{}", hex(10))), zeroize::Zeroizing::new(hex(15)))
+}
+
+/// `secret` wrapped under `domain_key` with the AAD binding it to `id`
+/// ([`Credential::wrap_aad`]): the only form in which a secret is stored.
+pub fn wrap_secret(domain_key: &DomainKey, id: &AccessKeyId, secret: &str) -> Vec<u8> {
+    domain_key.wrap(&Credential::wrap_aad(id), &KeyMaterial::from_bytes(secret.as_bytes()))
+}
+
 fn rejected(e: &ApiError) -> Status {
     Status::failed_precondition(format!("{}: {}", e.code.as_str(), e.message))
 }
@@ -117,7 +128,7 @@ impl AccessGrpc {
     }
 
     fn wrap(&self, id: &AccessKeyId, secret: &str) -> Vec<u8> {
-        self.domain_key.wrap(&Credential::wrap_aad(id), &KeyMaterial::from_bytes(secret.as_bytes()))
+        wrap_secret(&self.domain_key, id, secret)
     }
 
     async fn credential(&self, id: &str) -> Result<Credential, Status> {
@@ -138,8 +149,7 @@ impl AccessAdmin for AccessGrpc {
     ) -> Result<Response<SecretReply>, Status> {
         self.admit(&req, &req.get_ref().region)?;
         let req = req.into_inner();
-        let id = AccessKeyId::new(format!("LTAI{}", hex(10)));
-        let secret = zeroize::Zeroizing::new(hex(15));
+        let (id, secret) = generate_access_key();
         let credential = Credential {
             access_key_id: id.clone(),
             wrapped_secret: self.wrap(&id, &secret),
@@ -179,7 +189,7 @@ impl AccessAdmin for AccessGrpc {
             )));
         }
         let id = AccessKeyId::new(req.access_key_id);
-        let secret = zeroize::Zeroizing::new(hex(15));
+        let (_, secret) = generate_access_key();
         let grace_ms = i64::try_from(req.grace_seconds * 1000).unwrap_or(i64::MAX);
         let command = Command::RotateCredential {
             access_key_id: id.clone(),

@@ -14,15 +14,8 @@ use yaoshi_raft::{AdminClient, MemberStatus};
 /// Arguments of `yaoshi cluster`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct ClusterArgs {
-    /// Admin listener (`admin_listen`, `host:port`) of any node of the group.
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9191", global = true)]
-    admin: String,
-    /// The region whose group to administer.
-    #[arg(long, default_value = "cn-hangzhou", global = true)]
-    region: String,
-    /// The operator certificate (`yaoshi cert issue --admin`).
     #[command(flatten)]
-    tls: crate::tls_args::TlsArgs,
+    target: crate::credential::AdminTarget,
     #[command(subcommand)]
     command: ClusterCmd,
 }
@@ -51,10 +44,11 @@ enum ClusterCmd {
 }
 
 pub(crate) async fn run(args: ClusterArgs) -> anyhow::Result<()> {
-    let region = args.region.as_str();
-    let tls = args.tls.load(&args.admin)?;
+    let crate::credential::AdminTarget { admin, region, tls } = &args.target;
+    let region = region.as_str();
+    let tls = tls.load(admin)?;
     let server = yaoshi_raft::tls::region_name(region);
-    let mut client = AdminClient::connect(&args.admin, tls.as_deref(), &server).await?;
+    let mut client = AdminClient::connect(admin, tls.as_deref(), &server).await?;
     let changed = match args.command {
         ClusterCmd::Status => None,
         ClusterCmd::Add { id, addr } => {

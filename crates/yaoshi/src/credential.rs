@@ -7,18 +7,18 @@ use anyhow::Context;
 use yaoshi_raft::AccessClient;
 use yaoshi_raft::pb::access::CredentialInfo;
 
-/// Where and as whom `yaoshi credential` and `yaoshi access-point` connect.
+/// Where and as whom `yaoshi cluster`, `yaoshi credential` and `yaoshi access-point` connect.
 #[derive(Debug, clap::Args)]
 pub(crate) struct AdminTarget {
     /// Admin listener (`admin_listen`, `host:port`) of any node of the region.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9191", global = true)]
-    admin: String,
+    pub(crate) admin: String,
     /// The region.
     #[arg(long, default_value = "cn-hangzhou", global = true)]
-    region: String,
+    pub(crate) region: String,
     /// The operator certificate (`yaoshi cert issue --admin`).
     #[command(flatten)]
-    tls: crate::tls_args::TlsArgs,
+    pub(crate) tls: crate::tls_args::TlsArgs,
 }
 
 impl AdminTarget {

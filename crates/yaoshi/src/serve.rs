@@ -7,10 +7,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use yaoshi_api::{ApiState, Clock, SystemClock, TestClock};
-use yaoshi_crypto::{DomainKey, KeyMaterial};
+use yaoshi_crypto::DomainKey;
 use yaoshi_model::{
-    AccessKeyId, Command, CommandEnvelope, CommandMeta, CommandOutput, Credential, CredentialV1,
-    RegionId,
+    AccessKeyId, Command, CommandEnvelope, CommandMeta, CommandOutput, CredentialV1, RegionId,
 };
 use yaoshi_raft::{RaftGrpc, RegionConfig, RegionNode};
 
@@ -376,7 +375,10 @@ async fn bootstrap_credential(
     let generated = from_env.is_none();
     let (id, secret) = match from_env {
         Some(pair) => pair,
-        None if dev => generate_credential(),
+        None if dev => {
+            let (id, secret) = yaoshi_raft::access::generate_access_key();
+            (id.to_string(), secret.to_string())
+        }
         None => {
             tracing::warn!(
                 "no credential exists and {ENV_ACCESS_KEY_ID}/{ENV_ACCESS_KEY_SECRET} are not set; the API rejects every request until one is created"
@@ -385,8 +387,7 @@ async fn bootstrap_credential(
         }
     };
     let access_key_id = AccessKeyId::new(id.clone());
-    let wrapped = domain_key
-        .wrap(&Credential::wrap_aad(&access_key_id), &KeyMaterial::from_bytes(secret.as_bytes()));
+    let wrapped = yaoshi_raft::access::wrap_secret(&domain_key, &access_key_id, &secret);
     let env = CommandEnvelope {
         meta: CommandMeta {
             request_id: uuid::Uuid::new_v4().to_string(),
@@ -417,13 +418,6 @@ async fn bootstrap_credential(
         Ok(Err(e)) => tracing::error!(code = e.code.as_str(), "bootstrap credential rejected"),
         Err(e) => tracing::error!(error = %e, "bootstrap credential not replicated"),
     }
-}
-
-fn generate_credential() -> (String, String) {
-    let hex = |n: usize| -> String {
-        yaoshi_crypto::random_bytes(n).iter().map(|b| format!("{b:02x}")).collect()
-    };
-    (format!("LTAI{}", hex(10)), hex(15))
 }
 
 #[cfg(test)]

@@ -19,6 +19,15 @@ fn not_found(what: &str) -> CommandResponse {
     Err(ApiError::with_subject(ErrorCode::ResourceNotFound, what))
 }
 
+/// Whether `access_point`, when one is named, is missing (a credential may only be held to an
+/// existing one).
+fn names_missing(db: &RegionDb, access_point: Option<&str>) -> Result<bool, rocksdb::Error> {
+    match access_point {
+        Some(name) => Ok(read_access_point(db, name)?.is_none()),
+        None => Ok(false),
+    }
+}
+
 fn started(db: &RegionDb, batch: &mut WriteBatch) {
     batch.put_cf(db.cf(CF_SM_META), META_CREDENTIALS_STARTED, [1u8]);
 }
@@ -53,9 +62,7 @@ pub(crate) fn create(
     if read_credential(db, credential.access_key_id.as_str())?.is_some() {
         return Ok(Err(ApiError::new(ErrorCode::ResourceExist)));
     }
-    if let Some(name) = &credential.access_point
-        && read_access_point(db, name)?.is_none()
-    {
+    if names_missing(db, credential.access_point.as_deref())? {
         return Ok(not_found("AccessPoint"));
     }
     batch.put_cf(db.cf(CF_CREDENTIALS), credential.access_key_id.as_str(), encode(credential));
@@ -109,9 +116,7 @@ pub(crate) fn set_access_point(
     let Some(mut credential) = read_credential(db, access_key_id.as_str())? else {
         return Ok(not_found("AccessKeyId"));
     };
-    if let Some(name) = access_point
-        && read_access_point(db, name)?.is_none()
-    {
+    if names_missing(db, access_point)? {
         return Ok(not_found("AccessPoint"));
     }
     credential.access_point = access_point.map(str::to_string);
