@@ -70,3 +70,24 @@ fn nonces_are_forgotten_after_the_replay_window() {
     assert!(reused.response.is_ok());
     assert_eq!(description(&db), "third");
 }
+
+#[test]
+fn a_proposal_retried_after_its_record_was_pruned_is_refused_unapplied() {
+    let (_dir, db) = open();
+    create(&db, "k1", None);
+    let first = signed("req-1", "n1", T0 + 1, "first");
+    assert!(apply(&db, &first).response.is_ok());
+    // A later command, proposed past the retention window (a fast clock), prunes the record.
+    assert!(
+        apply(&db, &signed("req-2", "n2", T0 + 2 + NONCE_RETENTION_MS, "second")).response.is_ok()
+    );
+    // The first proposal, appended again, cannot be told from a new one: refused, not applied.
+    let again = apply(&db, &first);
+    assert!(!again.duplicate);
+    assert_eq!(again.response.unwrap_err().code, ErrorCode::ServiceUnavailableTemporary);
+    assert_eq!(description(&db), "second");
+    // A fresh request is applied.
+    let fresh = signed("req-3", "n3", T0 + 3 + NONCE_RETENTION_MS, "third");
+    assert!(apply(&db, &fresh).response.is_ok());
+    assert_eq!(description(&db), "third");
+}

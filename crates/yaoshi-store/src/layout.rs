@@ -16,6 +16,9 @@ pub(crate) const META_CREDENTIALS_STARTED: &[u8] = b"credentials_started";
 /// `sm_meta`: `(log index, commands of that entry applied)` while an entry's proposal is being
 /// applied.
 pub(crate) const META_APPLYING: &[u8] = b"applying";
+/// `sm_meta`: the greatest nonce horizon pruning has used (big-endian i64 ms): records of signed
+/// commands proposed before it may be forgotten.
+pub(crate) const META_NONCES_FORGOTTEN_BEFORE: &[u8] = b"nonces_forgotten_before";
 
 /// The storage key of a key version (`key_id/version_id`); with an empty `version_id`, the prefix
 /// of all the key's versions.

@@ -264,7 +264,8 @@ pub(crate) struct Applied {
 /// A command carrying a (principal, nonce) already applied within the replay window is not
 /// applied again: when it is the same proposal (same request id: a write retried by its proposer
 /// after a timeout, or appended twice around a leader change) it returns the first response and is
-/// marked duplicate; otherwise it is a replayed signature (`SignatureNonceUsed`).
+/// marked duplicate; otherwise it is a replayed signature (`SignatureNonceUsed`). A signed command
+/// proposed before the nonce pruning horizon is refused `ServiceUnavailableTemporary` unapplied.
 pub(crate) fn apply_command(
     db: &RegionDb,
     batch: &mut WriteBatch,
@@ -283,6 +284,14 @@ pub(crate) fn apply_command(
             apply::nonces::Seen::OtherRequest => {
                 return Ok(Applied {
                     response: Err(ApiError::new(ErrorCode::SignatureNonceUsed)),
+                    duplicate: false,
+                });
+            }
+            // Its outcome is unknown to the client either way: refuse as unavailable, so it
+            // retries as a new request, and the state changes at most once.
+            apply::nonces::Seen::Forgotten => {
+                return Ok(Applied {
+                    response: Err(ApiError::new(ErrorCode::ServiceUnavailableTemporary)),
                     duplicate: false,
                 });
             }

@@ -5,8 +5,8 @@ use rocksdb::{Direction, IteratorMode, WriteBatch};
 use yaoshi_model::{CommandMeta, CommandResponse, NONCE_RETENTION_MS};
 
 use crate::codec::{decode, encode};
-use crate::db::{CF_NONCE_EXPIRY, CF_NONCES, RegionDb};
-use crate::layout::{nonce_expiry_key, split_nonce_expiry_key};
+use crate::db::{CF_NONCE_EXPIRY, CF_NONCES, CF_SM_META, RegionDb};
+use crate::layout::{META_NONCES_FORGOTTEN_BEFORE, nonce_expiry_key, split_nonce_expiry_key};
 
 /// At most this many expired nonces are pruned per applied command, bounding apply time.
 const NONCE_PRUNE_BATCH: usize = 256;
@@ -28,10 +28,20 @@ pub(crate) enum Seen {
     SameRequest(CommandResponse),
     /// Another request with the same nonce: a replayed signature.
     OtherRequest,
+    /// Proposed before the horizon pruning has reached: had it been applied already, its record
+    /// may be gone, so whether this is a repetition cannot be known.
+    Forgotten,
 }
 
 /// Looks up the nonce whose storage key is `key` for a command with request context `meta`.
+///
+/// A command proposed before the pruning horizon ([`prune`] keeps the greatest it used) is
+/// [`Seen::Forgotten`]: a proposal retried after a later command (on a faster clock, or after a
+/// long stall) pruned its record must not take effect a second time.
 pub(crate) fn seen(db: &RegionDb, key: &[u8], meta: &CommandMeta) -> Result<Seen, rocksdb::Error> {
+    if meta.at_ms < forgotten_before(db)? {
+        return Ok(Seen::Forgotten);
+    }
     if let Some(raw) = db.db.get_pinned_cf(db.cf(CF_NONCES), key)?
         && let Ok(seen) = decode::<SeenRequest>(&raw)
         && meta.at_ms.saturating_sub(seen.at_ms) < NONCE_RETENTION_MS
@@ -70,6 +80,9 @@ pub(crate) fn prune(
     at_ms: i64,
 ) -> Result<(), rocksdb::Error> {
     let horizon = at_ms.saturating_sub(NONCE_RETENTION_MS);
+    if horizon > forgotten_before(db)? {
+        batch.put_cf(db.cf(CF_SM_META), META_NONCES_FORGOTTEN_BEFORE, horizon.to_be_bytes());
+    }
     let expiry_cf = db.cf(CF_NONCE_EXPIRY);
     let iter = db.db.iterator_cf(expiry_cf, IteratorMode::From(&[], Direction::Forward));
     for item in iter.take(NONCE_PRUNE_BATCH) {
@@ -87,4 +100,13 @@ pub(crate) fn prune(
         }
     }
     Ok(())
+}
+
+/// The greatest horizon [`prune`] has used (`i64::MIN` before any).
+fn forgotten_before(db: &RegionDb) -> Result<i64, rocksdb::Error> {
+    Ok(db
+        .db
+        .get_pinned_cf(db.cf(CF_SM_META), META_NONCES_FORGOTTEN_BEFORE)?
+        .and_then(|raw| <[u8; 8]>::try_from(&raw[..]).ok())
+        .map_or(i64::MIN, i64::from_be_bytes))
 }
