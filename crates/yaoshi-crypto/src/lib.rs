@@ -42,7 +42,9 @@ mod import;
 mod key;
 mod keygen;
 mod mac;
+mod password;
 mod random;
+mod secret;
 pub mod sign;
 
 pub use asymmetric::{
@@ -63,7 +65,12 @@ pub use import::unwrap_imported_material;
 pub use key::{DomainKey, KEY_LEN, KeyMaterial, WRAP_VERSION_V1};
 pub use keygen::{KeyType, generate_key, public_key_pem};
 pub use mac::{MAC_LEN, mac, verify_mac};
+pub use password::{PASSWORD_CLASSES, random_password};
 pub use random::random_bytes;
+pub use secret::{
+    ROTATED_PASSWORD_LEN, SealedSecret, open_secret, open_secret_version, rotated_value,
+    seal_secret, seal_secret_version,
+};
 pub use sign::{
     SIGN_DIGEST_LEN, SM2_DEFAULT_ID, SignAlgorithm, SigningKey, sign_digest, sm2_digest,
     sm2_digest_with_public_pem, verify_digest, verify_digest_with_public_pem,

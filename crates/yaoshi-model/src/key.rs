@@ -28,6 +28,8 @@ macro_rules! wire_enum {
     };
 }
 
+pub(crate) use wire_enum;
+
 wire_enum!(
     /// The lifecycle state of a key.
     KeyState {
@@ -196,6 +198,12 @@ pub const MAX_ROTATION_INTERVAL_S: u64 = 730 * 86_400;
 /// Parses a `RotationInterval` (`integer[d|h|m|s]`, e.g. `365d`, `604800s`) into seconds, within
 /// 7–730 days.
 pub fn parse_rotation_interval(s: &str) -> Option<u64> {
+    parse_interval_seconds(s)
+        .filter(|seconds| (MIN_ROTATION_INTERVAL_S..=MAX_ROTATION_INTERVAL_S).contains(seconds))
+}
+
+/// Parses `integer[d|h|m|s]` into seconds, without bounds.
+pub(crate) fn parse_interval_seconds(s: &str) -> Option<u64> {
     let unit = s.chars().last()?;
     let (digits, factor) = match unit {
         'd' => (&s[..s.len() - 1], 86_400),
@@ -207,8 +215,7 @@ pub fn parse_rotation_interval(s: &str) -> Option<u64> {
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let seconds = digits.parse::<u64>().ok()?.checked_mul(factor)?;
-    (MIN_ROTATION_INTERVAL_S..=MAX_ROTATION_INTERVAL_S).contains(&seconds).then_some(seconds)
+    digits.parse::<u64>().ok()?.checked_mul(factor)
 }
 
 #[cfg(test)]

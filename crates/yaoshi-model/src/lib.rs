@@ -11,6 +11,7 @@ pub mod fixtures;
 pub mod ids;
 pub mod key;
 pub mod policy;
+pub mod secret;
 pub mod tag;
 
 pub use audit::{AuditEvent, AuditOutcome};
@@ -25,6 +26,11 @@ pub use key::{
     Alias, ImportToken, KeyMetadata, KeyOrigin, KeySpec, KeyState, KeyUsage, KeyVersion,
     MAX_ROTATION_INTERVAL_S, MIN_KEY_VERSION_INTERVAL_MS, MIN_ROTATION_INTERVAL_S, ProtectionLevel,
     parse_rotation_interval,
+};
+pub use secret::{
+    MAX_DEPRECATED_VERSIONS, MAX_RECOVERY_DAYS, MAX_SECRET_DATA_BYTES, MAX_STAGES_PER_VERSION,
+    MIN_RECOVERY_DAYS, STAGE_CURRENT, STAGE_PENDING, STAGE_PREVIOUS, SecretDataType,
+    SecretMetadata, SecretRecord, SecretType, SecretVersion, parse_secret_rotation_interval,
 };
 pub use tag::{MAX_TAGS_PER_RESOURCE, ResourceRef, Tag};
 

@@ -33,6 +33,8 @@ impl Tag {
 pub enum ResourceRef {
     /// A key.
     Key(KeyId),
+    /// A secret, by name.
+    Secret(String),
 }
 
 impl ResourceRef {
@@ -40,6 +42,7 @@ impl ResourceRef {
     pub fn tag_prefix(&self) -> Vec<u8> {
         let (kind, id) = match self {
             ResourceRef::Key(k) => ("key", k.as_str()),
+            ResourceRef::Secret(name) => ("secret", name.as_str()),
         };
         let mut p = Vec::with_capacity(kind.len() + id.len() + 2);
         p.extend_from_slice(kind.as_bytes());

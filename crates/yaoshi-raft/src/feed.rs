@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 use tokio_stream::Stream;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
-use yaoshi_model::{AccessPoint, Alias, Credential, KeyId, KeyMetadata, KeyVersion};
+use yaoshi_model::{AccessPoint, Alias, Credential, KeyId, KeyMetadata, KeyVersion, SecretRecord};
 use yaoshi_store::codec::{decode, encode};
 use yaoshi_store::feed::Change;
 use yaoshi_store::{NodeId, StateReader};
@@ -50,6 +50,8 @@ pub enum FeedEvent {
         credentials: Vec<Credential>,
         /// Access points with their policies.
         access_points: Vec<AccessPoint>,
+        /// Secrets with their versions (values sealed).
+        secrets: Vec<SecretRecord>,
     },
     /// The full state has been sent, up to and including log index `applied`.
     StateEnd {
@@ -68,6 +70,8 @@ pub enum FeedEvent {
         credentials: Vec<(String, Option<Credential>)>,
         /// Changed access points by name.
         access_points: Vec<(String, Option<AccessPoint>)>,
+        /// Changed secrets by name.
+        secrets: Vec<(String, Option<SecretRecord>)>,
     },
     /// Nothing changed; the stream is alive.
     Heartbeat,
@@ -110,9 +114,15 @@ async fn send_state(
     let read = || -> Result<_, yaoshi_store::QueryError> {
         let keys = state.keys_with_versions()?;
         let (aliases, _) = state.list_aliases(None, 0, usize::MAX)?;
-        Ok((keys, aliases, state.credentials()?, state.access_points()?))
+        Ok((
+            keys,
+            aliases,
+            state.credentials()?,
+            state.access_points()?,
+            state.secrets_with_versions()?,
+        ))
     };
-    let (keys, aliases, credentials, access_points) = read().map_err(|e| {
+    let (keys, aliases, credentials, access_points, secrets) = read().map_err(|e| {
         tracing::error!(error = %e, "reading state for a worker failed");
     })?;
     let mut chunks = keys.chunks(CHUNK).map(<[KeyRecord]>::to_vec).collect::<Vec<_>>();
@@ -121,12 +131,12 @@ async fn send_state(
     }
     let last = chunks.len() - 1;
     for (i, keys) in chunks.into_iter().enumerate() {
-        let (aliases, credentials, access_points) = if i == last {
-            (aliases.clone(), credentials.clone(), access_points.clone())
+        let (aliases, credentials, access_points, secrets) = if i == last {
+            (aliases.clone(), credentials.clone(), access_points.clone(), secrets.clone())
         } else {
-            (vec![], vec![], vec![])
+            (vec![], vec![], vec![], vec![])
         };
-        let state = FeedEvent::State { keys, aliases, credentials, access_points };
+        let state = FeedEvent::State { keys, aliases, credentials, access_points, secrets };
         tx.send(event(&state)).await.map_err(|_| ())?;
     }
     tx.send(event(&FeedEvent::StateEnd { applied })).await.map_err(|_| ())
@@ -136,7 +146,7 @@ async fn send_state(
 fn update(state: &StateReader, applied: u64, changes: &[Change]) -> Result<FeedEvent, Status> {
     let internal = |e: yaoshi_store::QueryError| Status::internal(e.to_string());
     let (mut keys, mut aliases, mut credentials) = (Vec::new(), Vec::new(), Vec::new());
-    let mut access_points = Vec::new();
+    let (mut access_points, mut secrets) = (Vec::new(), Vec::new());
     for change in changes {
         match change {
             Change::Key(id) => {
@@ -160,10 +170,13 @@ fn update(state: &StateReader, applied: u64, changes: &[Change]) -> Result<FeedE
             Change::AccessPoint(name) => {
                 access_points.push((name.clone(), state.access_point(name).map_err(internal)?));
             }
+            Change::Secret(name) => {
+                secrets.push((name.clone(), state.secret_record(name).map_err(internal)?));
+            }
             Change::Reset => {}
         }
     }
-    Ok(FeedEvent::Update { applied, keys, aliases, credentials, access_points })
+    Ok(FeedEvent::Update { applied, keys, aliases, credentials, access_points, secrets })
 }
 
 #[tonic::async_trait]

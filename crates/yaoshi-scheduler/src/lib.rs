@@ -28,6 +28,8 @@ use yaoshi_model::{
 };
 use yaoshi_raft::{RegionNode, WriteError};
 
+mod secrets;
+
 /// KMS time, Unix milliseconds (the API's clock, so tests can run it fast).
 pub type Now = Arc<dyn Fn() -> i64 + Send + Sync>;
 
@@ -147,7 +149,52 @@ impl Scheduler {
             self.propose(Command::PurgeImportTokens { tokens: due.expired_tokens }).await?;
             proposed += 1;
         }
+        for (name, expected_delete_ms) in due.secret_purges {
+            self.propose(Command::PurgeSecret { name, expected_delete_ms }).await?;
+            proposed += 1;
+        }
+        for (secret, expected_next_rotation_ms) in due.secret_rotations {
+            let state = &self.node.state;
+            match secrets::rotated_version(state, &self.domain_key, &secret, (self.now)()) {
+                Ok(version) => {
+                    let name = secret.name.clone();
+                    let command =
+                        Command::AutoRotateSecret { name, expected_next_rotation_ms, version };
+                    self.propose(command).await?;
+                    proposed += 1;
+                }
+                Err(skip) => {
+                    tracing::warn!(secret = %secret.name, reason = skip.0, "secret rotation skipped");
+                }
+            }
+        }
+        for (secret, pending) in due.pending_rotations {
+            proposed += self.finish_pending(&secret, pending).await?;
+        }
         Ok(proposed)
+    }
+
+    /// Finishes a managed secret's pending rotation through the rotation backend; returns how
+    /// many commands were proposed.
+    async fn finish_pending(
+        &self,
+        secret: &yaoshi_model::SecretMetadata,
+        pending: String,
+    ) -> Result<usize, TickError> {
+        let outcome = secrets::finish(&self.node.state, &self.domain_key, secret, &pending).await;
+        match outcome {
+            Ok(succeeded) => {
+                let name = secret.name.clone();
+                let command =
+                    Command::FinishSecretRotation { name, version_id: pending, succeeded };
+                self.propose(command).await?;
+                Ok(1)
+            }
+            Err(skip) => {
+                tracing::warn!(secret = %secret.name, reason = skip.0, "pending rotation not finished");
+                Ok(0)
+            }
+        }
     }
 
     /// Fresh wrapped material for a rotation of `key` (symmetric keys only rotate).

@@ -31,6 +31,10 @@ pub(crate) const CF_TAGS: &str = "tags";
 pub(crate) const CF_IMPORT_TOKENS: &str = "import_tokens";
 /// Access points by name.
 pub(crate) const CF_ACCESS_POINTS: &str = "access_points";
+/// Secrets by name.
+pub(crate) const CF_SECRETS: &str = "secrets";
+/// Secret versions by `name \0 version_id`.
+pub(crate) const CF_SECRET_VERSIONS: &str = "secret_versions";
 /// Hash-chained audit events by big-endian (log index, position in the entry's proposal).
 pub(crate) const CF_AUDIT: &str = "audit";
 
@@ -48,6 +52,8 @@ pub const STATE_CFS: &[&str] = &[
     CF_TAGS,
     CF_IMPORT_TOKENS,
     CF_ACCESS_POINTS,
+    CF_SECRETS,
+    CF_SECRET_VERSIONS,
 ];
 
 /// Column families of the Raft log, outside the replicated state.

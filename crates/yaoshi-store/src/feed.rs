@@ -14,6 +14,8 @@ pub enum Change {
     Credential(AccessKeyId),
     /// An access point, by name.
     AccessPoint(String),
+    /// A secret (its metadata or versions), by name.
+    Secret(String),
     /// The whole state was replaced (snapshot installed): re-read everything.
     Reset,
 }
@@ -58,7 +60,13 @@ pub(crate) fn changes_of(command: &Command) -> Vec<Change> {
         Command::PurgeKey { aliases, .. } => {
             out.extend(aliases.iter().cloned().map(Change::Alias));
         }
+        Command::CreateSecret { new_key: Some(new_key), .. } => {
+            out.push(Change::Key(new_key.0.key_id.clone()));
+        }
         _ => {}
+    }
+    if let Some(name) = command.secret_name() {
+        out.push(Change::Secret(name.to_string()));
     }
     if let Some(key_id) = command.key_id() {
         out.push(Change::Key(key_id.clone()));

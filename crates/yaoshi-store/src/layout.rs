@@ -16,6 +16,8 @@ pub(crate) const META_CREDENTIALS_STARTED: &[u8] = b"credentials_started";
 /// `sm_meta`: `(log index, commands of that entry applied)` while an entry's proposal is being
 /// applied.
 pub(crate) const META_APPLYING: &[u8] = b"applying";
+/// `sm_meta`: the id of the region's default master key of the secrets manager.
+pub(crate) const META_SECRETS_KEY: &[u8] = b"secrets_key";
 /// `sm_meta`: the greatest nonce horizon pruning has used (big-endian i64 ms): records of signed
 /// commands proposed before it may be forgotten.
 pub(crate) const META_NONCES_FORGOTTEN_BEFORE: &[u8] = b"nonces_forgotten_before";
@@ -41,6 +43,16 @@ pub(crate) fn key_alias_key(key_id: &str, alias_name: &str) -> Vec<u8> {
     k.extend_from_slice(key_id.as_bytes());
     k.push(0);
     k.extend_from_slice(alias_name.as_bytes());
+    k
+}
+
+/// The storage key of a secret version (`name \0 version_id`); with an empty `version_id`, the
+/// prefix of all the secret's versions.
+pub(crate) fn secret_version_key(name: &str, version_id: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(name.len() + 1 + version_id.len());
+    k.extend_from_slice(name.as_bytes());
+    k.push(0);
+    k.extend_from_slice(version_id.as_bytes());
     k
 }
 

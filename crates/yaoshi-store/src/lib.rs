@@ -44,7 +44,7 @@ use std::io::Cursor;
 
 pub use db::{OpenStoreError, RegionDb, STATE_CFS};
 pub use log_store::RocksLogStore;
-pub use query::{DueWork, QueryError, StateReader};
+pub use query::{DueWork, QueryError, ScheduledAction, StateReader};
 pub use state_machine::RocksStateMachine;
 
 /// Raft node id.

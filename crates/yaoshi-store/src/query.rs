@@ -5,15 +5,16 @@ use rocksdb::{IteratorMode, ReadOptions};
 use sha2::{Digest, Sha256};
 use yaoshi_model::{
     AccessPoint, Alias, AuditEvent, Credential, ImportToken, KeyId, KeyMetadata, KeyState,
-    KeyVersion, KeyVersionId, ResourceRef, Tag,
+    KeyVersion, KeyVersionId, ResourceRef, STAGE_PENDING, SecretMetadata, SecretRecord,
+    SecretVersion, Tag,
 };
 
 use crate::codec::{DecodeError, decode};
 use crate::db::{
     CF_ALIASES, CF_AUDIT, CF_CREDENTIALS, CF_IMPORT_TOKENS, CF_KEY_ALIASES, CF_KEY_VERSIONS,
-    CF_KEYS, RegionDb, STATE_CFS,
+    CF_KEYS, CF_SECRET_VERSIONS, CF_SECRETS, CF_SM_META, RegionDb, STATE_CFS,
 };
-use crate::layout::{key_alias_key, version_key};
+use crate::layout::{META_SECRETS_KEY, key_alias_key, secret_version_key, version_key};
 use crate::rows::read_tags;
 use crate::rules::rotation_slot;
 
@@ -57,6 +58,27 @@ pub struct DueWork {
     pub expiries: Vec<(KeyId, i64)>,
     /// Import tokens past their expiry.
     pub expired_tokens: Vec<String>,
+    /// Secrets whose recovery window has ended: name and PlannedDeleteTime (ms).
+    pub secret_purges: Vec<(String, i64)>,
+    /// Secrets whose automatic rotation is due (none pending): the secret and its
+    /// NextRotationDate (ms).
+    pub secret_rotations: Vec<(SecretMetadata, i64)>,
+    /// Managed secrets with a pending rotation to finish: the secret and the pending version.
+    pub pending_rotations: Vec<(SecretMetadata, String)>,
+}
+
+/// A piece of scheduled work, due now or later (DescribeScheduledActions).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScheduledAction {
+    /// The command the scheduler will propose (`PurgeKey`, `RotateKey`, `ExpireKeyMaterial`,
+    /// `PurgeSecret`, `AutoRotateSecret`, `FinishSecretRotation`).
+    pub action: &'static str,
+    /// `key` or `secret`.
+    pub resource_type: &'static str,
+    /// The key id or secret name.
+    pub resource: String,
+    /// When it is due, Unix ms.
+    pub due_ms: i64,
 }
 
 impl DueWork {
@@ -66,6 +88,9 @@ impl DueWork {
             && self.rotations.is_empty()
             && self.expiries.is_empty()
             && self.expired_tokens.is_empty()
+            && self.secret_purges.is_empty()
+            && self.secret_rotations.is_empty()
+            && self.pending_rotations.is_empty()
     }
 }
 
@@ -117,7 +142,172 @@ impl StateReader {
                 due.expired_tokens.push(token.token);
             }
         }
+        for item in self.db.db.iterator_cf(self.db.cf(CF_SECRETS), IteratorMode::Start) {
+            let secret: SecretMetadata = decode(&item?.1)?;
+            if let Some(at) = secret.planned_delete_ms {
+                if at <= now_ms && due.secret_purges.len() < limit {
+                    due.secret_purges.push((secret.name.clone(), at));
+                }
+                continue;
+            }
+            if let Some(pending) = secret.version_at(STAGE_PENDING) {
+                if due.pending_rotations.len() < limit {
+                    let pending = pending.to_string();
+                    due.pending_rotations.push((secret, pending));
+                }
+                continue;
+            }
+            if let Some(next) = secret.next_rotation_ms
+                && secret.rotates()
+                && next <= now_ms
+                && due.secret_rotations.len() < limit
+            {
+                due.secret_rotations.push((secret, next));
+            }
+        }
         Ok(due)
+    }
+
+    /// Every piece of scheduled work, due or not, in due order: key deletions, rotations and
+    /// material expiries, secret purges, rotations and pending rotations.
+    ///
+    /// # Errors
+    ///
+    /// Fails on a storage error.
+    pub fn scheduled_actions(&self) -> Result<Vec<ScheduledAction>, QueryError> {
+        let mut out = Vec::new();
+        let mut push = |action, resource_type, resource: &str, due_ms| {
+            out.push(ScheduledAction {
+                action,
+                resource_type,
+                resource: resource.to_string(),
+                due_ms,
+            });
+        };
+        for item in self.db.db.iterator_cf(self.db.cf(CF_KEYS), IteratorMode::Start) {
+            let key: KeyMetadata = decode(&item?.1)?;
+            let id = key.key_id.as_str();
+            if let (KeyState::PendingDeletion, Some(at)) = (key.state, key.delete_ms) {
+                push("PurgeKey", "key", id, at);
+            }
+            if let Some(next) = key.next_rotation_ms() {
+                push("RotateKey", "key", id, next);
+            }
+            if let Some(at) = key.material_expire_ms {
+                push("ExpireKeyMaterial", "key", id, at);
+            }
+        }
+        for item in self.db.db.iterator_cf(self.db.cf(CF_SECRETS), IteratorMode::Start) {
+            let secret: SecretMetadata = decode(&item?.1)?;
+            if let Some(at) = secret.planned_delete_ms {
+                push("PurgeSecret", "secret", &secret.name, at);
+            } else if secret.version_at(STAGE_PENDING).is_some() {
+                push("FinishSecretRotation", "secret", &secret.name, secret.update_ms);
+            } else if let (true, Some(next)) = (secret.rotates(), secret.next_rotation_ms) {
+                push("AutoRotateSecret", "secret", &secret.name, next);
+            }
+        }
+        out.sort_by(|a, b| (a.due_ms, &a.resource).cmp(&(b.due_ms, &b.resource)));
+        Ok(out)
+    }
+
+    /// The secret with this name.
+    ///
+    /// # Errors
+    ///
+    /// Fails on a storage error.
+    pub fn secret(&self, name: &str) -> Result<Option<SecretMetadata>, QueryError> {
+        match self.db.db.get_pinned_cf(self.db.cf(CF_SECRETS), name)? {
+            None => Ok(None),
+            Some(b) => Ok(Some(decode(&b)?)),
+        }
+    }
+
+    /// A version of a secret.
+    ///
+    /// # Errors
+    ///
+    /// Fails on a storage error.
+    pub fn secret_version(
+        &self,
+        name: &str,
+        version_id: &str,
+    ) -> Result<Option<SecretVersion>, QueryError> {
+        let k = secret_version_key(name, version_id);
+        match self.db.db.get_pinned_cf(self.db.cf(CF_SECRET_VERSIONS), k)? {
+            None => Ok(None),
+            Some(b) => Ok(Some(decode(&b)?)),
+        }
+    }
+
+    /// Every version of a secret, in version-id order.
+    ///
+    /// # Errors
+    ///
+    /// Fails on a storage error.
+    pub fn secret_versions(&self, name: &str) -> Result<Vec<SecretVersion>, QueryError> {
+        let prefix = secret_version_key(name, "");
+        self.prefix_values(CF_SECRET_VERSIONS, &prefix).map(|v| Ok(decode(&v?)?)).collect()
+    }
+
+    /// A secret with all its versions.
+    ///
+    /// # Errors
+    ///
+    /// Fails on a storage error.
+    pub fn secret_record(&self, name: &str) -> Result<Option<SecretRecord>, QueryError> {
+        match self.secret(name)? {
+            None => Ok(None),
+            Some(meta) => {
+                let versions = self.secret_versions(name)?;
+                Ok(Some((meta, versions)))
+            }
+        }
+    }
+
+    /// Every secret with its versions, by name (for filling a worker's cache).
+    ///
+    /// # Errors
+    ///
+    /// Fails on a storage error.
+    pub fn secrets_with_versions(&self) -> Result<Vec<SecretRecord>, QueryError> {
+        let (secrets, _) = self.list_secrets(0, usize::MAX, |_| true)?;
+        let mut out = Vec::with_capacity(secrets.len());
+        for meta in secrets {
+            let versions = self.secret_versions(&meta.name)?;
+            out.push((meta, versions));
+        }
+        Ok(out)
+    }
+
+    /// One page of the secrets matching `filter` in name order, and the number of matches.
+    ///
+    /// # Errors
+    ///
+    /// Fails on a storage error.
+    pub fn list_secrets(
+        &self,
+        offset: usize,
+        limit: usize,
+        filter: impl Fn(&SecretMetadata) -> bool,
+    ) -> Result<(Vec<SecretMetadata>, usize), QueryError> {
+        let rows = self.db.db.iterator_cf(self.db.cf(CF_SECRETS), IteratorMode::Start);
+        let secrets =
+            rows.map(|row| -> Result<SecretMetadata, QueryError> { Ok(decode(&row?.1)?) });
+        paginate(secrets.filter(|s| s.as_ref().map_or(true, &filter)), offset, limit)
+    }
+
+    /// The region's default master key of the secrets manager, once created.
+    ///
+    /// # Errors
+    ///
+    /// Fails on a storage error.
+    pub fn secrets_key(&self) -> Result<Option<KeyId>, QueryError> {
+        Ok(self
+            .db
+            .db
+            .get_pinned_cf(self.db.cf(CF_SM_META), META_SECRETS_KEY)?
+            .map(|raw| KeyId::new(String::from_utf8_lossy(&raw).into_owned())))
     }
 
     /// The names of a key's aliases.

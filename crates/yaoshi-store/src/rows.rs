@@ -162,3 +162,12 @@ pub(crate) fn read_access_point(
     let raw = db.db.get_pinned_cf(db.cf(crate::db::CF_ACCESS_POINTS), name)?;
     Ok(raw.and_then(|b| decode(&b).ok()))
 }
+
+/// The secret with this name.
+pub(crate) fn read_secret(
+    db: &RegionDb,
+    name: &str,
+) -> Result<Option<yaoshi_model::SecretMetadata>, rocksdb::Error> {
+    let raw = db.db.get_pinned_cf(db.cf(crate::db::CF_SECRETS), name)?;
+    Ok(raw.and_then(|b| decode(&b).ok()))
+}

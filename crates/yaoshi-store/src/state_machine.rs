@@ -404,5 +404,56 @@ fn apply_change(
         Command::DeleteAccessPoint { name } => {
             apply::credentials::delete_access_point(db, batch, name)
         }
+        Command::CreateSecret { metadata, version, tags, new_key } => {
+            apply::secrets::create(db, batch, metadata, version, tags, new_key.as_deref())
+        }
+        Command::PutSecretValue { name, version, stages } => {
+            apply::secrets::put_value(db, batch, name, version, stages, at_ms)
+        }
+        Command::UpdateSecret { name, description, extended_config } => apply::secrets::update(
+            db,
+            batch,
+            name,
+            description.as_ref(),
+            extended_config.as_ref(),
+            at_ms,
+        ),
+        Command::UpdateSecretVersionStage { name, stage, remove_from, move_to } => {
+            apply::secrets::update_stage(
+                db,
+                batch,
+                name,
+                stage,
+                remove_from.as_ref(),
+                move_to.as_ref(),
+                at_ms,
+            )
+        }
+        Command::DeleteSecret { name, recovery_window_days } => {
+            apply::secrets::delete(db, batch, name, *recovery_window_days, at_ms)
+        }
+        Command::RestoreSecret { name } => apply::secrets::restore(db, batch, name, at_ms),
+        Command::UpdateSecretRotationPolicy { name, interval_s } => {
+            apply::secrets::update_rotation_policy(db, batch, name, *interval_s, at_ms)
+        }
+        Command::RotateSecret { name, version } => {
+            apply::secrets::rotate(db, batch, name, version, None, at_ms)
+        }
+        Command::AutoRotateSecret { name, expected_next_rotation_ms, version } => {
+            apply::secrets::rotate(
+                db,
+                batch,
+                name,
+                version,
+                Some(*expected_next_rotation_ms),
+                at_ms,
+            )
+        }
+        Command::FinishSecretRotation { name, version_id, succeeded } => {
+            apply::secrets::finish_rotation(db, batch, name, version_id, *succeeded, at_ms)
+        }
+        Command::PurgeSecret { name, expected_delete_ms } => {
+            apply::secrets::purge(db, batch, name, *expected_delete_ms, at_ms)
+        }
     }
 }

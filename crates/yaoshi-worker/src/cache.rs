@@ -5,7 +5,10 @@ use std::sync::RwLock;
 use std::time::{Duration, Instant};
 
 use tokio_stream::StreamExt;
-use yaoshi_model::{AccessPoint, Alias, Credential, KeyId, KeyMetadata, KeyVersion, KeyVersionId};
+use yaoshi_model::{
+    AccessPoint, Alias, Credential, KeyId, KeyMetadata, KeyVersion, KeyVersionId, SecretMetadata,
+    SecretRecord, SecretVersion,
+};
 use yaoshi_raft::NodeId;
 use yaoshi_raft::claims::Voters;
 use yaoshi_raft::feed::{FeedEvent, KeyRecord, watch};
@@ -18,6 +21,7 @@ struct Records {
     aliases: HashMap<String, Alias>,
     credentials: HashMap<String, Credential>,
     access_points: HashMap<String, AccessPoint>,
+    secrets: HashMap<String, SecretRecord>,
     /// Moves whenever `access_points` changes.
     access_generation: u64,
     /// The node's HTTP address (from Hello), for control-plane forwarding.
@@ -31,7 +35,7 @@ struct Records {
 }
 
 /// A full state being received.
-type Incoming = (Vec<KeyRecord>, Vec<Alias>, Vec<Credential>, Vec<AccessPoint>);
+type Incoming = (Vec<KeyRecord>, Vec<Alias>, Vec<Credential>, Vec<AccessPoint>, Vec<SecretRecord>);
 
 /// Keys (with wrapped material), aliases, credentials and access points of one region, as last streamed by a node.
 #[derive(Debug)]
@@ -72,16 +76,18 @@ impl KeyCache {
                 r.http_addr = Some(http_addr);
                 r.incoming = Some(Default::default());
             }
-            FeedEvent::State { keys, aliases, credentials, access_points } => {
+            FeedEvent::State { keys, aliases, credentials, access_points, secrets } => {
                 let incoming = r.incoming.get_or_insert_with(Default::default);
                 incoming.0.extend(keys);
                 incoming.1.extend(aliases);
                 incoming.2.extend(credentials);
                 incoming.3.extend(access_points);
+                incoming.4.extend(secrets);
             }
             FeedEvent::StateEnd { .. } => {
-                let (keys, aliases, credentials, access_points) =
+                let (keys, aliases, credentials, access_points, secrets) =
                     r.incoming.take().unwrap_or_default();
+                r.secrets = secrets.into_iter().map(|s| (s.0.name.clone(), s)).collect();
                 r.access_points = access_points.into_iter().map(|a| (a.name.clone(), a)).collect();
                 r.access_generation += 1;
                 r.keys = keys.into_iter().map(|k| (k.0.key_id.to_string(), k)).collect();
@@ -90,7 +96,13 @@ impl KeyCache {
                     credentials.into_iter().map(|c| (c.access_key_id.to_string(), c)).collect();
                 r.last_heard = Some(Instant::now());
             }
-            FeedEvent::Update { keys, aliases, credentials, access_points, .. } => {
+            FeedEvent::Update { keys, aliases, credentials, access_points, secrets, .. } => {
+                for (name, record) in secrets {
+                    match record {
+                        Some(record) => r.secrets.insert(name, record),
+                        None => r.secrets.remove(&name),
+                    };
+                }
                 for (id, record) in keys {
                     match record {
                         Some(record) => r.keys.insert(id.to_string(), record),
@@ -171,6 +183,23 @@ impl Replica for KeyCache {
 
     fn access_point(&self, name: &str) -> Result<Option<AccessPoint>, ReplicaError> {
         Ok(self.read().access_points.get(name).cloned())
+    }
+
+    fn secret(&self, name: &str) -> Result<Option<SecretMetadata>, ReplicaError> {
+        Ok(self.read().secrets.get(name).map(|(meta, _)| meta.clone()))
+    }
+
+    fn secret_version(
+        &self,
+        name: &str,
+        version_id: &str,
+    ) -> Result<Option<SecretVersion>, ReplicaError> {
+        Ok(self
+            .read()
+            .secrets
+            .get(name)
+            .and_then(|(_, versions)| versions.iter().find(|v| v.version_id == version_id))
+            .cloned())
     }
 
     fn access_generation(&self) -> u64 {

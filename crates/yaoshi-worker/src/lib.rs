@@ -10,7 +10,10 @@
 
 mod cache;
 
-use yaoshi_model::{AccessPoint, Alias, Credential, KeyId, KeyMetadata, KeyVersion, KeyVersionId};
+use yaoshi_model::{
+    AccessPoint, Alias, Credential, KeyId, KeyMetadata, KeyVersion, KeyVersionId, SecretMetadata,
+    SecretVersion,
+};
 use yaoshi_store::StateReader;
 
 pub use cache::{KeyCache, run_feed};
@@ -56,6 +59,22 @@ pub trait Replica: Send + Sync + std::fmt::Debug {
     ///
     /// Fails on a storage error.
     fn access_point(&self, name: &str) -> Result<Option<AccessPoint>, ReplicaError>;
+    /// A secret by name.
+    ///
+    /// # Errors
+    ///
+    /// Fails on a storage error.
+    fn secret(&self, name: &str) -> Result<Option<SecretMetadata>, ReplicaError>;
+    /// A secret version.
+    ///
+    /// # Errors
+    ///
+    /// Fails on a storage error.
+    fn secret_version(
+        &self,
+        name: &str,
+        version_id: &str,
+    ) -> Result<Option<SecretVersion>, ReplicaError>;
     /// A counter that moves whenever any access point changes: what was read from
     /// [`Replica::access_point`] at one value stays right until it moves.
     fn access_generation(&self) -> u64;
@@ -90,6 +109,18 @@ impl Replica for StateReader {
 
     fn access_point(&self, name: &str) -> Result<Option<AccessPoint>, ReplicaError> {
         StateReader::access_point(self, name).map_err(err)
+    }
+
+    fn secret(&self, name: &str) -> Result<Option<SecretMetadata>, ReplicaError> {
+        StateReader::secret(self, name).map_err(err)
+    }
+
+    fn secret_version(
+        &self,
+        name: &str,
+        version_id: &str,
+    ) -> Result<Option<SecretVersion>, ReplicaError> {
+        StateReader::secret_version(self, name, version_id).map_err(err)
     }
 
     fn access_generation(&self) -> u64 {

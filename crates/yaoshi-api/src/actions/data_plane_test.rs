@@ -24,6 +24,7 @@ struct Records {
     keys: Mutex<HashMap<String, KeyMetadata>>,
     versions: Mutex<HashMap<(String, String), KeyVersion>>,
     credentials: Mutex<HashMap<String, Credential>>,
+    secrets: Mutex<HashMap<String, yaoshi_model::SecretRecord>>,
 }
 
 impl Replica for Records {
@@ -50,6 +51,20 @@ impl Replica for Records {
 
     fn access_point(&self, _name: &str) -> Result<Option<yaoshi_model::AccessPoint>, ReplicaError> {
         Ok(None)
+    }
+
+    fn secret(&self, name: &str) -> Result<Option<yaoshi_model::SecretMetadata>, ReplicaError> {
+        Ok(self.secrets.lock().unwrap().get(name).map(|(m, _)| m.clone()))
+    }
+
+    fn secret_version(
+        &self,
+        name: &str,
+        version_id: &str,
+    ) -> Result<Option<yaoshi_model::SecretVersion>, ReplicaError> {
+        let secrets = self.secrets.lock().unwrap();
+        let versions = secrets.get(name).map(|(_, v)| v.clone()).unwrap_or_default();
+        Ok(versions.into_iter().find(|v| v.version_id == version_id))
     }
 
     fn access_generation(&self) -> u64 {
@@ -99,6 +114,44 @@ impl Fixture {
 
     fn set_state(&self, key: &str, state: KeyState) {
         self.records.keys.lock().unwrap().get_mut(key).unwrap().state = state;
+    }
+
+    /// Stores secret `name` with one ACSCurrent version `v1` holding `value`, sealed under the
+    /// primary version of key `key`.
+    fn add_secret(&self, name: &str, key: &str, value: &str) {
+        let meta = self.records.keys.lock().unwrap()[key].clone();
+        let id = (key.to_string(), meta.primary_version.to_string());
+        let version = self.records.versions.lock().unwrap()[&id].clone();
+        let aad = KeyVersion::wrap_aad(&meta.key_id, &version.version_id);
+        let material = self.domain_key.unwrap(&aad, &version.wrapped_material).unwrap();
+        let sealed = yaoshi_crypto::seal_secret_version(
+            &self.domain_key,
+            &meta,
+            &version,
+            &material,
+            name,
+            "v1",
+            yaoshi_model::SecretDataType::Text,
+            value.as_bytes(),
+            0,
+        )
+        .unwrap();
+        let mut secret = yaoshi_model::SecretMetadata {
+            name: name.to_string(),
+            secret_type: yaoshi_model::SecretType::Generic,
+            description: String::new(),
+            encryption_key_id: meta.key_id.clone(),
+            creation_ms: 0,
+            update_ms: 0,
+            extended_config: None,
+            rotation_interval_s: None,
+            last_rotation_ms: None,
+            next_rotation_ms: None,
+            planned_delete_ms: None,
+            stages: Default::default(),
+        };
+        secret.stages.insert(yaoshi_model::STAGE_CURRENT.into(), "v1".into());
+        self.records.secrets.lock().unwrap().insert(name.to_string(), (secret, vec![sealed]));
     }
 
     fn set_credential(&self, id: &str, secret: &str) {
@@ -321,4 +374,50 @@ fn yaoshi_client_like_sign(access_key_id: &str, secret: &str) -> Vec<(String, St
     let sts = yaoshi_sign::rpc_v1_string_to_sign("POST", &pairs);
     pairs.push(("Signature".to_string(), yaoshi_sign::rpc_v1_signature(secret, &sts)));
     pairs
+}
+
+#[tokio::test]
+async fn secret_values_follow_their_master_key_state() {
+    let fx = Fixture::new();
+    fx.add_version("k1", KeySpec::Aes256, KeyUsage::EncryptDecrypt, "v1");
+    fx.add_secret("db", "k1", "pa55 word");
+    let get = [("SecretName", "db")];
+    let got = fx.call("GetSecretValue", &get).await.unwrap();
+    assert_eq!(text(&got, "SecretData"), "pa55 word");
+    assert_eq!(text(&got, "VersionId"), "v1");
+    assert_eq!(got["VersionStages"]["VersionStage"][0], "ACSCurrent");
+    assert_eq!(
+        code(
+            fx.call("GetSecretValue", &[("SecretName", "db"), ("VersionStage", "ACSPrevious")])
+                .await
+        ),
+        ErrorCode::ResourceNotFound
+    );
+    assert_eq!(
+        code(fx.call("GetSecretValue", &[("SecretName", "nope")]).await),
+        ErrorCode::ResourceNotFound
+    );
+    fx.set_state("k1", KeyState::Disabled);
+    assert_eq!(code(fx.call("GetSecretValue", &get).await), ErrorCode::RejectedDisabled);
+    fx.set_state("k1", KeyState::PendingDeletion);
+    assert_eq!(code(fx.call("GetSecretValue", &get).await), ErrorCode::RejectedPendingDeletion);
+    fx.set_state("k1", KeyState::Enabled);
+    assert_eq!(text(&fx.call("GetSecretValue", &get).await.unwrap(), "SecretData"), "pa55 word");
+    // Material replaced under the same version id: the sealed data key no longer opens.
+    fx.add_version("k1", KeySpec::Aes256, KeyUsage::EncryptDecrypt, "v1");
+    assert_eq!(code(fx.call("GetSecretValue", &get).await), ErrorCode::InternalFailure);
+    fx.records.keys.lock().unwrap().remove("k1");
+    assert_eq!(code(fx.call("GetSecretValue", &get).await), ErrorCode::KeyNotFound);
+    // A secret in its recovery window is not readable.
+    fx.add_version("k2", KeySpec::Sm4, KeyUsage::EncryptDecrypt, "v1");
+    fx.add_secret("sm4", "k2", "国密");
+    assert_eq!(
+        text(&fx.call("GetSecretValue", &[("SecretName", "sm4")]).await.unwrap(), "SecretData"),
+        "国密"
+    );
+    fx.records.secrets.lock().unwrap().get_mut("sm4").unwrap().0.planned_delete_ms = Some(1);
+    assert_eq!(
+        code(fx.call("GetSecretValue", &[("SecretName", "sm4")]).await),
+        ErrorCode::ResourceInDeleteWindow
+    );
 }

@@ -63,7 +63,7 @@ fn new_version_id() -> KeyVersionId {
 
 /// Generates material for `spec` off the async threads (RSA-3072 can take a second) and wraps it
 /// under the domain key for `key_id`/`version_id`.
-async fn generate_wrapped(
+pub(super) async fn generate_wrapped(
     api: &ApiState,
     spec: KeySpec,
     key_id: &KeyId,

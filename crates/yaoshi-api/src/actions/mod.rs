@@ -20,6 +20,7 @@ mod keys;
 mod mac;
 mod passwords;
 mod random;
+mod secrets;
 mod tags;
 
 #[cfg(test)]
@@ -132,7 +133,7 @@ define_actions! {
     ListAliasesByKeyId => (Read, aliases::list_aliases_by_key_id, ["KeyId"], None),
     TagResource => (Write, tags::tag_resource, [], Some("TagResource")),
     UntagResource => (Write, tags::untag_resource, [], Some("UntagResource")),
-    ListResourceTags => (Read, tags::list_resource_tags, ["KeyId"], None),
+    ListResourceTags => (Read, tags::list_resource_tags, [], None),
     DescribeRegions => (Data, account::describe_regions, [], None),
     OpenKmsService => (Data, account::open_kms_service, [], None),
     DescribeAccountKmsStatus => (Data, account::describe_account_kms_status, [], None),
@@ -155,6 +156,19 @@ define_actions! {
     GenerateRandom => (Data, random::generate_random, ["NumberOfBytes"], None),
     GenerateMac => (Data, mac::generate_mac, ["KeyId", "Message"], None),
     VerifyMac => (Data, mac::verify_mac, ["KeyId", "Message", "MacData"], None),
+    CreateSecret => (Write, secrets::create_secret, ["SecretName", "VersionId", "SecretData"], Some("CreateSecret")),
+    GetSecretValue => (Data, secrets::get_secret_value, ["SecretName"], None),
+    PutSecretValue => (Write, secrets::put_secret_value, ["SecretName", "VersionId", "SecretData"], Some("PutSecretValue")),
+    ListSecretVersionIds => (Read, secrets::list_secret_version_ids, ["SecretName"], None),
+    UpdateSecretVersionStage => (Write, secrets::update_secret_version_stage, ["SecretName", "VersionStage"], Some("UpdateSecretVersionStage")),
+    DescribeSecret => (Read, secrets::describe_secret, ["SecretName"], None),
+    UpdateSecret => (Write, secrets::update_secret, ["SecretName"], Some("UpdateSecret")),
+    ListSecrets => (Read, secrets::list_secrets, [], None),
+    DeleteSecret => (Write, secrets::delete_secret, ["SecretName"], Some("DeleteSecret")),
+    RestoreSecret => (Write, secrets::restore_secret, ["SecretName"], Some("RestoreSecret")),
+    RotateSecret => (Write, secrets::rotate_secret, ["SecretName", "VersionId"], Some("RotateSecret")),
+    UpdateSecretRotationPolicy => (Write, secrets::update_secret_rotation_policy, ["SecretName", "EnableAutomaticRotation"], Some("UpdateSecretRotationPolicy")),
+    DescribeScheduledActions => (Read, secrets::describe_scheduled_actions, [], None),
 }
 
 impl ActionInfo {
@@ -164,7 +178,7 @@ impl ActionInfo {
         match self.handler.split("::").next().map(str::trim) {
             Some("crypto" | "datakey" | "asymmetric" | "random" | "mac") => "cryptoOps",
             Some("tags") => "tagManage",
-            Some("passwords") => "secretManage",
+            Some("passwords" | "secrets") => "secretManage",
             _ => "cmkManage",
         }
     }

@@ -1,5 +1,5 @@
-//! Tag actions (TagResource, UntagResource, ListResourceTags) and the parsing of `Tags`, shared
-//! with CreateKey. Written for keys; secrets and certificates reuse it when they exist.
+//! Tag actions (TagResource, UntagResource, ListResourceTags) on keys and secrets, and the parsing
+//! of `Tags`, shared with CreateKey and CreateSecret. Certificates reuse it when they exist.
 
 use serde_json::{Value, json};
 use yaoshi_model::{ApiError, Command, ErrorCode, MAX_TAGS_PER_RESOURCE, ResourceRef, Tag};
@@ -40,8 +40,8 @@ async fn resource(api: &ApiState, p: &Params) -> Result<ResourceRef, ApiError> {
     match given.as_slice() {
         [] => Err(ApiError::missing("KeyId")),
         ["KeyId"] => Ok(ResourceRef::Key(fresh_key_ref(api, p.required("KeyId")?).await?)),
-        // Secrets and certificates are not implemented yet, so none exists.
-        ["SecretName"] => Err(ApiError::new(ErrorCode::ResourceNotFound)),
+        ["SecretName"] => Ok(ResourceRef::Secret(p.required("SecretName")?.to_string())),
+        // Certificates are not implemented yet, so none exists.
         ["CertificateId"] => Err(ApiError::new(ErrorCode::CertificateNotFound)),
         _ => Err(ApiError::invalid("KeyId")),
     }
@@ -83,11 +83,22 @@ pub(super) async fn list_resource_tags(
     _ctx: &RequestContext,
     p: &Params,
 ) -> Result<Fields, ApiError> {
-    let key = resolve_key(api, p.required("KeyId")?)?;
-    let tags = state(api)?.tags(&ResourceRef::Key(key.key_id.clone())).map_err(internal)?;
+    let (resource, owner) = match resource(api, p).await? {
+        ResourceRef::Key(_) => {
+            let key = resolve_key(api, p.required("KeyId")?)?;
+            (ResourceRef::Key(key.key_id.clone()), ("KeyId", key.key_id.to_string()))
+        }
+        ResourceRef::Secret(name) => {
+            if state(api)?.secret(&name).map_err(internal)?.is_none() {
+                return Err(ApiError::new(ErrorCode::ResourceNotFound));
+            }
+            (ResourceRef::Secret(name.clone()), ("SecretName", name))
+        }
+    };
+    let tags = state(api)?.tags(&resource).map_err(internal)?;
     let tags: Vec<Value> = tags
         .iter()
-        .map(|t| json!({"TagKey": t.key, "TagValue": t.value, "KeyId": key.key_id.as_str()}))
+        .map(|t| json!({"TagKey": t.key, "TagValue": t.value, owner.0: owner.1}))
         .collect();
     Ok(fields(vec![("Tags", json!({ "Tag": tags }))]))
 }

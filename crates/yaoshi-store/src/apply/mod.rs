@@ -4,6 +4,7 @@
 //! - `keys.rs`: a key's lifecycle and settings;
 //! - `material.rs`: BYOK import tokens and imported material;
 //! - `aliases.rs`, `tags.rs`;
+//! - `secrets.rs`: secrets, their versions and stages, deletion, rotation and purge;
 //! - `schedules.rs`: the leader's scheduled commands (purge, rotation, expiries);
 //! - `credentials.rs`: the bootstrap credential;
 //! - `nonces.rs`: the replay record of signed commands, which every command passes first.
@@ -29,4 +30,5 @@ pub(crate) mod keys;
 pub(crate) mod material;
 pub(crate) mod nonces;
 pub(crate) mod schedules;
+pub(crate) mod secrets;
 pub(crate) mod tags;

@@ -9,7 +9,7 @@ use yaoshi_model::{
 
 use crate::db::{CF_TAGS, RegionDb};
 use crate::layout::tag_key;
-use crate::rows::{put_tag, read_key, read_tags};
+use crate::rows::{put_tag, read_key, read_secret, read_tags};
 
 /// TagResource: adds or overwrites tags, refused when the resource would have more than
 /// [`MAX_TAGS_PER_RESOURCE`] afterwards.
@@ -63,6 +63,13 @@ fn check_taggable(
             None => Some(ApiError::new(ErrorCode::KeyNotFound)),
             Some(k) if k.state == KeyState::PendingDeletion => {
                 Some(ApiError::new(ErrorCode::RejectedPendingDeletion))
+            }
+            Some(_) => None,
+        }),
+        ResourceRef::Secret(name) => Ok(match read_secret(db, name)? {
+            None => Some(ApiError::new(ErrorCode::ResourceNotFound)),
+            Some(s) if s.planned_delete_ms.is_some() => {
+                Some(ApiError::new(ErrorCode::ResourceInDeleteWindow))
             }
             Some(_) => None,
         }),

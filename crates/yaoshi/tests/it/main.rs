@@ -19,6 +19,7 @@ mod mtls;
 mod paging;
 mod restart;
 mod scheduled;
+mod secrets;
 mod support;
 mod tags;
 mod trust;
