@@ -13,6 +13,9 @@ use crate::support::{
     must_succeed_eventually,
 };
 
+/// A secret value searched for in every file of every node.
+const SECRET_CANARY: &str = "canary-secret-value-5b1e9d0c";
+
 /// The shipped config with compaction made aggressive, so a restarted node must catch up by
 /// snapshot: a snapshot every 10 entries, nothing kept behind it. Its `[tls]` names `certs/`
 /// beside it, issued by the real `yaoshi cert`: the cluster runs over mutual TLS.
@@ -423,6 +426,23 @@ async fn three_nodes_failover_and_catch_up() {
         must_call(&n.client(), "DescribeKey", &[("KeyId", &created)]).await;
     }
     keys.extend(every_data_plane_action(&wc, &first_key).await);
+    // A secret written through a follower is read from the worker's cache; the default secrets
+    // key it creates is one more key. Disabling its master key makes the worker refuse it.
+    let secret = [("SecretName", "cluster/db"), ("VersionId", "v1"), ("SecretData", SECRET_CANARY)];
+    must_call(&nodes[follower].client(), "CreateSecret", &secret).await;
+    let read = [("SecretName", "cluster/db")];
+    let s = must_succeed_eventually(&wc, "GetSecretValue", &read, Duration::from_secs(20)).await;
+    assert_eq!(s.str("SecretData"), Some(SECRET_CANARY));
+    let described = must_call(&nodes[other].client(), "DescribeSecret", &read).await;
+    let secrets_key = described.str("EncryptionKeyId").unwrap().to_string();
+    keys.push(secrets_key.clone());
+    must_call(&nodes[leader].client(), "DisableKey", &[("KeyId", &secrets_key)]).await;
+    let disabled = Instant::now();
+    while wc.call("GetSecretValue", &read).await.unwrap().code() != Some("Rejected.Disabled") {
+        assert!(disabled.elapsed() < Duration::from_secs(1), "worker still opens the secret");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    must_call(&nodes[leader].client(), "EnableKey", &[("KeyId", &secrets_key)]).await;
     let r = must_call(&wc, "ListKeys", &[("PageSize", "100")]).await;
     assert_eq!(r.body["TotalCount"].as_u64(), Some(keys.len() as u64));
     must_call(&nodes[follower].client(), "DisableKey", &[("KeyId", &keys[0])]).await;
@@ -507,6 +527,15 @@ async fn three_nodes_failover_and_catch_up() {
         let r = must_call(&n.client(), "ListKeys", &[("PageSize", "100")]).await;
         assert_eq!(r.body["TotalCount"].as_u64(), Some(keys.len() as u64));
     }
+    // The restarted node got the secret with the snapshot and opens it itself.
+    let r = must_succeed_eventually(
+        &rc,
+        "GetSecretValue",
+        &[("SecretName", "cluster/db")],
+        Duration::from_secs(30),
+    )
+    .await;
+    assert_eq!(r.str("SecretData"), Some(SECRET_CANARY));
 
     // The worker fails closed once its feed has been silent longer than its bound, and killing
     // it affects nothing else.
@@ -541,6 +570,18 @@ async fn three_nodes_failover_and_catch_up() {
         leader_purged > victim_last,
         "leader purged up to {leader_purged}, restarted node had {victim_last}: catch-up did not need a snapshot"
     );
+    // No file of any node (Raft log, state, snapshots, logs) holds the secret value in clear.
+    for n in &nodes {
+        for f in crate::support::files_under(&n.data_dir) {
+            let bytes = std::fs::read(&f).unwrap();
+            assert!(
+                !bytes.windows(SECRET_CANARY.len()).any(|w| w == SECRET_CANARY.as_bytes()),
+                "the secret value is in clear in {}",
+                f.display()
+            );
+        }
+        assert!(!n.log().contains(SECRET_CANARY), "the secret value is in a node log");
+    }
     let digests: Vec<_> = [&victim_dir, &leader_dir]
         .iter()
         .map(|d| {

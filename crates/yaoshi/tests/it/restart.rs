@@ -1,4 +1,5 @@
-//! A single node keeps every key across a restart, and key material never lies unwrapped at rest.
+//! A single node keeps every key and secret across a restart, and neither key material nor secret
+//! values ever lie in clear at rest or in its log.
 
 use std::path::Path;
 use std::time::Duration;
@@ -46,6 +47,24 @@ async fn restart_keeps_keys_and_material_is_wrapped_at_rest() {
         keys.push(id);
     }
 
+    // Secret values, as created, put and rotated, are sealed at rest too.
+    let canaries = ["canary-secret-one-8d41c2", "canary-secret-two-8d41c2"];
+    must_call(
+        &c,
+        "CreateSecret",
+        &[("SecretName", "at-rest"), ("VersionId", "v1"), ("SecretData", canaries[0])],
+    )
+    .await;
+    must_call(
+        &c,
+        "PutSecretValue",
+        &[("SecretName", "at-rest"), ("VersionId", "v2"), ("SecretData", canaries[1])],
+    )
+    .await;
+    must_call(&c, "RotateSecret", &[("SecretName", "at-rest"), ("VersionId", "v3")]).await;
+    let rotated = must_call(&c, "GetSecretValue", &[("SecretName", "at-rest")]).await;
+    let rotated = rotated.str("SecretData").unwrap().to_string();
+
     // Graceful stop is not needed for durability: SIGKILL and restart.
     node.kill();
 
@@ -90,6 +109,13 @@ async fn restart_keeps_keys_and_material_is_wrapped_at_rest() {
                 "credential secret found in clear in {}",
                 f.display()
             );
+            for value in canaries.iter().copied().chain([rotated.as_str()]) {
+                assert!(
+                    !contains(&bytes, value.as_bytes()),
+                    "a secret value is in clear in {}",
+                    f.display()
+                );
+            }
             found_wrapped |= contains(&bytes, &version.wrapped_material);
         }
         // The search can see stored values: the wrapped form is there.
@@ -100,6 +126,7 @@ async fn restart_keeps_keys_and_material_is_wrapped_at_rest() {
         // Logs never carry material or secrets either.
         let log_text = node.log();
         assert!(!log_text.contains(SK));
+        assert!(!canaries.iter().any(|v| log_text.contains(v)) && !log_text.contains(&rotated));
         assert!(
             !log_text
                 .contains(&base64::engine::general_purpose::STANDARD.encode(material.as_bytes()))
@@ -109,7 +136,8 @@ async fn restart_keeps_keys_and_material_is_wrapped_at_rest() {
     node.start();
     must_be_ready(&c, Duration::from_secs(30)).await;
     let r = must_call(&c, "ListKeys", &[("PageSize", "100")]).await;
-    assert_eq!(r.body["TotalCount"].as_u64(), Some(5));
+    // The five keys and the default secrets key.
+    assert_eq!(r.body["TotalCount"].as_u64(), Some(6));
     for id in &keys {
         let r = must_call(&c, "DescribeKey", &[("KeyId", id)]).await;
         assert_eq!(r.body["KeyMetadata"]["KeyState"], "Enabled");
@@ -118,6 +146,15 @@ async fn restart_keeps_keys_and_material_is_wrapped_at_rest() {
         let r = must_call(&c, "Decrypt", &[("CiphertextBlob", blob)]).await;
         assert_eq!(r.str("Plaintext"), Some(pt.as_str()));
     }
+    let after = must_call(&c, "GetSecretValue", &[("SecretName", "at-rest")]).await;
+    assert_eq!(after.str("SecretData"), Some(rotated.as_str()));
+    let previous = must_call(
+        &c,
+        "GetSecretValue",
+        &[("SecretName", "at-rest"), ("VersionStage", "ACSPrevious")],
+    )
+    .await;
+    assert_eq!(previous.str("SecretData"), Some(canaries[1]));
     // The restarted node still takes writes.
     must_create_key(&c).await;
 }

@@ -223,3 +223,18 @@ pub(crate) fn venv_python() -> PathBuf {
     assert!(py.exists(), "{} missing: run .ci/setup first", py.display());
     py
 }
+
+/// Every file under `dir`, recursively (for the searches of values that must never be at rest in
+/// clear).
+pub(crate) fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(files_under(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
