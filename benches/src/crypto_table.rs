@@ -1,4 +1,4 @@
-//! The crypto data-plane table: Encrypt, Decrypt, GenerateDataKey and AsymmetricSign through a
+//! The crypto data-plane table: Encrypt, Decrypt, GetSecretValue, GenerateDataKey and AsymmetricSign through a
 //! node and through a worker in front of it, next to two baselines measured in the same run:
 //! a bare axum endpoint answering a JSON body of the same size (for the symmetric actions) and the
 //! raw signing primitive in-process on every core, key parsed once (for AsymmetricSign).
@@ -175,6 +175,16 @@ pub(crate) async fn run(settings: Settings, out: &Path) -> anyhow::Result<()> {
     let encrypt_response_bytes = enc.to_string().len();
     let enc_1k = must(&node, "Encrypt", &[("KeyId", &aes), ("Plaintext", &plaintext_1k)]).await?;
     let encrypt_1k_response_bytes = enc_1k.to_string().len();
+    must(
+        &node,
+        "CreateSecret",
+        &[
+            ("SecretName", "bench/db"),
+            ("VersionId", "v1"),
+            ("SecretData", "0123456789abcdef0123456789abcdef"),
+        ],
+    )
+    .await?;
 
     let mut scenarios = vec![
         Scenario {
@@ -199,6 +209,14 @@ pub(crate) async fn run(settings: Settings, out: &Path) -> anyhow::Result<()> {
             params: vec![("CiphertextBlob".into(), blob)],
             raw_sign: None,
             half_load: true,
+            large_body: false,
+        },
+        Scenario {
+            name: "GetSecretValue (32 B text, default secrets key)".into(),
+            action: "GetSecretValue",
+            params: vec![("SecretName".into(), "bench/db".into())],
+            raw_sign: None,
+            half_load: false,
             large_body: false,
         },
         Scenario {

@@ -19,6 +19,20 @@ pub(crate) enum Target {
         /// The action's parameters.
         params: Vec<(String, String)>,
     },
+    /// A KMS action whose parameter `unique` gets a new value per request (`<prefix><n>`), for
+    /// creations that need fresh names (CreateSecret).
+    KmsUnique {
+        /// The signing client.
+        client: Client,
+        /// The action.
+        action: String,
+        /// The fixed parameters.
+        params: Vec<(String, String)>,
+        /// The parameter made unique.
+        unique: String,
+        /// Requests sent so far.
+        counter: std::sync::atomic::AtomicU64,
+    },
     /// A plain URL (the baseline), POSTed without a signature; the body is read and parsed as
     /// JSON, as the KMS client does with its responses.
     Plain {
@@ -45,6 +59,22 @@ impl Target {
         Target::Kms { client, action: action.to_string(), params }
     }
 
+    /// A KMS action target whose `unique` parameter is fresh per request.
+    pub(crate) fn kms_unique(
+        client: Client,
+        action: &str,
+        params: Vec<(String, String)>,
+        unique: &str,
+    ) -> Target {
+        Target::KmsUnique {
+            client,
+            action: action.to_string(),
+            params,
+            unique: unique.to_string(),
+            counter: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
     /// A plain URL target.
     pub(crate) fn plain(url: &str) -> Target {
         Target::Plain { http: reqwest::Client::new(), url: url.to_string() }
@@ -61,6 +91,19 @@ impl Target {
             Target::Kms { client, action, params } => {
                 let refs: Vec<(&str, &str)> =
                     params.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                let r = client.call(action, &refs).await.map_err(|e| e.to_string())?;
+                if r.status == 200 {
+                    Ok(())
+                } else {
+                    Err(format!("HTTP {} {}", r.status, r.code().unwrap_or("")))
+                }
+            }
+            Target::KmsUnique { client, action, params, unique, counter } => {
+                let n = counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let value = format!("bench-{}-{n}", std::process::id());
+                let mut refs: Vec<(&str, &str)> =
+                    params.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                refs.push((unique.as_str(), value.as_str()));
                 let r = client.call(action, &refs).await.map_err(|e| e.to_string())?;
                 if r.status == 200 {
                     Ok(())

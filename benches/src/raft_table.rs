@@ -1,4 +1,5 @@
-//! The Raft write table: CreateKey through Raft on one and three real `yaoshi serve` processes
+//! The Raft write table: CreateKey (and CreateSecret beside it) through Raft on one and three
+//! real `yaoshi serve` processes
 //! (fsync on), commands and log entries per fsync from the log store's counters, single-client
 //! commit latency,
 //! a three-member etcd cluster driven through its HTTP gateway as the baseline, the resident memory
@@ -293,9 +294,28 @@ impl std::fmt::Display for PerSync {
 /// CreateKey on `node` with `settings`, with the commands and log entries per synced append the
 /// node made meanwhile.
 async fn create_keys(node: &Node, settings: Settings) -> anyhow::Result<(Report, PerSync)> {
+    drive(node, Target::kms(node.client(), "CreateKey", Vec::new()), settings).await
+}
+
+/// CreateSecret (a fresh name per request, a 32-byte text value under the default secrets key)
+/// on `node`, as [`create_keys`].
+async fn create_secrets(node: &Node, settings: Settings) -> anyhow::Result<(Report, PerSync)> {
+    let params = vec![
+        ("VersionId".to_string(), "v1".to_string()),
+        ("SecretData".to_string(), "0123456789abcdef0123456789abcdef".to_string()),
+    ];
+    let target = Target::kms_unique(node.client(), "CreateSecret", params, "SecretName");
+    drive(node, target, settings).await
+}
+
+/// Runs `target` on `node` and reads the log store's counters around it.
+async fn drive(
+    node: &Node,
+    target: Target,
+    settings: Settings,
+) -> anyhow::Result<(Report, PerSync)> {
     let before = counters(&node.http).await?;
-    let report =
-        run_with(Arc::new(Target::kms(node.client(), "CreateKey", Vec::new())), settings).await;
+    let report = run_with(Arc::new(target), settings).await;
     let after = counters(&node.http).await?;
     let syncs = after.syncs - before.syncs;
     let per = |n: f64| if syncs > 0.0 { n / syncs } else { 0.0 };
@@ -566,6 +586,7 @@ pub(crate) async fn run(settings: RaftSettings, out: &Path) -> anyhow::Result<()
     let dir = std::env::temp_dir().join(format!("yaoshi-raft-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let mut rows = String::new();
+    let mut secret_ratios = String::new();
 
     // 1. Many clients, one node and three nodes.
     let (mut one_node_rps, mut three_node_rps) = (0.0, 0.0);
@@ -587,6 +608,23 @@ pub(crate) async fn run(settings: RaftSettings, out: &Path) -> anyhow::Result<()
             "| CreateKey, {n} node{s}, to the leader | {c} | {rps} | {lat} | {per_sync} |",
             s = if n == 1 { "" } else { "s" },
             c = load.concurrency,
+        );
+        // CreateSecret on the same cluster: one command carrying a sealed value (the envelope is
+        // made on the proposing node), next to CreateKey.
+        eprintln!("CreateSecret, {n} node(s), {} clients…", load.concurrency);
+        let (secrets, secrets_per_sync) = create_secrets(&cluster.nodes[leader], load).await?;
+        let (srps, slat) = cell(&secrets);
+        let _ = writeln!(
+            rows,
+            "| CreateSecret (32 B value), {n} node{s}, to the leader | {c} | {srps} | {slat} | {secrets_per_sync} |",
+            s = if n == 1 { "" } else { "s" },
+            c = load.concurrency,
+        );
+        let _ = writeln!(
+            secret_ratios,
+            "CreateSecret/s ÷ CreateKey/s on {n} node{s}: **{:.2}**.",
+            secrets.rps / r.rps.max(1e-9),
+            s = if n == 1 { "" } else { "s" },
         );
         if n == 3 {
             // 2. Single-client commit latency on the same cluster.
@@ -733,7 +771,7 @@ pub(crate) async fn run(settings: RaftSettings, out: &Path) -> anyhow::Result<()
          group commit one entry carries every write proposed while the previous append was syncing. \
          {etcd_line}\n\n\
          | Scenario | Clients | req/s | p50 / p99 ms | Commands per fsync |\n\
-         |---|---|---|---|---|\n{rows}\n\
+         |---|---|---|---|---|\n{rows}\n{secret_ratios}\n\
          **p99 at half of maximum load** (goal: ≤ baseline p99 + 1 ms). CreateKey on the 3-node \
          cluster is offered open-loop at 50% of its closed-loop maximum above, and the etcd \
          cluster the same absolute rate of puts: one schedule of evenly spaced send times spread \
