@@ -35,6 +35,8 @@ mod rows;
 mod rules;
 #[cfg(test)]
 mod scheduled_test;
+#[cfg(test)]
+mod secrets_test;
 mod snapshot;
 mod state_machine;
 #[cfg(test)]
