@@ -1,6 +1,6 @@
 //! The scheduler's secret work: the values of rotations (a new version sealed under the
 //! secret's master key) and, for managed database secrets, the rotation backend's part of a
-//! pending rotation (the rotation backend: change the real password, verify it, roll back on
+//! pending rotation (`crates/yaoshi-rotation`: change the real password, verify it, roll back on
 //! failure), whose outcome is then proposed as `FinishSecretRotation`.
 //!
 //! A pending rotation survives leader changes in the state (stage ACSPending): a new leader finds
@@ -108,9 +108,70 @@ pub(crate) async fn finish(
     match secret.secret_type {
         // Generic secrets never wait for a backend.
         yaoshi_model::SecretType::Generic => Ok(true),
-        yaoshi_model::SecretType::Rds => {
-            let _ = (state, domain_key, pending);
-            Err(Skip("no rotation backend"))
-        }
+        yaoshi_model::SecretType::Rds => run_backend(state, domain_key, secret, pending).await,
     }
+}
+
+/// How long the backend may take for one pending rotation.
+const BACKEND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// A managed database account value: `{"AccountName","AccountPassword"}`.
+fn account(value: &[u8]) -> Option<(String, Zeroizing<String>)> {
+    let v: serde_json::Value = serde_json::from_slice(value).ok()?;
+    let name = v.get("AccountName")?.as_str()?.to_string();
+    let password = Zeroizing::new(v.get("AccountPassword")?.as_str()?.to_string());
+    Some((name, password))
+}
+
+/// The PostgreSQL part of a pending rotation (SingleUser): when the pending password already logs
+/// in (a previous leader changed it), it is confirmed; otherwise the role's password is changed
+/// from the current one, verified, and rolled back on failure. A failure that may have changed
+/// the password is retried (the next tick checks the pending password first); a refusal
+/// abandons the rotation.
+async fn run_backend(
+    state: &StateReader,
+    domain_key: &DomainKey,
+    secret: &SecretMetadata,
+    pending: &str,
+) -> Result<bool, Skip> {
+    use yaoshi_rotation::{PgTarget, RotationError, can_login, rotate_single_user};
+    let config: Option<serde_json::Value> =
+        secret.extended_config.as_deref().and_then(|c| serde_json::from_str(c).ok());
+    let instance = config
+        .as_ref()
+        .and_then(|c| c.get("DBInstanceId"))
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or_default();
+    let Ok(target) = PgTarget::parse(instance) else {
+        return Ok(false);
+    };
+    let current_id = secret.version_at(STAGE_CURRENT).ok_or(Skip("no ACSCurrent version"))?;
+    let current = open_value(state, domain_key, secret, current_id)?;
+    let next = open_value(state, domain_key, secret, pending)?;
+    let (Some((user, old)), Some((next_user, new))) = (account(&current), account(&next)) else {
+        return Ok(false);
+    };
+    if user != next_user {
+        return Ok(false);
+    }
+    let work = async {
+        match can_login(&target, &user, &new).await {
+            Ok(true) => return Ok(true),
+            Ok(false) => {}
+            Err(RotationError::Unreachable { .. }) => return Err(Skip("database unreachable")),
+            Err(_) => return Ok(false),
+        }
+        match rotate_single_user(&target, &user, &old, &new).await {
+            Ok(()) => Ok(true),
+            Err(e) if e.may_have_changed() || matches!(e, RotationError::Unreachable { .. }) => {
+                tracing::warn!(secret = %secret.name, error = %e, "rotation backend: outcome unknown, retrying");
+                Err(Skip("database outcome unknown"))
+            }
+            Err(e) => {
+                tracing::warn!(secret = %secret.name, error = %e, "rotation backend refused; abandoning the rotation");
+                Ok(false)
+            }
+        }
+    };
+    tokio::time::timeout(BACKEND_TIMEOUT, work).await.map_err(|_| Skip("database timed out"))?
 }

@@ -20,6 +20,7 @@ mod paging;
 mod restart;
 mod scheduled;
 mod secrets;
+mod secrets_rds;
 mod support;
 mod tags;
 mod trust;
