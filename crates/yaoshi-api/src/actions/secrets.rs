@@ -93,6 +93,20 @@ fn live_secret(api: &ApiState, name: &str) -> Result<SecretMetadata, ApiError> {
     Ok(meta)
 }
 
+/// The secret a write seals under, from this node's replica without a read barrier (its type and
+/// master key never change; apply checks the recovery window and the key's state against the
+/// committed state), read again after a barrier only when the replica does not have it yet.
+async fn secret_for_write(api: &ApiState, name: &str) -> Result<SecretMetadata, ApiError> {
+    if let Some(meta) = state(api)?.secret(name).map_err(internal)? {
+        return Ok(meta);
+    }
+    barrier(api).await?;
+    state(api)?
+        .secret(name)
+        .map_err(internal)?
+        .ok_or_else(|| ApiError::new(ErrorCode::ResourceNotFound))
+}
+
 async fn barrier(api: &ApiState) -> Result<(), ApiError> {
     api.node()?.read_barrier().await.map_err(write_error)
 }
@@ -236,6 +250,11 @@ async fn default_key(
     if let Some(id) = state(api)?.secrets_key().map_err(internal)? {
         return Ok((id.to_string(), None));
     }
+    // Before creating one, make sure it was not just created elsewhere.
+    barrier(api).await?;
+    if let Some(id) = state(api)?.secrets_key().map_err(internal)? {
+        return Ok((id.to_string(), None));
+    }
     let key_id = KeyId::new(uuid::Uuid::new_v4().to_string());
     let version_id = KeyVersionId::new(uuid::Uuid::now_v7().to_string());
     let wrapped = super::keys::generate_wrapped(api, KeySpec::Aes256, &key_id, &version_id).await?;
@@ -317,19 +336,22 @@ pub(super) async fn create_secret(
     let description = description(p)?.unwrap_or_default().to_string();
     let rotation_interval_s = rotation_policy(p)?;
     let tags = super::tags::parse_tags(p)?;
-    barrier(api).await?;
-    if let Some(existing) = state(api)?.secret(name).map_err(internal)? {
-        return Err(ApiError::new(if existing.planned_delete_ms.is_some() {
-            ErrorCode::ResourceInDeleteWindow
-        } else {
-            ErrorCode::ResourceExist
-        }));
-    }
+    // No read barrier on the way: apply decides name clashes and the master key's state against
+    // the committed state. Only a miss in this node's replica (a key or the default secrets key
+    // just created elsewhere) is read again after a barrier.
     let (key_id, version, new_key) = match p.optional("EncryptionKeyId") {
         Some(key_param) => {
-            let key_param = key_ref(api, key_param)?;
-            let (key_id, version) =
-                seal(api, key_param.as_str(), name, &version_id, data_type, &value, ctx.now_ms)?;
+            let attempt = || -> Result<(KeyId, SecretVersion), ApiError> {
+                let key_param = key_ref(api, key_param)?;
+                seal(api, key_param.as_str(), name, &version_id, data_type, &value, ctx.now_ms)
+            };
+            let (key_id, version) = match attempt() {
+                Err(e) if matches!(e.code, ErrorCode::KeyNotFound | ErrorCode::AliasNotFound) => {
+                    barrier(api).await?;
+                    attempt()?
+                }
+                other => other?,
+            };
             (key_id, version, None)
         }
         None => match default_key(api, ctx).await? {
@@ -479,8 +501,7 @@ pub(super) async fn put_secret_value(
     let version_id = version_id(p, "VersionId")?;
     let (data_type, value) = secret_data(p)?;
     let stages = version_stages(p)?;
-    barrier(api).await?;
-    let meta = live_secret(api, name)?;
+    let meta = secret_for_write(api, name).await?;
     if meta.secret_type != SecretType::Generic {
         return Err(ApiError::new(ErrorCode::UnsupportedOperation));
     }
@@ -773,8 +794,7 @@ pub(super) async fn rotate_secret(
 ) -> Result<Fields, ApiError> {
     let name = secret_name(p)?;
     let version_id = version_id(p, "VersionId")?;
-    barrier(api).await?;
-    let meta = live_secret(api, name)?;
+    let meta = secret_for_write(api, name).await?;
     let reader = state(api)?;
     if reader.secret_version(name, &version_id).map_err(internal)?.is_none() {
         let current_id = meta
