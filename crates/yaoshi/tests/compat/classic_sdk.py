@@ -96,6 +96,7 @@ class Api:
 
     label = "classic"
     xml_errors = True  # get_response returns error bodies in the requested format
+    secret_data_in_body = False  # all parameters in the query string
 
     def call(self, action, **params):
         return call(request(request_class(action), **params))
@@ -105,3 +106,22 @@ class Api:
 
     def fetch(self, action, fmt, **params):
         return fetch(request(request_class(action), **params), fmt)
+
+    def refused(self, what, action, **params):
+        """Some HTTP 4xx error with a Code (the reference leaves the code open); returns (code, status)."""
+        return cu.expect_client_error(what, lambda: self.call(action, **params), sdk_error)
+
+    def _generic(self, action, params):
+        # The request class with every parameter added to the query by name: for parameters the
+        # class has no setter for (ListResourceTags.SecretName).
+        req = request(request_class(action))
+        for name, value in params.items():
+            req.add_query_param(name, value)
+        return req
+
+    def call_generic(self, action, **params):
+        """The action with parameters its request class lacks, via add_query_param."""
+        return call(self._generic(action, params))
+
+    def error_generic(self, what, action, code, status, **params):
+        return expect_error(what, self._generic(action, params), code, status)

@@ -195,6 +195,22 @@ def expect_error(what, call, extract, code, status):
     raise StepFailure("%s: expected error %s with HTTP %s, but the call succeeded: %r" % (what, "|".join(codes), status, result))
 
 
+def expect_client_error(what, call, extract):
+    """Run `call()`, which must fail with some HTTP 4xx error carrying a Code (for refusals whose exact
+    code the reference leaves open); returns (code, status)."""
+    try:
+        result = call()
+    except Exception as exc:  # noqa: BLE001 - classified by `extract`
+        got = extract(exc)
+        if got is None:
+            raise StepFailure("%s: expected an SDK error with HTTP 4xx, got %s: %s" % (what, type(exc).__name__, exc)) from exc
+        code, status = got
+        if not (isinstance(status, int) and 400 <= status < 500 and isinstance(code, str) and code):
+            raise StepFailure("%s: expected HTTP 4xx with a Code, got %r with HTTP %r (%s)" % (what, code, status, exc)) from exc
+        return code, status
+    raise StepFailure("%s: expected an HTTP 4xx error, but the call succeeded: %r" % (what, result))
+
+
 # --- data helpers -----------------------------------------------------------
 
 
@@ -253,8 +269,12 @@ def xml_matches_json(what, elem, value):
 
 
 def run(script, steps):
-    """steps: list of (name, fn(state)). Prints one line per passed step; exits non-zero on the first failure."""
+    """steps: list of (name, fn(state)). Prints one line per passed step; exits non-zero on the first failure
+    (with YAOSHI_COMPAT_KEEP_GOING=1: after running every step, for a full list of failing steps when
+    triaging by hand; later steps may then fail for the earlier step's sake)."""
+    keep_going = os.environ.get("YAOSHI_COMPAT_KEEP_GOING") == "1"
     state = {}
+    failed = 0
     started = time.monotonic()
     for index, (name, fn) in enumerate(steps, 1):
         label = "[%s] step %d/%d %s" % (script, index, len(steps), name)
@@ -262,11 +282,18 @@ def run(script, steps):
             fn(state)
         except StepFailure as exc:
             print("FAIL %s: %s" % (label, exc), file=sys.stderr, flush=True)
-            sys.exit(1)
+            failed += 1
         except Exception as exc:  # noqa: BLE001 - report anything unexpected as a failure of this step
             print("FAIL %s: unexpected %s: %s" % (label, type(exc).__name__, exc), file=sys.stderr)
             traceback.print_exc(file=sys.stderr)
             sys.stderr.flush()
+            failed += 1
+        else:
+            print("ok   %s" % label, flush=True)
+            continue
+        if not keep_going:
             sys.exit(1)
-        print("ok   %s" % label, flush=True)
+    if failed:
+        print("[%s] %d of %d steps failed" % (script, failed, len(steps)), file=sys.stderr, flush=True)
+        sys.exit(1)
     print("[%s] all %d steps passed in %.1fs" % (script, len(steps), time.monotonic() - started), flush=True)

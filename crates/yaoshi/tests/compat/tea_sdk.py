@@ -66,6 +66,7 @@ class Api:
     to_map() (the JSON field names the Tea models know)."""
 
     xml_errors = False  # see fetch()
+    secret_data_in_body = True  # CreateSecret/PutSecretValue.SecretData in the form body (docs/WIRE.md §1)
 
     def __init__(self, label, signature_algorithm):
         self.label = label
@@ -84,6 +85,30 @@ class Api:
 
     def error(self, what, action, code, status, **params):
         return expect_error(what, lambda: self._invoke(action, params), code, status)
+
+    def refused(self, what, action, **params):
+        """Some HTTP 4xx error with a Code (the reference leaves the code open); returns (code, status)."""
+        return cu.expect_client_error(what, lambda: self._invoke(action, params), sdk_error)
+
+    def _generic(self, action, params):
+        # OpenApiClient.call_api with every parameter in the query: for parameters the typed request
+        # model lacks (ListResourceTags.SecretName). Same request shape as the typed calls.
+        query = {k: str(v) for k, v in params.items()}
+        api = Params(action=action, version="2016-01-20", protocol="HTTP", pathname="/", method="POST",
+                     auth_type="AK", style="RPC", req_body_type="formData", body_type="json")
+        return self.client.call_api(api, OpenApiRequest(query=query), RuntimeOptions())
+
+    def call_generic(self, action, **params):
+        """The action with parameters the typed model lacks, via call_api; the JSON body as a dict."""
+        r = self._generic(action, params)
+        cu.expect_eq(action + " HTTP status", 200, r.get("statusCode"))
+        body = r.get("body")
+        cu.check(isinstance(body, dict) and "Code" not in body, action + " body", "an object without 'Code'", body)
+        cu.expect_nonempty_str(action + ".RequestId", body.get("RequestId"))
+        return body
+
+    def error_generic(self, what, action, code, status, **params):
+        return expect_error(what, lambda: self._generic(action, params), code, status)
 
     def fetch(self, action, fmt, **params):
         """The raw success response in Format=fmt via the generic OpenApiClient.call_api (the typed

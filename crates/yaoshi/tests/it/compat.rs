@@ -6,7 +6,8 @@
 //! the key-state table (docs/DESIGN.md §2) for every key-management action in every key state; and
 //! Format=XML responses against their JSON twins; and the CTyun EOP surface driven by the CTyun
 //! page's own signing code (`ctyun_seed.py`) next to the classic SDK; GenerateMac/VerifyMac through
-//! both SDKs' generic requests (`sdk_mac.py`).
+//! both SDKs' generic requests (`sdk_mac.py`); every secret action and GetRandomPassword option
+//! through both SDKs, query and form-body values byte-exact (`*_secrets.py`, `flow_secrets.py`).
 //! Every node runs with `--test-clock` so a script can move KMS time forward (YAOSHI_TEST_CLOCK_URL).
 
 use std::path::Path;
@@ -116,4 +117,14 @@ async fn ctyun_eop_page_code_and_both_apis() {
 #[tokio::test(flavor = "multi_thread")]
 async fn classic_and_tea_generic_requests_for_macs() {
     run_script("sdk_mac.py").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn classic_sdk_every_secret_action() {
+    run_script("classic_secrets.py").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tea_sdk_every_secret_action_acs3_and_v2() {
+    run_script("tea_secrets.py").await;
 }
