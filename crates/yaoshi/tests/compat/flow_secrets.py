@@ -1,4 +1,4 @@
-"""Shared flow (no SDK imports): the secrets manager (SPEC.md §4 "Secrets", reference chapter 9) through
+"""Shared flow (no SDK imports): the secrets manager (docs/API.md "Secrets") through
 one SDK face: GetRandomPassword and its options; SecretName rules; CreateSecret / GetSecretValue /
 DescribeSecret fields; text and binary values that must round-trip byte-exact (query string for the
 classic SDK, form body for the Tea SDK's SecretData); PutSecretValue stages and idempotence;
