@@ -275,8 +275,9 @@ pub(crate) fn apply_command(
         (Some(principal), Some(nonce)) => Some(nonce_key(principal.as_str(), nonce)),
         _ => None,
     };
+    let forgotten_before = apply::nonces::forgotten_before(db)?;
     if let Some(key) = &signed {
-        match apply::nonces::seen(db, key, &env.meta)? {
+        match apply::nonces::seen(db, key, &env.meta, forgotten_before)? {
             apply::nonces::Seen::New => {}
             apply::nonces::Seen::SameRequest(response) => {
                 return Ok(Applied { response, duplicate: true });
@@ -297,7 +298,7 @@ pub(crate) fn apply_command(
             }
         }
     }
-    apply::nonces::prune(db, batch, env.meta.at_ms)?;
+    apply::nonces::prune(db, batch, env.meta.at_ms, forgotten_before)?;
     let response = apply_change(db, batch, env)?;
     if let Some(key) = signed {
         apply::nonces::remember(db, batch, key, &env.meta, &response);

@@ -419,11 +419,20 @@ fn parse_filters(p: &Params) -> Result<Vec<KeyFilter>, ApiError> {
 /// `EnableAutomaticRotation` + `RotationInterval` (required when enabling, ignored otherwise) as a
 /// period in seconds, `None` when rotation is off.
 fn rotation_policy(p: &Params) -> Result<Option<u64>, ApiError> {
+    rotation_policy_with(p, parse_rotation_interval)
+}
+
+/// `EnableAutomaticRotation` with its required `RotationInterval`, parsed (and bounded) by
+/// `parse`; `None` when rotation is off. Shared by keys and secrets, whose bounds differ.
+pub(super) fn rotation_policy_with(
+    p: &Params,
+    parse: fn(&str) -> Option<u64>,
+) -> Result<Option<u64>, ApiError> {
     if !p.bool_or("EnableAutomaticRotation", false)? {
         return Ok(None);
     }
     let raw = p.required("RotationInterval")?;
-    parse_rotation_interval(raw).map(Some).ok_or_else(|| ApiError::invalid("RotationInterval"))
+    parse(raw).map(Some).ok_or_else(|| ApiError::invalid("RotationInterval"))
 }
 
 pub(super) async fn update_rotation_policy(

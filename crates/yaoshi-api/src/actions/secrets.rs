@@ -123,19 +123,43 @@ fn seal(
     now_ms: i64,
 ) -> Result<(KeyId, SecretVersion), ApiError> {
     let (key, key_version, material) = symmetric_primary(api, key_param)?;
-    let version = seal_secret_version(
-        &api.domain_key,
-        &key,
-        &key_version,
+    let version = seal_under(
+        api,
+        (&key, &key_version),
         &material,
         name,
         version_id,
         data_type,
         value,
         now_ms,
-    )
-    .map_err(internal)?;
+    )?;
     Ok((key.key_id, version))
+}
+
+/// Seals under a given master key version with its unwrapped material.
+#[allow(clippy::too_many_arguments)]
+fn seal_under(
+    api: &ApiState,
+    (key, key_version): (&KeyMetadata, &KeyVersion),
+    material: &yaoshi_crypto::KeyMaterial,
+    name: &str,
+    version_id: &str,
+    data_type: SecretDataType,
+    value: &[u8],
+    now_ms: i64,
+) -> Result<SecretVersion, ApiError> {
+    seal_secret_version(
+        &api.domain_key,
+        key,
+        key_version,
+        material,
+        name,
+        version_id,
+        data_type,
+        value,
+        now_ms,
+    )
+    .map_err(internal)
 }
 
 /// Opens a version's value: the master key its data key names must exist and be usable.
@@ -285,32 +309,6 @@ async fn default_key(
     Ok((key_id.to_string(), Some((metadata, version))))
 }
 
-/// Seals under a key that exists only in the command (the new default key).
-fn seal_with_new_key(
-    api: &ApiState,
-    new_key: &(KeyMetadata, KeyVersion),
-    name: &str,
-    version_id: &str,
-    data_type: SecretDataType,
-    value: &[u8],
-    now_ms: i64,
-) -> Result<SecretVersion, ApiError> {
-    let (key, key_version) = new_key;
-    let material = unwrap_material(api, key_version)?;
-    seal_secret_version(
-        &api.domain_key,
-        key,
-        key_version,
-        &material,
-        name,
-        version_id,
-        data_type,
-        value,
-        now_ms,
-    )
-    .map_err(internal)
-}
-
 pub(super) async fn create_secret(
     api: &ApiState,
     ctx: &RequestContext,
@@ -361,9 +359,12 @@ pub(super) async fn create_secret(
                 (key_id, version, None)
             }
             (key_id, Some(new_key)) => {
-                let version = seal_with_new_key(
+                // The new key exists only in the command yet: seal under its own material.
+                let material = unwrap_material(api, &new_key.1)?;
+                let version = seal_under(
                     api,
-                    &new_key,
+                    (&new_key.0, &new_key.1),
+                    &material,
                     name,
                     &version_id,
                     data_type,
@@ -413,13 +414,7 @@ pub(super) async fn create_secret(
 
 /// `EnableAutomaticRotation` with its `RotationInterval` (6 h–365 d), `None` when off.
 fn rotation_policy(p: &Params) -> Result<Option<u64>, ApiError> {
-    if !p.bool_or("EnableAutomaticRotation", false)? {
-        return Ok(None);
-    }
-    let raw = p.required("RotationInterval")?;
-    parse_secret_rotation_interval(raw)
-        .map(Some)
-        .ok_or_else(|| ApiError::invalid("RotationInterval"))
+    super::keys::rotation_policy_with(p, parse_secret_rotation_interval)
 }
 
 /// GetSecretValue (data plane): the version at `VersionStage` (ACSCurrent by default) or

@@ -35,11 +35,17 @@ pub(crate) enum Seen {
 
 /// Looks up the nonce whose storage key is `key` for a command with request context `meta`.
 ///
-/// A command proposed before the pruning horizon ([`prune`] keeps the greatest it used) is
+/// A command proposed before `forgotten_before`, the pruning horizon ([`prune`] keeps the
+/// greatest it used, [`forgotten_before`] reads it), is
 /// [`Seen::Forgotten`]: a proposal retried after a later command (on a faster clock, or after a
 /// long stall) pruned its record must not take effect a second time.
-pub(crate) fn seen(db: &RegionDb, key: &[u8], meta: &CommandMeta) -> Result<Seen, rocksdb::Error> {
-    if meta.at_ms < forgotten_before(db)? {
+pub(crate) fn seen(
+    db: &RegionDb,
+    key: &[u8],
+    meta: &CommandMeta,
+    forgotten_before: i64,
+) -> Result<Seen, rocksdb::Error> {
+    if meta.at_ms < forgotten_before {
         return Ok(Seen::Forgotten);
     }
     if let Some(raw) = db.db.get_pinned_cf(db.cf(CF_NONCES), key)?
@@ -78,9 +84,10 @@ pub(crate) fn prune(
     db: &RegionDb,
     batch: &mut WriteBatch,
     at_ms: i64,
+    forgotten_before: i64,
 ) -> Result<(), rocksdb::Error> {
     let horizon = at_ms.saturating_sub(NONCE_RETENTION_MS);
-    if horizon > forgotten_before(db)? {
+    if horizon > forgotten_before {
         batch.put_cf(db.cf(CF_SM_META), META_NONCES_FORGOTTEN_BEFORE, horizon.to_be_bytes());
     }
     let expiry_cf = db.cf(CF_NONCE_EXPIRY);
@@ -103,7 +110,7 @@ pub(crate) fn prune(
 }
 
 /// The greatest horizon [`prune`] has used (`i64::MIN` before any).
-fn forgotten_before(db: &RegionDb) -> Result<i64, rocksdb::Error> {
+pub(crate) fn forgotten_before(db: &RegionDb) -> Result<i64, rocksdb::Error> {
     Ok(db
         .db
         .get_pinned_cf(db.cf(CF_SM_META), META_NONCES_FORGOTTEN_BEFORE)?

@@ -460,21 +460,17 @@ pub(crate) fn purge(
 /// Deletes a secret's metadata, versions and tags.
 fn delete_rows(db: &RegionDb, batch: &mut WriteBatch, name: &str) -> Result<(), rocksdb::Error> {
     batch.delete_cf(db.cf(CF_SECRETS), name);
-    let prefix = secret_version_key(name, "");
-    for item in db.db.prefix_iterator_cf(db.cf(CF_SECRET_VERSIONS), &prefix) {
-        let (k, _) = item?;
-        if !k.starts_with(&prefix) {
-            break;
+    for (cf, prefix) in [
+        (CF_SECRET_VERSIONS, secret_version_key(name, "")),
+        (CF_TAGS, ResourceRef::Secret(name.to_string()).tag_prefix()),
+    ] {
+        for item in db.db.prefix_iterator_cf(db.cf(cf), &prefix) {
+            let (k, _) = item?;
+            if !k.starts_with(&prefix) {
+                break;
+            }
+            batch.delete_cf(db.cf(cf), &k);
         }
-        batch.delete_cf(db.cf(CF_SECRET_VERSIONS), &k);
-    }
-    let tags = ResourceRef::Secret(name.to_string()).tag_prefix();
-    for item in db.db.prefix_iterator_cf(db.cf(CF_TAGS), &tags) {
-        let (k, _) = item?;
-        if !k.starts_with(&tags) {
-            break;
-        }
-        batch.delete_cf(db.cf(CF_TAGS), &k);
     }
     Ok(())
 }
