@@ -6,17 +6,38 @@
 //! the key-state table (docs/DESIGN.md §2) for every key-management action in every key state; and
 //! Format=XML responses against their JSON twins; and the CTyun EOP surface driven by the CTyun
 //! page's own signing code (`ctyun_seed.py`) next to the classic SDK; GenerateMac/VerifyMac through
-//! both SDKs' generic requests (`sdk_mac.py`); every secret action and GetRandomPassword option
-//! through both SDKs, query and form-body values byte-exact (`*_secrets.py`, `flow_secrets.py`).
+//! both SDKs' generic requests (`sdk_mac.py`); the secrets manager (every secret action,
+//! GetRandomPassword's options, byte-exact values in the query and in the Tea SDK's form body,
+//! stages, recovery window and scheduled rotation on the test clock, secrets under a CMK, tags on
+//! secrets) through both SDKs (`*_secrets.py`, `flow_secrets.py`), and the official secrets cache client
+//! (`secrets_cache.py`, in a venv of its own: its pins conflict with the SDK venv's cryptography).
 //! Every node runs with `--test-clock` so a script can move KMS time forward (YAOSHI_TEST_CLOCK_URL).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
 use crate::support::{AK, NodeProcess, SK, must_be_ready, venv_python};
 
+/// The python of the secrets cache client's venv (`.ci/setup`): `$YAOSHI_SECRETS_CACHE_VENV`, else
+/// the SDK venv's directory with `-secrets-cache` appended.
+fn secrets_cache_python() -> PathBuf {
+    let venv = std::env::var("YAOSHI_SECRETS_CACHE_VENV").map(PathBuf::from).unwrap_or_else(|_| {
+        let sdk_venv = venv_python().parent().and_then(Path::parent).unwrap().to_path_buf();
+        let mut dir = sdk_venv.into_os_string();
+        dir.push("-secrets-cache");
+        PathBuf::from(dir)
+    });
+    let py = venv.join("bin/python");
+    assert!(py.exists(), "{} missing: run .ci/setup first", py.display());
+    py
+}
+
 async fn run_script(script: &str) {
+    run_script_with(venv_python(), script).await;
+}
+
+async fn run_script_with(python: PathBuf, script: &str) {
     let dir = tempfile::tempdir().unwrap();
     let mut node = NodeProcess::dev_with(&dir.path().join("node"), &["--test-clock"]);
     must_be_ready(&node.client(), Duration::from_secs(30)).await;
@@ -24,7 +45,7 @@ async fn run_script(script: &str) {
     let endpoint = node.endpoint.clone();
     let clock_url = format!("http://{endpoint}/_test/clock");
     let out = tokio::task::spawn_blocking(move || {
-        Command::new(venv_python())
+        Command::new(python)
             .arg(path)
             .env("YAOSHI_ENDPOINT", endpoint)
             .env("YAOSHI_ACCESS_KEY_ID", AK)
@@ -127,4 +148,9 @@ async fn classic_sdk_every_secret_action() {
 #[tokio::test(flavor = "multi_thread")]
 async fn tea_sdk_every_secret_action_acs3_and_v2() {
     run_script("tea_secrets.py").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn secrets_cache_client_fetch_and_refresh() {
+    run_script_with(secrets_cache_python(), "secrets_cache.py").await;
 }
