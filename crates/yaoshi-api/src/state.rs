@@ -71,6 +71,8 @@ pub struct ApiState {
     pub(crate) signing_keys: Unwrapped<SigningKey>,
     /// Compiled policies of the access points in use.
     pub(crate) policies: crate::policies::PolicyCache,
+    /// The operator's rotation hook for Generic secrets (RotateSecret), if configured.
+    pub(crate) rotation_hook: std::sync::OnceLock<Arc<yaoshi_rotation::RotationHook>>,
 }
 
 impl ApiState {
@@ -117,6 +119,7 @@ impl ApiState {
             materials: Default::default(),
             signing_keys: Default::default(),
             policies: Default::default(),
+            rotation_hook: Default::default(),
         })
     }
 
@@ -156,6 +159,7 @@ impl ApiState {
             materials: Default::default(),
             signing_keys: Default::default(),
             policies: Default::default(),
+            rotation_hook: Default::default(),
         })
     }
 
@@ -182,7 +186,15 @@ impl ApiState {
             materials: Default::default(),
             signing_keys: Default::default(),
             policies: Default::default(),
+            rotation_hook: Default::default(),
         })
+    }
+
+    /// RotateSecret of a Generic secret takes its value from `hook` (as the scheduler's automatic
+    /// rotation does) instead of a random password. Set once, before serving; a second call is
+    /// ignored.
+    pub fn set_rotation_hook(&self, hook: Arc<yaoshi_rotation::RotationHook>) {
+        let _ = self.rotation_hook.set(hook);
     }
 
     /// The region node, for control-plane handlers (a worker forwards those before dispatch).

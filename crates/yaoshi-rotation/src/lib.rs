@@ -1,5 +1,5 @@
-//! Rotation of managed database credentials: the part of an `Rds` secret's rotation that talks to
-//! the real database.
+//! Rotation backends: the part of an `Rds` secret's rotation that talks to the real database, and
+//! the operator's rotation hook that gives Generic secrets their next value ([`hook`]).
 //!
 //! A managed secret of `SecretType=Rds` holds `{"Accounts":[{"AccountName":…,"AccountPassword":…}]}`
 //! and its ExtendedConfig names the database in `DBInstanceId`; for Yaoshi that is a PostgreSQL
@@ -11,6 +11,7 @@
 //! - [`target`]: [`PgTarget`], the parsed `DBInstanceId`.
 //! - [`error`]: [`RotationError`]; its texts never hold a password.
 //! - [`rotate`]: [`rotate_single_user`] and [`can_login`].
+//! - [`hook`]: [`RotationHook`], a program that prints a Generic secret's next value.
 //! - `testing` (cargo feature `test-support`): `TempPostgres`, a throwaway PostgreSQL server
 //!   for tests of this and other crates, and a rotation whose verify step can be forced to fail.
 //!
@@ -22,15 +23,19 @@
 //! here, so server statement logs and `pg_stat_activity` never show it.
 
 pub mod error;
+pub mod hook;
 pub mod rotate;
 pub mod target;
 #[cfg(feature = "test-support")]
 pub mod testing;
 
 pub use error::RotationError;
+pub use hook::{HookError, RotationHook};
 pub use rotate::{can_login, rotate_single_user};
 pub use target::PgTarget;
 
+#[cfg(test)]
+mod hook_test;
 #[cfg(test)]
 mod rotate_test;
 #[cfg(test)]

@@ -76,6 +76,8 @@ pub struct Scheduler {
     domain_key: DomainKey,
     now: Now,
     tick: Duration,
+    /// Gives Generic secrets their rotated values when configured.
+    rotation_hook: Option<Arc<yaoshi_rotation::RotationHook>>,
     /// Totals since start.
     pub stats: Arc<SchedulerStats>,
 }
@@ -95,7 +97,14 @@ impl Scheduler {
         now: Now,
         tick: Duration,
     ) -> Scheduler {
-        Scheduler { node, domain_key, now, tick, stats: Arc::new(SchedulerStats::default()) }
+        let stats = Arc::new(SchedulerStats::default());
+        Scheduler { node, domain_key, now, tick, rotation_hook: None, stats }
+    }
+
+    /// Generic secrets rotate to the values `hook` prints instead of random passwords.
+    pub fn with_rotation_hook(mut self, hook: Option<Arc<yaoshi_rotation::RotationHook>>) -> Self {
+        self.rotation_hook = hook;
+        self
     }
 
     /// Runs forever: every tick, if this node is the leader, proposes the due work.
@@ -154,8 +163,9 @@ impl Scheduler {
             proposed += 1;
         }
         for (secret, expected_next_rotation_ms) in due.secret_rotations {
-            let state = &self.node.state;
-            match secrets::rotated_version(state, &self.domain_key, &secret, (self.now)()) {
+            let (state, hook) = (&self.node.state, self.rotation_hook.as_deref());
+            let now = (self.now)();
+            match secrets::rotated_version(state, &self.domain_key, hook, &secret, now).await {
                 Ok(version) => {
                     let name = secret.name.clone();
                     let command =

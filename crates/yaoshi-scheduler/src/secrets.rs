@@ -1,5 +1,6 @@
 //! The scheduler's secret work: the values of rotations (a new version sealed under the
-//! secret's master key) and, for managed database secrets, the rotation backend's part of a
+//! secret's master key; a Generic secret's value comes from the operator's rotation hook when one
+//! is configured, otherwise it is a random password) and, for managed database secrets, the rotation backend's part of a
 //! pending rotation (`crates/yaoshi-rotation`: change the real password, verify it, roll back on
 //! failure), whose outcome is then proposed as `FinishSecretRotation`.
 //!
@@ -15,8 +16,9 @@ use yaoshi_crypto::{
 };
 use yaoshi_model::{
     KeyMetadata, KeyState, KeyVersion, KeyVersionId, STAGE_CURRENT, SecretDataType, SecretMetadata,
-    SecretVersion,
+    SecretType, SecretVersion,
 };
+use yaoshi_rotation::RotationHook;
 use yaoshi_store::StateReader;
 use zeroize::Zeroizing;
 
@@ -69,20 +71,30 @@ pub(crate) fn open_value(
         .map_err(|_| Skip("secret version does not open"))
 }
 
-/// A new version of `secret` for a rotation: the rotated value of its ACSCurrent version, sealed
-/// under its master key's primary version.
-pub(crate) fn rotated_version(
+/// A new version of `secret` for a rotation: the rotated value of its ACSCurrent version (from
+/// `hook` for a Generic secret when one is configured), sealed under its master key's primary
+/// version.
+pub(crate) async fn rotated_version(
     state: &StateReader,
     domain_key: &DomainKey,
+    hook: Option<&RotationHook>,
     secret: &SecretMetadata,
     now_ms: i64,
 ) -> Result<SecretVersion, Skip> {
     let current_id = secret.version_at(STAGE_CURRENT).ok_or(Skip("no ACSCurrent version"))?;
     let current = open_value(state, domain_key, secret, current_id)?;
-    let value = rotated_value(secret.secret_type, &current).ok_or(Skip("value does not parse"))?;
     let key = usable_key(state, secret.encryption_key_id.as_str())?;
-    let (key_version, material) = material(state, domain_key, &key, &key.primary_version)?;
     let version_id = uuid::Uuid::now_v7().to_string();
+    let value = match (secret.secret_type, hook) {
+        (SecretType::Generic, Some(hook)) => {
+            hook.next_value(&secret.name, &version_id, &current).await.map_err(|e| {
+                tracing::warn!(secret = %secret.name, error = %e, "rotation hook failed");
+                Skip("rotation hook failed")
+            })?
+        }
+        _ => rotated_value(secret.secret_type, &current).ok_or(Skip("value does not parse"))?,
+    };
+    let (key_version, material) = material(state, domain_key, &key, &key.primary_version)?;
     seal_secret_version(
         domain_key,
         &key,
@@ -107,8 +119,8 @@ pub(crate) async fn finish(
 ) -> Result<bool, Skip> {
     match secret.secret_type {
         // Generic secrets never wait for a backend.
-        yaoshi_model::SecretType::Generic => Ok(true),
-        yaoshi_model::SecretType::Rds => run_backend(state, domain_key, secret, pending).await,
+        SecretType::Generic => Ok(true),
+        SecretType::Rds => run_backend(state, domain_key, secret, pending).await,
     }
 }
 

@@ -91,6 +91,15 @@ pub(crate) struct ServeArgs {
     /// How often the scheduler looks for due work on the leader, in milliseconds.
     #[arg(long, default_value_t = 1000)]
     pub(crate) scheduler_tick_ms: u64,
+    /// Generic secrets rotate (automatically and by RotateSecret) to the value PROGRAM prints,
+    /// instead of a random password: it runs without a shell with YAOSHI_SECRET_NAME and
+    /// YAOSHI_SECRET_VERSION_ID set and the current value on standard input (docs/API.md
+    /// "Secrets"). Give every node the same hook.
+    #[arg(long, value_name = "PROGRAM")]
+    pub(crate) secret_rotation_hook: Option<PathBuf>,
+    /// How long the rotation hook may run before it is killed and the rotation fails.
+    #[arg(long, requires = "secret_rotation_hook", default_value_t = 10_000)]
+    pub(crate) secret_rotation_hook_timeout_ms: u64,
     /// Request limits of the HTTP API.
     #[command(flatten)]
     pub(crate) limits: limits::LimitArgs,

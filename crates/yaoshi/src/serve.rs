@@ -172,13 +172,22 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         Some(tc) => ApiState::with_test_clock(node.clone(), domain_key, tc.clone(), limits.clone()),
         None => ApiState::new(node.clone(), domain_key, clock.clone(), limits.clone()),
     };
+    let rotation_hook = args.secret_rotation_hook.as_ref().map(|program| {
+        let timeout = Duration::from_millis(args.secret_rotation_hook_timeout_ms);
+        tracing::info!(program = %program.display(), ?timeout, "secret rotation hook configured");
+        Arc::new(yaoshi_rotation::RotationHook::new(program, timeout))
+    });
+    if let Some(hook) = &rotation_hook {
+        api.set_rotation_hook(hook.clone());
+    }
     let now: yaoshi_scheduler::Now = Arc::new(move || clock.now_ms());
     let scheduler = yaoshi_scheduler::Scheduler::new(
         node.clone(),
         scheduler_key,
         now,
         Duration::from_millis(args.scheduler_tick_ms.max(10)),
-    );
+    )
+    .with_rotation_hook(rotation_hook);
     tokio::spawn(scheduler.run());
     let https = args.https.load(&cfg.listen)?;
     let listener = tokio::net::TcpListener::bind(&cfg.listen)

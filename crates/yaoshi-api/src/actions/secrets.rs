@@ -800,8 +800,16 @@ pub(super) async fn rotate_secret(
             .map_err(internal)?
             .ok_or_else(|| ApiError::new(ErrorCode::ResourceNotFound))?;
         let current_value = open(api, name, &current)?;
-        let value = rotated_value(meta.secret_type, &current_value)
-            .ok_or_else(|| ApiError::new(ErrorCode::UnsupportedOperation))?;
+        let value = match (meta.secret_type, api.rotation_hook.get()) {
+            (SecretType::Generic, Some(hook)) => {
+                hook.next_value(name, &version_id, &current_value).await.map_err(|e| {
+                    tracing::warn!(secret = %name, error = %e, "rotation hook failed");
+                    ApiError::new(ErrorCode::ServiceUnavailableTemporary)
+                })?
+            }
+            _ => rotated_value(meta.secret_type, &current_value)
+                .ok_or_else(|| ApiError::new(ErrorCode::UnsupportedOperation))?,
+        };
         let (_, version) = seal(
             api,
             meta.encryption_key_id.as_str(),

@@ -329,3 +329,71 @@ async fn deletion_recovery_purge_rotation_and_master_key_state() {
         "Forbidden.ResourceNotFound",
     );
 }
+
+/// `--secret-rotation-hook`: RotateSecret and the automatic rotation of Generic secrets take the
+/// value the hook prints (it sees the secret's name, the new version's id and the current value);
+/// a failing hook fails RotateSecret with 503 and leaves the secret as it was.
+#[tokio::test(flavor = "multi_thread")]
+async fn generic_secrets_rotate_to_the_value_of_the_rotation_hook() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let hook = dir.path().join("hook.sh");
+    std::fs::write(
+        &hook,
+        "#!/bin/sh\ncase \"$YAOSHI_SECRET_NAME\" in *fail*) echo 'refused' >&2; exit 1;; esac\n\
+         current=$(cat)\nprintf 'hooked %s %s after [%s]\\n' \"$YAOSHI_SECRET_NAME\" \
+         \"$YAOSHI_SECRET_VERSION_ID\" \"$current\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let hook = hook.to_str().unwrap();
+    let node = NodeProcess::dev_with(
+        &dir.path().join("node"),
+        &["--test-clock", "--scheduler-tick-ms", "50", "--secret-rotation-hook", hook],
+    );
+    let c = node.client();
+    must_be_ready(&c, Duration::from_secs(30)).await;
+
+    must_call(
+        &c,
+        "CreateSecret",
+        &[("SecretName", "app/h"), ("VersionId", "v1"), ("SecretData", "one")],
+    )
+    .await;
+    must_call(&c, "RotateSecret", &[("SecretName", "app/h"), ("VersionId", "v2")]).await;
+    let v2 = get(&c, "app/h", &[]).await;
+    assert_eq!(v2.str("VersionId"), Some("v2"));
+    assert_eq!(v2.str("SecretData"), Some("hooked app/h v2 after [one]"));
+
+    // Automatic rotation runs the hook on the leader.
+    must_call(
+        &c,
+        "UpdateSecretRotationPolicy",
+        &[("SecretName", "app/h"), ("EnableAutomaticRotation", "true"), ("RotationInterval", "6h")],
+    )
+    .await;
+    advance_clock(&node, 6 * 3_600_000 + 1000).await;
+    until(&c, "GetSecretValue", "app/h", "hooked rotation", |r| r.str("VersionId") != Some("v2"))
+        .await;
+    let auto = get(&c, "app/h", &[]).await;
+    let version = auto.str("VersionId").unwrap();
+    let expected = format!("hooked app/h {version} after [hooked app/h v2 after [one]]");
+    assert_eq!(auto.str("SecretData"), Some(expected.as_str()));
+
+    // A failing hook: 503, nothing changes, and its reason stays out of the answer.
+    must_call(
+        &c,
+        "CreateSecret",
+        &[("SecretName", "app/fail"), ("VersionId", "v1"), ("SecretData", "kept")],
+    )
+    .await;
+    let refused =
+        c.call("RotateSecret", &[("SecretName", "app/fail"), ("VersionId", "v2")]).await.unwrap();
+    assert_api_error(&refused, 503, "ServiceUnavailableTemporary");
+    assert!(!refused.body.to_string().contains("refused"), "{:?}", refused.body);
+    let kept = get(&c, "app/fail", &[]).await;
+    assert_eq!((kept.str("VersionId"), kept.str("SecretData")), (Some("v1"), Some("kept")));
+    let missing =
+        c.call("GetSecretValue", &[("SecretName", "app/fail"), ("VersionId", "v2")]).await.unwrap();
+    assert_api_error(&missing, 404, "Forbidden.ResourceNotFound");
+}
