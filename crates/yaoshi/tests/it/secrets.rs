@@ -337,7 +337,7 @@ async fn deletion_recovery_purge_rotation_and_master_key_state() {
 async fn generic_secrets_rotate_to_the_value_of_the_rotation_hook() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
-    let hook = dir.path().join("hook.sh");
+    let hook = dir.path().join("rotation-hook");
     std::fs::write(
         &hook,
         "#!/bin/sh\ncase \"$YAOSHI_SECRET_NAME\" in *fail*) echo 'refused' >&2; exit 1;; esac\n\
