@@ -34,6 +34,7 @@
 
 pub mod asymmetric;
 pub mod blob;
+pub mod cert;
 mod context;
 mod digest;
 mod error;
@@ -80,6 +81,8 @@ pub use sign::{
 mod asymmetric_test;
 #[cfg(test)]
 mod blob_test;
+#[cfg(test)]
+mod cert_test;
 #[cfg(test)]
 mod context_test;
 #[cfg(test)]

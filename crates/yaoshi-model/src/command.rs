@@ -3,6 +3,7 @@
 //! Persisted means forever: these types are encoded into the Raft log and snapshots. Add variants at
 //! the end; never change the meaning of an existing one.
 
+use crate::certificate::{CertificateMetadata, CertificateStatus};
 use crate::credential::{AccessPoint, Credential, CredentialV1};
 use crate::error_code::ApiError;
 use crate::ids::{AccessKeyId, KeyId};
@@ -325,6 +326,38 @@ pub enum Command {
         /// The PlannedDeleteTime the scheduler saw, Unix ms.
         expected_delete_ms: i64,
     },
+    /// CreateCertificate: a new certificate (PENDING) with its wrapped private key, its request
+    /// and tags. The proposing node generated the key and signed the request.
+    CreateCertificate {
+        /// The certificate as created.
+        metadata: Box<CertificateMetadata>,
+        /// Tags (at most [`crate::MAX_TAGS_PER_RESOURCE`] are kept).
+        tags: Vec<Tag>,
+    },
+    /// UploadCertificate: the CA's certificate and chain, checked by the proposing node against
+    /// the held key (PENDING → ACTIVE; a later upload replaces them and keeps the status, except
+    /// that a REVOKED certificate takes none).
+    UploadCertificate {
+        /// The certificate.
+        certificate_id: String,
+        /// The certificate, normalized PEM.
+        certificate_pem: String,
+        /// The chain, normalized PEM blocks (empty: none).
+        chain_pem: String,
+    },
+    /// UpdateCertificateStatus: ACTIVE, INACTIVE or REVOKED (REVOKED is final; a PENDING
+    /// certificate has nothing to change yet).
+    UpdateCertificateStatus {
+        /// The certificate.
+        certificate_id: String,
+        /// The new status.
+        status: CertificateStatus,
+    },
+    /// DeleteCertificate: the certificate, its private key, chain and tags, at once.
+    DeleteCertificate {
+        /// The certificate.
+        certificate_id: String,
+    },
 }
 
 impl Command {
@@ -370,6 +403,10 @@ impl Command {
             Command::AutoRotateSecret { .. } => "AutoRotateSecret",
             Command::FinishSecretRotation { .. } => "FinishSecretRotation",
             Command::PurgeSecret { .. } => "PurgeSecret",
+            Command::CreateCertificate { .. } => "CreateCertificate",
+            Command::UploadCertificate { .. } => "UploadCertificate",
+            Command::UpdateCertificateStatus { .. } => "UpdateCertificateStatus",
+            Command::DeleteCertificate { .. } => "DeleteCertificate",
         }
     }
 
@@ -422,6 +459,7 @@ impl Command {
             Command::PutAccessPoint { access_point } => Some(access_point.name.clone()),
             Command::DeleteAccessPoint { name } => Some(name.clone()),
             _ if self.secret_name().is_some() => self.secret_name().map(str::to_string),
+            _ if self.certificate_id().is_some() => self.certificate_id().map(str::to_string),
             Command::CreateAlias { alias } => Some(alias.name.clone()),
             Command::UpdateAlias { name, .. } | Command::DeleteAlias { name } => Some(name.clone()),
             _ => self.key_id().map(KeyId::to_string),
@@ -444,6 +482,19 @@ impl Command {
             | Command::PurgeSecret { name, .. } => Some(name),
             Command::TagResource { resource: ResourceRef::Secret(name), .. }
             | Command::UntagResource { resource: ResourceRef::Secret(name), .. } => Some(name),
+            _ => None,
+        }
+    }
+
+    /// The certificate this command touches, if any.
+    pub fn certificate_id(&self) -> Option<&str> {
+        match self {
+            Command::CreateCertificate { metadata, .. } => Some(&metadata.certificate_id),
+            Command::UploadCertificate { certificate_id, .. }
+            | Command::UpdateCertificateStatus { certificate_id, .. }
+            | Command::DeleteCertificate { certificate_id } => Some(certificate_id),
+            Command::TagResource { resource: ResourceRef::Certificate(id), .. }
+            | Command::UntagResource { resource: ResourceRef::Certificate(id), .. } => Some(id),
             _ => None,
         }
     }
@@ -478,7 +529,13 @@ impl Command {
             | Command::FinishSecretRotation { .. }
             | Command::PurgeSecret { .. }
             | Command::TagResource { resource: ResourceRef::Secret(_), .. }
-            | Command::UntagResource { resource: ResourceRef::Secret(_), .. } => None,
+            | Command::UntagResource { resource: ResourceRef::Secret(_), .. }
+            | Command::CreateCertificate { .. }
+            | Command::UploadCertificate { .. }
+            | Command::UpdateCertificateStatus { .. }
+            | Command::DeleteCertificate { .. }
+            | Command::TagResource { resource: ResourceRef::Certificate(_), .. }
+            | Command::UntagResource { resource: ResourceRef::Certificate(_), .. } => None,
             Command::PurgeKey { key_id, .. }
             | Command::RotateKey { key_id, .. }
             | Command::ExpireKeyMaterial { key_id, .. } => Some(key_id),
@@ -529,6 +586,8 @@ pub enum CommandOutput {
     NoOp,
     /// The secret as created or changed.
     Secret(Box<SecretMetadata>),
+    /// The certificate as created or changed.
+    Certificate(Box<CertificateMetadata>),
 }
 
 /// The response of applying one command: an output or the API error decided in apply.

@@ -79,6 +79,7 @@ define_error_codes! {
     RejectedPendingImport => ("Rejected.PendingImport", 409, "The request was rejected because the key state is PendingImport."),
     ResourceExist => ("Rejected.ResourceExist", 409, "The resource already exists."),
     ResourceInDeleteWindow => ("Rejected.ResourceInDeleteWindow", 409, "The secret is planned to be deleted."),
+    CertificateNotActive => ("Rejected.CertificateNotActive", 409, "The request was rejected because the certificate status does not allow it."),
 }
 
 /// An API error as sent to clients: a code from the table and a message.
@@ -185,6 +186,7 @@ mod tests {
             ("Rejected.PendingImport", 409),
             ("Rejected.ResourceExist", 409),
             ("Rejected.ResourceInDeleteWindow", 409),
+            ("Rejected.CertificateNotActive", 409),
         ];
         for (code, status) in expected {
             let found = ErrorCode::ALL.iter().find(|c| c.as_str() == code);

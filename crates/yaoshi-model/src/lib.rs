@@ -1,9 +1,10 @@
-//! Domain types of Yaoshi: ids, keys, credentials, the replicated `Command`, audit events and the one
-//! table of API error codes; [`fixtures`] builds valid values for tests and benchmarks.
+//! Domain types of Yaoshi: ids, keys, secrets, certificates, credentials, the replicated
+//! `Command`, audit events and the one table of API error codes; [`fixtures`] builds valid values for tests and benchmarks.
 //!
 //! Architecture invariant: this crate does no I/O, reads no clock and draws no randomness.
 
 pub mod audit;
+pub mod certificate;
 pub mod command;
 pub mod credential;
 pub mod error_code;
@@ -15,6 +16,7 @@ pub mod secret;
 pub mod tag;
 
 pub use audit::{AuditEvent, AuditOutcome};
+pub use certificate::{CERTIFICATE_KEY_SPECS, CertificateMetadata, CertificateStatus};
 pub use command::{
     Command, CommandEnvelope, CommandMeta, CommandOutput, CommandResponse, Proposal,
     ProposalResponse,

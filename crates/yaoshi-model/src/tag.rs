@@ -35,6 +35,8 @@ pub enum ResourceRef {
     Key(KeyId),
     /// A secret, by name.
     Secret(String),
+    /// A certificate, by id.
+    Certificate(String),
 }
 
 impl ResourceRef {
@@ -43,6 +45,7 @@ impl ResourceRef {
         let (kind, id) = match self {
             ResourceRef::Key(k) => ("key", k.as_str()),
             ResourceRef::Secret(name) => ("secret", name.as_str()),
+            ResourceRef::Certificate(id) => ("certificate", id.as_str()),
         };
         let mut p = Vec::with_capacity(kind.len() + id.len() + 2);
         p.extend_from_slice(kind.as_bytes());

@@ -35,6 +35,8 @@ pub(crate) const CF_ACCESS_POINTS: &str = "access_points";
 pub(crate) const CF_SECRETS: &str = "secrets";
 /// Secret versions by `name \0 version_id`.
 pub(crate) const CF_SECRET_VERSIONS: &str = "secret_versions";
+/// Certificates by id.
+pub(crate) const CF_CERTIFICATES: &str = "certificates";
 /// Hash-chained audit events by big-endian (log index, position in the entry's proposal).
 pub(crate) const CF_AUDIT: &str = "audit";
 
@@ -54,6 +56,7 @@ pub const STATE_CFS: &[&str] = &[
     CF_ACCESS_POINTS,
     CF_SECRETS,
     CF_SECRET_VERSIONS,
+    CF_CERTIFICATES,
 ];
 
 /// Column families of the Raft log, outside the replicated state.

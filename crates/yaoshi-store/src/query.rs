@@ -11,8 +11,8 @@ use yaoshi_model::{
 
 use crate::codec::{DecodeError, decode};
 use crate::db::{
-    CF_ALIASES, CF_AUDIT, CF_CREDENTIALS, CF_IMPORT_TOKENS, CF_KEY_ALIASES, CF_KEY_VERSIONS,
-    CF_KEYS, CF_SECRET_VERSIONS, CF_SECRETS, CF_SM_META, RegionDb, STATE_CFS,
+    CF_ALIASES, CF_AUDIT, CF_CERTIFICATES, CF_CREDENTIALS, CF_IMPORT_TOKENS, CF_KEY_ALIASES,
+    CF_KEY_VERSIONS, CF_KEYS, CF_SECRET_VERSIONS, CF_SECRETS, CF_SM_META, RegionDb, STATE_CFS,
 };
 use crate::layout::{META_SECRETS_KEY, key_alias_key, secret_version_key, version_key};
 use crate::rows::read_tags;
@@ -209,6 +209,21 @@ impl StateReader {
         }
         out.sort_by(|a, b| (a.due_ms, &a.resource).cmp(&(b.due_ms, &b.resource)));
         Ok(out)
+    }
+
+    /// The certificate with this id.
+    ///
+    /// # Errors
+    ///
+    /// Fails on a storage error.
+    pub fn certificate(
+        &self,
+        certificate_id: &str,
+    ) -> Result<Option<yaoshi_model::CertificateMetadata>, QueryError> {
+        match self.db.db.get_pinned_cf(self.db.cf(CF_CERTIFICATES), certificate_id)? {
+            None => Ok(None),
+            Some(b) => Ok(Some(decode(&b)?)),
+        }
     }
 
     /// The secret with this name.

@@ -163,6 +163,15 @@ pub(crate) fn read_access_point(
     Ok(raw.and_then(|b| decode(&b).ok()))
 }
 
+/// The certificate with this id.
+pub(crate) fn read_certificate(
+    db: &RegionDb,
+    certificate_id: &str,
+) -> Result<Option<yaoshi_model::CertificateMetadata>, rocksdb::Error> {
+    let raw = db.db.get_pinned_cf(db.cf(crate::db::CF_CERTIFICATES), certificate_id)?;
+    Ok(raw.and_then(|b| decode(&b).ok()))
+}
+
 /// The secret with this name.
 pub(crate) fn read_secret(
     db: &RegionDb,

@@ -456,5 +456,24 @@ fn apply_change(
         Command::PurgeSecret { name, expected_delete_ms } => {
             apply::secrets::purge(db, batch, name, *expected_delete_ms, at_ms)
         }
+        Command::CreateCertificate { metadata, tags } => {
+            apply::certificates::create(db, batch, metadata, tags)
+        }
+        Command::UploadCertificate { certificate_id, certificate_pem, chain_pem } => {
+            apply::certificates::upload(
+                db,
+                batch,
+                certificate_id,
+                certificate_pem,
+                chain_pem,
+                at_ms,
+            )
+        }
+        Command::UpdateCertificateStatus { certificate_id, status } => {
+            apply::certificates::update_status(db, batch, certificate_id, *status, at_ms)
+        }
+        Command::DeleteCertificate { certificate_id } => {
+            apply::certificates::delete(db, batch, certificate_id)
+        }
     }
 }

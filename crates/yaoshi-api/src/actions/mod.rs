@@ -14,6 +14,7 @@ mod account;
 mod aliases;
 mod asymmetric;
 mod byok;
+mod certificates;
 mod crypto;
 mod datakey;
 mod keys;
@@ -169,6 +170,16 @@ define_actions! {
     RotateSecret => (Write, secrets::rotate_secret, ["SecretName", "VersionId"], Some("RotateSecret")),
     UpdateSecretRotationPolicy => (Write, secrets::update_secret_rotation_policy, ["SecretName", "EnableAutomaticRotation"], Some("UpdateSecretRotationPolicy")),
     DescribeScheduledActions => (Read, secrets::describe_scheduled_actions, [], None),
+    CreateCertificate => (Write, certificates::create_certificate, ["KeySpec", "Subject"], Some("CreateCertificate")),
+    UploadCertificate => (Write, certificates::upload_certificate, ["CertificateId", "Certificate"], Some("UploadCertificate")),
+    GetCertificate => (Read, certificates::get_certificate, ["CertificateId"], None),
+    DescribeCertificate => (Read, certificates::describe_certificate, ["CertificateId"], None),
+    UpdateCertificateStatus => (Write, certificates::update_certificate_status, ["CertificateId", "Status"], Some("UpdateCertificateStatus")),
+    DeleteCertificate => (Write, certificates::delete_certificate, ["CertificateId"], Some("DeleteCertificate")),
+    CertificatePrivateKeySign => (Read, certificates::certificate_private_key_sign, ["CertificateId", "Algorithm", "Message"], None),
+    CertificatePublicKeyVerify => (Read, certificates::certificate_public_key_verify, ["CertificateId", "Algorithm", "Message", "SignatureValue"], None),
+    CertificatePublicKeyEncrypt => (Read, certificates::certificate_public_key_encrypt, ["CertificateId", "Algorithm", "Plaintext"], None),
+    CertificatePrivateKeyDecrypt => (Read, certificates::certificate_private_key_decrypt, ["CertificateId", "Algorithm", "CiphertextBlob"], None),
 }
 
 impl ActionInfo {
@@ -179,6 +190,7 @@ impl ActionInfo {
             Some("crypto" | "datakey" | "asymmetric" | "random" | "mac") => "cryptoOps",
             Some("tags") => "tagManage",
             Some("passwords" | "secrets") => "secretManage",
+            Some("certificates") => "certManage",
             _ => "cmkManage",
         }
     }

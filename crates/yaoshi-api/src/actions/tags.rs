@@ -41,8 +41,7 @@ async fn resource(api: &ApiState, p: &Params) -> Result<ResourceRef, ApiError> {
         [] => Err(ApiError::missing("KeyId")),
         ["KeyId"] => Ok(ResourceRef::Key(fresh_key_ref(api, p.required("KeyId")?).await?)),
         ["SecretName"] => Ok(ResourceRef::Secret(p.required("SecretName")?.to_string())),
-        // Certificates are not implemented yet, so none exists.
-        ["CertificateId"] => Err(ApiError::new(ErrorCode::CertificateNotFound)),
+        ["CertificateId"] => Ok(ResourceRef::Certificate(p.required("CertificateId")?.to_string())),
         _ => Err(ApiError::invalid("KeyId")),
     }
 }
@@ -93,6 +92,12 @@ pub(super) async fn list_resource_tags(
                 return Err(ApiError::new(ErrorCode::ResourceNotFound));
             }
             (ResourceRef::Secret(name.clone()), ("SecretName", name))
+        }
+        ResourceRef::Certificate(id) => {
+            if state(api)?.certificate(&id).map_err(internal)?.is_none() {
+                return Err(ApiError::new(ErrorCode::CertificateNotFound));
+            }
+            (ResourceRef::Certificate(id.clone()), ("CertificateId", id))
         }
     };
     let tags = state(api)?.tags(&resource).map_err(internal)?;

@@ -5,6 +5,7 @@
 //! - `material.rs`: BYOK import tokens and imported material;
 //! - `aliases.rs`, `tags.rs`;
 //! - `secrets.rs`: secrets, their versions and stages, deletion, rotation and purge;
+//! - `certificates.rs`: certificates, their upload, status and deletion;
 //! - `schedules.rs`: the leader's scheduled commands (purge, rotation, expiries);
 //! - `credentials.rs`: the bootstrap credential;
 //! - `nonces.rs`: the replay record of signed commands, which every command passes first.
@@ -25,6 +26,7 @@
 //! and the audit trail. Storage read failures are the outer `Err`.
 
 pub(crate) mod aliases;
+pub(crate) mod certificates;
 pub(crate) mod credentials;
 pub(crate) mod keys;
 pub(crate) mod material;

@@ -9,7 +9,7 @@ use yaoshi_model::{
 
 use crate::db::{CF_TAGS, RegionDb};
 use crate::layout::tag_key;
-use crate::rows::{put_tag, read_key, read_secret, read_tags};
+use crate::rows::{put_tag, read_certificate, read_key, read_secret, read_tags};
 
 /// TagResource: adds or overwrites tags, refused when the resource would have more than
 /// [`MAX_TAGS_PER_RESOURCE`] afterwards.
@@ -71,6 +71,10 @@ fn check_taggable(
             Some(s) if s.planned_delete_ms.is_some() => {
                 Some(ApiError::new(ErrorCode::ResourceInDeleteWindow))
             }
+            Some(_) => None,
+        }),
+        ResourceRef::Certificate(id) => Ok(match read_certificate(db, id)? {
+            None => Some(ApiError::new(ErrorCode::CertificateNotFound)),
             Some(_) => None,
         }),
     }

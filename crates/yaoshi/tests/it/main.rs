@@ -6,6 +6,7 @@ mod aliases;
 mod asymmetric;
 mod bad_input;
 mod byok;
+mod certificates;
 mod cluster;
 mod compat;
 mod datakeys;

@@ -1,0 +1,365 @@
+//! The certificate actions (docs/API.md "Certificates"): CreateCertificate, UploadCertificate,
+//! GetCertificate, DescribeCertificate, UpdateCertificateStatus, DeleteCertificate, and the
+//! private- and public-key operations CertificatePrivateKeySign, CertificatePublicKeyVerify,
+//! CertificatePublicKeyEncrypt and CertificatePrivateKeyDecrypt.
+//!
+//! The proposing node generates the private key (RSA_2048, EC_P256 or EC_SM2), wraps it under
+//! the domain key (associated data binds the certificate id) and signs the PKCS#10 request
+//! (`yaoshi_crypto::cert`); the Raft log and the state hold only the wrapped key. Uploads are
+//! checked here against the held key (public key match, validity, chain order) before they are
+//! proposed. Sign, decrypt and encrypt need an ACTIVE certificate, verify an ACTIVE or REVOKED
+//! one; otherwise `Rejected.CertificateNotActive` (409).
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use serde_json::{Value, json};
+use yaoshi_crypto::cert::{CertError, build_csr_pem, check_upload, stored_certificate_fields};
+use yaoshi_crypto::{
+    EncryptAlgorithm, KeyMaterial, KeyType, SIGN_DIGEST_LEN, SignAlgorithm, asymmetric_decrypt,
+    asymmetric_encrypt, generate_key, public_key_pem, sha256, sign_digest, sm2_digest,
+    verify_digest,
+};
+use yaoshi_model::{
+    ApiError, CERTIFICATE_KEY_SPECS, CertificateMetadata, CertificateStatus, Command,
+    CommandOutput, ErrorCode, KeySpec, ResourceRef,
+};
+
+use crate::context::RequestContext;
+use crate::material::{crypto_error, encrypt_algorithm, key_type};
+use crate::params::Params;
+use crate::state::ApiState;
+use crate::support::{Fields, fields, format_time, internal, propose, propose_unit, state};
+
+/// The largest RAW message CertificatePrivateKeySign / CertificatePublicKeyVerify take (bytes,
+/// exclusive: "less than 4 KiB").
+pub(crate) const MAX_RAW_MESSAGE: usize = 4096;
+
+fn certificate_arn(api: &ApiState, ctx: &RequestContext, id: &str) -> String {
+    format!("acs:kms:{}:{}:certificate/{id}", api.region(), ctx.account_id)
+}
+
+/// The certificate `CertificateId` names, or `Certificate.NotFound`.
+fn certificate(api: &ApiState, p: &Params) -> Result<CertificateMetadata, ApiError> {
+    let id = p.required("CertificateId")?;
+    state(api)?
+        .certificate(id)
+        .map_err(internal)?
+        .ok_or_else(|| ApiError::new(ErrorCode::CertificateNotFound))
+}
+
+fn cert_error(e: CertError, param: &'static str) -> ApiError {
+    match e {
+        CertError::Crypto(e) => crypto_error(e, param),
+        CertError::Subject(_) => ApiError::invalid("Subject"),
+        CertError::SubjectAlternativeNames(_) => ApiError::invalid("SubjectAlternativeNames"),
+        CertError::Chain | CertError::ChainOrder(_) => ApiError::invalid("CertificateChain"),
+        CertError::Certificate | CertError::KeyMismatch | CertError::Expired => {
+            ApiError::invalid("Certificate")
+        }
+    }
+}
+
+/// The certificate's private key, unwrapped.
+fn private_key(api: &ApiState, meta: &CertificateMetadata) -> Result<KeyMaterial, ApiError> {
+    api.domain_key
+        .unwrap(&CertificateMetadata::wrap_aad(&meta.certificate_id), &meta.wrapped_private_key)
+        .map_err(|_| {
+            tracing::error!(certificate_id = %meta.certificate_id, "certificate key does not unwrap under the domain key");
+            ApiError::new(ErrorCode::InternalFailure)
+        })
+}
+
+fn certificate_output(output: CommandOutput) -> Result<CertificateMetadata, ApiError> {
+    match output {
+        CommandOutput::Certificate(meta) => Ok(*meta),
+        other => {
+            tracing::error!(?other, "unexpected certificate command output");
+            Err(ApiError::new(ErrorCode::InternalFailure))
+        }
+    }
+}
+
+/// `SubjectAlternativeNames`: a JSON array of DNS names (absent: none).
+fn sans(p: &Params) -> Result<Vec<String>, ApiError> {
+    match p.optional("SubjectAlternativeNames") {
+        None => Ok(Vec::new()),
+        Some(raw) => serde_json::from_str::<Vec<String>>(raw)
+            .map_err(|_| ApiError::invalid("SubjectAlternativeNames")),
+    }
+}
+
+pub(super) async fn create_certificate(
+    api: &ApiState,
+    ctx: &RequestContext,
+    p: &Params,
+) -> Result<Fields, ApiError> {
+    let spec = KeySpec::parse(p.required("KeySpec")?)
+        .filter(|s| CERTIFICATE_KEY_SPECS.contains(s))
+        .ok_or_else(|| ApiError::invalid("KeySpec"))?;
+    let subject = p.required("Subject")?.to_string();
+    let sans = sans(p)?;
+    let exportable = p.bool_or("ExportablePrivateKey", true)?;
+    let tags = super::tags::parse_tags(p)?;
+    // Refuse a bad subject before spending a key generation on it.
+    yaoshi_crypto::cert::parse_subject(&subject).map_err(|e| cert_error(e, "Subject"))?;
+    yaoshi_crypto::cert::check_sans(&sans).map_err(|e| cert_error(e, "SubjectAlternativeNames"))?;
+    let kind = key_type(spec);
+    let (request_subject, request_sans) = (subject.clone(), sans.clone());
+    let (material, csr_pem) = tokio::task::spawn_blocking(move || {
+        let material = generate_key(kind)?;
+        let csr = build_csr_pem(kind, &material, &request_subject, &request_sans)?;
+        Ok::<_, CertError>((material, csr))
+    })
+    .await
+    .map_err(internal)?
+    .map_err(|e| cert_error(e, "Subject"))?;
+    let certificate_id = uuid::Uuid::new_v4().to_string();
+    let wrapped = api.domain_key.wrap(&CertificateMetadata::wrap_aad(&certificate_id), &material);
+    let canonical = yaoshi_crypto::cert::parse_subject(&subject)
+        .map_err(|e| cert_error(e, "Subject"))?
+        .to_string();
+    let metadata = CertificateMetadata {
+        certificate_id,
+        key_spec: spec,
+        subject: canonical,
+        sans,
+        exportable,
+        status: CertificateStatus::Pending,
+        csr_pem,
+        certificate_pem: None,
+        chain_pem: None,
+        wrapped_private_key: wrapped,
+        creation_ms: ctx.now_ms,
+        update_ms: ctx.now_ms,
+    };
+    let command = Command::CreateCertificate { metadata: Box::new(metadata), tags };
+    let meta = certificate_output(propose(api, ctx, command).await?)?;
+    Ok(fields(vec![
+        ("CertificateId", json!(meta.certificate_id)),
+        ("Arn", json!(certificate_arn(api, ctx, &meta.certificate_id))),
+        ("Csr", json!(meta.csr_pem)),
+    ]))
+}
+
+pub(super) async fn upload_certificate(
+    api: &ApiState,
+    ctx: &RequestContext,
+    p: &Params,
+) -> Result<Fields, ApiError> {
+    let certificate_pem = p.required("Certificate")?;
+    let chain = p.optional("CertificateChain");
+    let meta = certificate(api, p)?;
+    if meta.status == CertificateStatus::Revoked {
+        return Err(ApiError::new(ErrorCode::StateModifiedFailed));
+    }
+    let material = private_key(api, &meta)?;
+    let checked =
+        check_upload(key_type(meta.key_spec), &material, certificate_pem, chain, ctx.now_ms)
+            .map_err(|e| cert_error(e, "Certificate"))?;
+    let command = Command::UploadCertificate {
+        certificate_id: meta.certificate_id,
+        certificate_pem: checked.certificate_pem,
+        chain_pem: checked.chain_pem,
+    };
+    propose_unit(api, ctx, command).await
+}
+
+pub(super) async fn get_certificate(
+    api: &ApiState,
+    _ctx: &RequestContext,
+    p: &Params,
+) -> Result<Fields, ApiError> {
+    let meta = certificate(api, p)?;
+    let mut out =
+        fields(vec![("CertificateId", json!(meta.certificate_id)), ("Csr", json!(meta.csr_pem))]);
+    if let Some(cert) = &meta.certificate_pem {
+        out.insert("Certificate".into(), json!(cert));
+        out.insert("CertificateChain".into(), json!(meta.chain_pem.clone().unwrap_or_default()));
+    }
+    Ok(out)
+}
+
+pub(super) async fn describe_certificate(
+    api: &ApiState,
+    ctx: &RequestContext,
+    p: &Params,
+) -> Result<Fields, ApiError> {
+    let meta = certificate(api, p)?;
+    let material = private_key(api, &meta)?;
+    let public_key = public_key_pem(key_type(meta.key_spec), &material).map_err(internal)?;
+    let tags = state(api)?
+        .tags(&ResourceRef::Certificate(meta.certificate_id.clone()))
+        .map_err(internal)?;
+    let tags: Vec<Value> =
+        tags.iter().map(|t| json!({"TagKey": t.key, "TagValue": t.value})).collect();
+    let mut out = fields(vec![
+        ("CertificateId", json!(meta.certificate_id)),
+        ("Arn", json!(certificate_arn(api, ctx, &meta.certificate_id))),
+        ("KeySpec", json!(meta.key_spec.as_str())),
+        ("Status", json!(meta.status.as_str())),
+        ("ExportablePrivateKey", json!(meta.exportable)),
+        ("CreatedAt", json!(format_time(meta.creation_ms))),
+        ("UpdatedAt", json!(format_time(meta.update_ms))),
+        ("Subject", json!(meta.subject)),
+        ("SubjectAlternativeNames", json!(meta.sans)),
+        ("SubjectPublicKey", json!(public_key)),
+        ("Tags", json!({ "Tag": tags })),
+    ]);
+    if let Some(f) = meta.certificate_pem.as_deref().and_then(stored_certificate_fields) {
+        out.insert("Subject".into(), json!(f.subject));
+        out.insert("SubjectAlternativeNames".into(), json!(f.sans));
+        out.insert("Issuer".into(), json!(f.issuer));
+        out.insert("Serial".into(), json!(f.serial));
+        out.insert("NotBefore".into(), json!(format_time(f.not_before_ms)));
+        out.insert("NotAfter".into(), json!(format_time(f.not_after_ms)));
+        out.insert("SignatureAlgorithm".into(), json!(f.signature_algorithm));
+        out.insert("SubjectKeyIdentifier".into(), json!(f.subject_key_identifier));
+    }
+    Ok(out)
+}
+
+pub(super) async fn update_certificate_status(
+    api: &ApiState,
+    ctx: &RequestContext,
+    p: &Params,
+) -> Result<Fields, ApiError> {
+    let id = p.required("CertificateId")?.to_string();
+    let status = match CertificateStatus::parse(p.required("Status")?) {
+        Some(s) if s != CertificateStatus::Pending => s,
+        _ => return Err(ApiError::invalid("Status")),
+    };
+    propose_unit(api, ctx, Command::UpdateCertificateStatus { certificate_id: id, status }).await
+}
+
+pub(super) async fn delete_certificate(
+    api: &ApiState,
+    ctx: &RequestContext,
+    p: &Params,
+) -> Result<Fields, ApiError> {
+    let id = p.required("CertificateId")?.to_string();
+    propose_unit(api, ctx, Command::DeleteCertificate { certificate_id: id }).await
+}
+
+fn not_active() -> ApiError {
+    ApiError::new(ErrorCode::CertificateNotActive)
+}
+
+/// The signature algorithm, the digest to sign (from `Message` and `MessageType`), and the key.
+fn signing_request(
+    api: &ApiState,
+    p: &Params,
+    verify: bool,
+) -> Result<(CertificateMetadata, KeyType, SignAlgorithm, KeyMaterial, Vec<u8>), ApiError> {
+    let algorithm = SignAlgorithm::from_name(p.required("Algorithm")?)
+        .ok_or_else(|| ApiError::invalid("Algorithm"))?;
+    let message = p.base64("Message")?;
+    let raw = match p.optional("MessageType").unwrap_or("RAW") {
+        "RAW" => true,
+        "DIGEST" => false,
+        _ => return Err(ApiError::invalid("MessageType")),
+    };
+    let meta = certificate(api, p)?;
+    let allowed = if verify { meta.may_verify() } else { meta.usable() };
+    if !allowed {
+        return Err(not_active());
+    }
+    let kind = key_type(meta.key_spec);
+    if !algorithm.supports(kind) {
+        return Err(ApiError::invalid("Algorithm"));
+    }
+    let material = private_key(api, &meta)?;
+    let digest = if raw {
+        if message.len() >= MAX_RAW_MESSAGE {
+            return Err(ApiError::invalid("Message"));
+        }
+        match algorithm {
+            SignAlgorithm::Sm2Dsa => {
+                sm2_digest(&material, &message).map_err(|e| crypto_error(e, "Message"))?.to_vec()
+            }
+            _ => sha256(&message).to_vec(),
+        }
+    } else {
+        if message.len() != SIGN_DIGEST_LEN {
+            return Err(ApiError::invalid("Message"));
+        }
+        message.to_vec()
+    };
+    Ok((meta, kind, algorithm, material, digest))
+}
+
+pub(super) async fn certificate_private_key_sign(
+    api: &ApiState,
+    _ctx: &RequestContext,
+    p: &Params,
+) -> Result<Fields, ApiError> {
+    let (meta, kind, algorithm, material, digest) = signing_request(api, p, false)?;
+    let signature =
+        sign_digest(kind, algorithm, &material, &digest).map_err(|e| crypto_error(e, "Message"))?;
+    Ok(fields(vec![
+        ("CertificateId", json!(meta.certificate_id)),
+        ("SignatureValue", json!(B64.encode(signature))),
+    ]))
+}
+
+pub(super) async fn certificate_public_key_verify(
+    api: &ApiState,
+    _ctx: &RequestContext,
+    p: &Params,
+) -> Result<Fields, ApiError> {
+    let signature = p.base64("SignatureValue")?;
+    let (meta, kind, algorithm, material, digest) = signing_request(api, p, true)?;
+    let valid = verify_digest(kind, algorithm, &material, &digest, &signature)
+        .map_err(|e| crypto_error(e, "SignatureValue"))?;
+    Ok(fields(vec![
+        ("CertificateId", json!(meta.certificate_id)),
+        ("SignatureValid", json!(valid)),
+    ]))
+}
+
+/// The encryption algorithm for an ACTIVE certificate's key, and the key.
+fn encryption_request(
+    api: &ApiState,
+    p: &Params,
+) -> Result<(CertificateMetadata, KeyType, EncryptAlgorithm, KeyMaterial), ApiError> {
+    let algorithm = encrypt_algorithm(p, "Algorithm")?;
+    let meta = certificate(api, p)?;
+    if !meta.usable() {
+        return Err(not_active());
+    }
+    let kind = key_type(meta.key_spec);
+    if !algorithm.can_encrypt(kind) {
+        return Err(ApiError::invalid("Algorithm"));
+    }
+    let material = private_key(api, &meta)?;
+    Ok((meta, kind, algorithm, material))
+}
+
+pub(super) async fn certificate_public_key_encrypt(
+    api: &ApiState,
+    _ctx: &RequestContext,
+    p: &Params,
+) -> Result<Fields, ApiError> {
+    let plaintext = p.base64("Plaintext")?;
+    let (meta, kind, algorithm, material) = encryption_request(api, p)?;
+    let ciphertext = asymmetric_encrypt(kind, algorithm, &material, &plaintext)
+        .map_err(|e| crypto_error(e, "Plaintext"))?;
+    Ok(fields(vec![
+        ("CertificateId", json!(meta.certificate_id)),
+        ("CiphertextBlob", json!(B64.encode(ciphertext))),
+    ]))
+}
+
+pub(super) async fn certificate_private_key_decrypt(
+    api: &ApiState,
+    _ctx: &RequestContext,
+    p: &Params,
+) -> Result<Fields, ApiError> {
+    let ciphertext = p.base64("CiphertextBlob")?;
+    let (meta, kind, algorithm, material) = encryption_request(api, p)?;
+    let plaintext = asymmetric_decrypt(kind, algorithm, &material, &ciphertext)
+        .map_err(|e| crypto_error(e, "CiphertextBlob"))?;
+    Ok(fields(vec![
+        ("CertificateId", json!(meta.certificate_id)),
+        ("Plaintext", json!(B64.encode(&plaintext[..]))),
+    ]))
+}
