@@ -10,7 +10,10 @@
 //! GetRandomPassword's options, byte-exact values in the query and in the Tea SDK's form body,
 //! stages, recovery window and scheduled rotation on the test clock, secrets under a CMK, tags on
 //! secrets) through both SDKs (`*_secrets.py`, `flow_secrets.py`), and the official secrets cache client
-//! (`secrets_cache.py`, in a venv of its own: its pins conflict with the SDK venv's cryptography).
+//! (`secrets_cache.py`, in a venv of its own: its pins conflict with the SDK venv's cryptography);
+//! the certificate actions for RSA_2048, EC_P256 and EC_SM2 with a test CA made by `cryptography`
+//! and `openssl`, signatures and ciphertexts checked and made locally (`*_certificates.py`,
+//! `flow_certificates.py`).
 //! Every node runs with `--test-clock` so a script can move KMS time forward (YAOSHI_TEST_CLOCK_URL).
 
 use std::path::{Path, PathBuf};
@@ -148,6 +151,16 @@ async fn classic_sdk_every_secret_action() {
 #[tokio::test(flavor = "multi_thread")]
 async fn tea_sdk_every_secret_action_acs3_and_v2() {
     run_script("tea_secrets.py").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn classic_sdk_certificates_with_a_test_ca() {
+    run_script("classic_certificates.py").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tea_sdk_certificates_with_a_test_ca_acs3_and_v2() {
+    run_script("tea_certificates.py").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

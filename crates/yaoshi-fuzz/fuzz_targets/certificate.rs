@@ -1,0 +1,51 @@
+//! Certificates and DNs as clients send them (UploadCertificate's Certificate and
+//! CertificateChain, CreateCertificate's Subject and SubjectAlternativeNames): the parsers and
+//! checks never panic, and a certificate they accept matches the held key.
+#![no_main]
+
+use std::sync::OnceLock;
+
+use libfuzzer_sys::fuzz_target;
+use yaoshi_crypto::cert::{check_sans, check_upload, parse_certificate_der, parse_subject};
+use yaoshi_crypto::{KeyMaterial, KeyType, generate_key};
+
+fn key() -> &'static KeyMaterial {
+    static KEY: OnceLock<KeyMaterial> = OnceLock::new();
+    KEY.get_or_init(|| generate_key(KeyType::EcP256).expect("P-256 key"))
+}
+
+fuzz_target!(|data: &[u8]| {
+    let _ = parse_certificate_der(data);
+    let text = String::from_utf8_lossy(data);
+    let _ = parse_subject(&text);
+    if let Ok(sans) = serde_json::from_str::<Vec<String>>(&text) {
+        let _ = check_sans(&sans);
+    }
+    // As a PEM certificate and as a chain after a first block of its own.
+    let wrapped = format!(
+        "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+        base64_lines(data)
+    );
+    for pem in [text.as_ref(), wrapped.as_str()] {
+        // A random certificate never carries the held key, so nothing is accepted.
+        assert!(check_upload(KeyType::EcP256, key(), pem, None, 0).is_err());
+        let _ = check_upload(KeyType::EcP256, key(), &wrapped, Some(pem), 0);
+    }
+});
+
+fn base64_lines(data: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in data.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
