@@ -101,7 +101,9 @@ pub(super) async fn create_certificate(
     let exportable = p.bool_or("ExportablePrivateKey", true)?;
     let tags = super::tags::parse_tags(p)?;
     // Refuse a bad subject before spending a key generation on it.
-    yaoshi_crypto::cert::parse_subject(&subject).map_err(|e| cert_error(e, "Subject"))?;
+    let canonical = yaoshi_crypto::cert::parse_subject(&subject)
+        .map_err(|e| cert_error(e, "Subject"))?
+        .to_string();
     yaoshi_crypto::cert::check_sans(&sans).map_err(|e| cert_error(e, "SubjectAlternativeNames"))?;
     let kind = key_type(spec);
     let (request_subject, request_sans) = (subject.clone(), sans.clone());
@@ -115,9 +117,6 @@ pub(super) async fn create_certificate(
     .map_err(|e| cert_error(e, "Subject"))?;
     let certificate_id = uuid::Uuid::new_v4().to_string();
     let wrapped = api.domain_key.wrap(&CertificateMetadata::wrap_aad(&certificate_id), &material);
-    let canonical = yaoshi_crypto::cert::parse_subject(&subject)
-        .map_err(|e| cert_error(e, "Subject"))?
-        .to_string();
     let metadata = CertificateMetadata {
         certificate_id,
         key_spec: spec,
