@@ -55,7 +55,7 @@ fn san_rules() {
     assert!(check_sans(&names(&["a.com", "A.com"])).is_err());
 }
 
-fn kinds() -> [KeyType; 3] {
+pub(crate) fn kinds() -> [KeyType; 3] {
     [KeyType::Rsa2048, KeyType::EcP256, KeyType::EcSm2]
 }
 
@@ -99,7 +99,7 @@ fn requests_carry_subject_key_and_names_and_verify_with_the_key() {
     );
 }
 
-fn openssl(dir: &Path, args: &[&str]) -> Result<String, String> {
+pub(crate) fn openssl(dir: &Path, args: &[&str]) -> Result<String, String> {
     let out = Command::new("openssl")
         .args(args)
         .current_dir(dir)
@@ -113,7 +113,7 @@ fn openssl(dir: &Path, args: &[&str]) -> Result<String, String> {
 }
 
 /// A root CA and an intermediate it signed (P-256), in `dir`.
-fn make_cas(dir: &Path) {
+pub(crate) fn make_cas(dir: &Path) {
     let ext = "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n";
     std::fs::write(dir.join("ca.ext"), ext).unwrap();
     openssl(
@@ -181,7 +181,7 @@ fn make_cas(dir: &Path) {
 }
 
 /// Our request for `kind`, verified by `openssl req -verify`, then signed by the intermediate.
-fn issue(dir: &Path, kind: KeyType, key: &crate::KeyMaterial, name: &str) -> String {
+pub(crate) fn issue(dir: &Path, kind: KeyType, key: &crate::KeyMaterial, name: &str) -> String {
     let sans = vec!["app.example.com".to_string()];
     let csr = build_csr_pem(kind, key, SUBJECT, &sans).unwrap();
     let csr_file = format!("{name}.csr");

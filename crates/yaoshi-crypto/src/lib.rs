@@ -44,6 +44,7 @@ mod key;
 mod keygen;
 mod mac;
 mod password;
+pub mod pkcs12;
 mod random;
 mod secret;
 pub mod sign;
@@ -99,5 +100,7 @@ mod key_test;
 mod keygen_test;
 #[cfg(test)]
 mod mac_test;
+#[cfg(test)]
+mod pkcs12_test;
 #[cfg(test)]
 mod sign_test;
