@@ -29,8 +29,14 @@ const MAX_NONCE_LEN: usize = 128;
 pub(crate) const MAX_ECHOED_STRING_TO_SIGN: usize = 2048;
 
 /// Parameters whose values are never echoed, even inside a StringToSign.
-const REDACTED_PARAMS: &[&str] =
-    &["Plaintext", "SecretData", "EncryptedKeyMaterial", "PrivateKey", "PrivateKeyPassword"];
+const REDACTED_PARAMS: &[&str] = &[
+    "Plaintext",
+    "SecretData",
+    "EncryptedKeyMaterial",
+    "PrivateKey",
+    "PrivateKeyPassword",
+    "Pkcs12",
+];
 
 /// The ACS3 headers that must be signed whenever present (besides every `x-acs-*` header).
 const ACS3_REQUIRED_SIGNED: &[&str] =

@@ -1,6 +1,7 @@
 //! Certificates and DNs as clients send them (UploadCertificate's Certificate and
-//! CertificateChain, CreateCertificate's Subject and SubjectAlternativeNames): the parsers and
-//! checks never panic, and a certificate they accept matches the held key.
+//! CertificateChain, CreateCertificate's Subject and SubjectAlternativeNames, ImportCertificate's
+//! PKCS#12 file): the parsers and checks never panic, and a certificate they accept matches the
+//! held key.
 #![no_main]
 
 use std::sync::OnceLock;
@@ -16,6 +17,7 @@ fn key() -> &'static KeyMaterial {
 
 fuzz_target!(|data: &[u8]| {
     let _ = parse_certificate_der(data);
+    let _ = yaoshi_crypto::pkcs12::import_pkcs12(data, "password", 0);
     let text = String::from_utf8_lossy(data);
     let _ = parse_subject(&text);
     if let Ok(sans) = serde_json::from_str::<Vec<String>>(&text) {

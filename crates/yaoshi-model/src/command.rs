@@ -358,6 +358,15 @@ pub enum Command {
         /// The certificate.
         certificate_id: String,
     },
+    /// ImportCertificate: a certificate with its key from a PKCS#12 file, ACTIVE at once. The
+    /// proposing node opened the file, checked the key and chain like an upload, and wrapped the
+    /// key under the domain key.
+    ImportCertificate {
+        /// The certificate as imported (with its certificate PEM and chain).
+        metadata: Box<CertificateMetadata>,
+        /// Tags (at most [`crate::MAX_TAGS_PER_RESOURCE`] are kept).
+        tags: Vec<Tag>,
+    },
 }
 
 impl Command {
@@ -407,6 +416,7 @@ impl Command {
             Command::UploadCertificate { .. } => "UploadCertificate",
             Command::UpdateCertificateStatus { .. } => "UpdateCertificateStatus",
             Command::DeleteCertificate { .. } => "DeleteCertificate",
+            Command::ImportCertificate { .. } => "ImportCertificate",
         }
     }
 
@@ -489,7 +499,8 @@ impl Command {
     /// The certificate this command touches, if any.
     pub fn certificate_id(&self) -> Option<&str> {
         match self {
-            Command::CreateCertificate { metadata, .. } => Some(&metadata.certificate_id),
+            Command::CreateCertificate { metadata, .. }
+            | Command::ImportCertificate { metadata, .. } => Some(&metadata.certificate_id),
             Command::UploadCertificate { certificate_id, .. }
             | Command::UpdateCertificateStatus { certificate_id, .. }
             | Command::DeleteCertificate { certificate_id } => Some(certificate_id),
@@ -531,6 +542,7 @@ impl Command {
             | Command::TagResource { resource: ResourceRef::Secret(_), .. }
             | Command::UntagResource { resource: ResourceRef::Secret(_), .. }
             | Command::CreateCertificate { .. }
+            | Command::ImportCertificate { .. }
             | Command::UploadCertificate { .. }
             | Command::UpdateCertificateStatus { .. }
             | Command::DeleteCertificate { .. }

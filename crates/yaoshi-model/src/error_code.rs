@@ -80,6 +80,7 @@ define_error_codes! {
     ResourceExist => ("Rejected.ResourceExist", 409, "The resource already exists."),
     ResourceInDeleteWindow => ("Rejected.ResourceInDeleteWindow", 409, "The secret is planned to be deleted."),
     CertificateNotActive => ("Rejected.CertificateNotActive", 409, "The request was rejected because the certificate status does not allow it."),
+    PrivateKeyNotExportable => ("Forbidden.PrivateKeyNotExportable", 403, "The certificate was created with ExportablePrivateKey false; its private key cannot be exported."),
 }
 
 /// An API error as sent to clients: a code from the table and a message.
@@ -187,6 +188,7 @@ mod tests {
             ("Rejected.ResourceExist", 409),
             ("Rejected.ResourceInDeleteWindow", 409),
             ("Rejected.CertificateNotActive", 409),
+            ("Forbidden.PrivateKeyNotExportable", 403),
         ];
         for (code, status) in expected {
             let found = ErrorCode::ALL.iter().find(|c| c.as_str() == code);

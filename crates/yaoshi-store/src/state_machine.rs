@@ -459,6 +459,9 @@ fn apply_change(
         Command::CreateCertificate { metadata, tags } => {
             apply::certificates::create(db, batch, metadata, tags)
         }
+        Command::ImportCertificate { metadata, tags } => {
+            apply::certificates::import(db, batch, metadata, tags)
+        }
         Command::UploadCertificate { certificate_id, certificate_pem, chain_pem } => {
             apply::certificates::upload(
                 db,

@@ -1,7 +1,10 @@
 //! The certificate actions (docs/API.md "Certificates"): CreateCertificate, UploadCertificate,
 //! GetCertificate, DescribeCertificate, UpdateCertificateStatus, DeleteCertificate, and the
 //! private- and public-key operations CertificatePrivateKeySign, CertificatePublicKeyVerify,
-//! CertificatePublicKeyEncrypt and CertificatePrivateKeyDecrypt.
+//! CertificatePublicKeyEncrypt and CertificatePrivateKeyDecrypt; and our additions
+//! ImportCertificate (a PKCS#12 file's key, certificate and chain, ACTIVE at once) and
+//! ExportCertificate (PKCS#12, or an encrypted PKCS#8 PEM with the certificate and chain, only
+//! where `ExportablePrivateKey` was set: `Forbidden.PrivateKeyNotExportable` otherwise).
 //!
 //! The proposing node generates the private key (RSA_2048, EC_P256 or EC_SM2), wraps it under
 //! the domain key (associated data binds the certificate id) and signs the PKCS#10 request
@@ -14,6 +17,9 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde_json::{Value, json};
 use yaoshi_crypto::cert::{CertError, build_csr_pem, check_upload, stored_certificate_fields};
+use yaoshi_crypto::pkcs12::{
+    MAX_PKCS12_BYTES, Pkcs12Error, export_pkcs12, export_private_key_pem, import_pkcs12,
+};
 use yaoshi_crypto::{
     EncryptAlgorithm, KeyMaterial, KeyType, SIGN_DIGEST_LEN, SignAlgorithm, asymmetric_decrypt,
     asymmetric_encrypt, generate_key, public_key_pem, sha256, sign_digest, sm2_digest,
@@ -237,6 +243,113 @@ pub(super) async fn delete_certificate(
 ) -> Result<Fields, ApiError> {
     let id = p.required("CertificateId")?.to_string();
     propose_unit(api, ctx, Command::DeleteCertificate { certificate_id: id }).await
+}
+
+fn pkcs12_error(e: Pkcs12Error) -> ApiError {
+    match e {
+        Pkcs12Error::Unreadable | Pkcs12Error::NoKey => ApiError::invalid("Pkcs12"),
+        Pkcs12Error::KeySpec => ApiError::invalid("KeySpec"),
+        Pkcs12Error::Password => ApiError::invalid("PrivateKeyPassword"),
+        Pkcs12Error::Certificate(e) => cert_error(e, "Certificate"),
+    }
+}
+
+/// The key spec of an imported key type (one of [`CERTIFICATE_KEY_SPECS`]).
+fn certificate_spec(kind: KeyType) -> Option<KeySpec> {
+    CERTIFICATE_KEY_SPECS.into_iter().find(|s| key_type(*s) == kind)
+}
+
+pub(super) async fn import_certificate(
+    api: &ApiState,
+    ctx: &RequestContext,
+    p: &Params,
+) -> Result<Fields, ApiError> {
+    let file = p.base64("Pkcs12")?;
+    if file.len() > MAX_PKCS12_BYTES {
+        return Err(ApiError::invalid("Pkcs12"));
+    }
+    let password = zeroize::Zeroizing::new(p.required("PrivateKeyPassword")?.to_string());
+    let exportable = p.bool_or("ExportablePrivateKey", true)?;
+    let tags = super::tags::parse_tags(p)?;
+    let now_ms = ctx.now_ms;
+    // Key derivation is CPU work (up to the reader's iteration cap): off the async threads.
+    let imported = tokio::task::spawn_blocking(move || import_pkcs12(&file, &password, now_ms))
+        .await
+        .map_err(internal)?
+        .map_err(pkcs12_error)?;
+    let spec = certificate_spec(imported.kind).ok_or_else(|| ApiError::invalid("KeySpec"))?;
+    let certificate_id = uuid::Uuid::new_v4().to_string();
+    let wrapped =
+        api.domain_key.wrap(&CertificateMetadata::wrap_aad(&certificate_id), &imported.material);
+    let upload = imported.upload;
+    let metadata = CertificateMetadata {
+        certificate_id,
+        key_spec: spec,
+        subject: upload.fields.subject.clone(),
+        sans: upload.fields.sans.clone(),
+        exportable,
+        status: CertificateStatus::Active,
+        csr_pem: String::new(),
+        certificate_pem: Some(upload.certificate_pem),
+        chain_pem: (!upload.chain_pem.is_empty()).then_some(upload.chain_pem),
+        wrapped_private_key: wrapped,
+        creation_ms: ctx.now_ms,
+        update_ms: ctx.now_ms,
+    };
+    let command = Command::ImportCertificate { metadata: Box::new(metadata), tags };
+    let meta = certificate_output(propose(api, ctx, command).await?)?;
+    Ok(fields(vec![
+        ("CertificateId", json!(meta.certificate_id)),
+        ("Arn", json!(certificate_arn(api, ctx, &meta.certificate_id))),
+        ("KeySpec", json!(meta.key_spec.as_str())),
+        ("Status", json!(meta.status.as_str())),
+    ]))
+}
+
+pub(super) async fn export_certificate(
+    api: &ApiState,
+    _ctx: &RequestContext,
+    p: &Params,
+) -> Result<Fields, ApiError> {
+    let format = match p.optional("Format").unwrap_or("PKCS12") {
+        "PKCS12" => true,
+        "PEM" => false,
+        _ => return Err(ApiError::invalid("Format")),
+    };
+    let password = zeroize::Zeroizing::new(p.required("PrivateKeyPassword")?.to_string());
+    let meta = certificate(api, p)?;
+    if !meta.exportable {
+        return Err(ApiError::new(ErrorCode::PrivateKeyNotExportable));
+    }
+    if !meta.usable() {
+        return Err(not_active());
+    }
+    let Some(certificate_pem) = meta.certificate_pem.clone() else {
+        return Err(not_active());
+    };
+    let material = private_key(api, &meta)?;
+    let kind = key_type(meta.key_spec);
+    let (id, chain) = (meta.certificate_id.clone(), meta.chain_pem.clone());
+    let mut out = fields(vec![("CertificateId", json!(meta.certificate_id))]);
+    if format {
+        let file = tokio::task::spawn_blocking(move || {
+            export_pkcs12(kind, &material, &certificate_pem, chain.as_deref(), &password, &id)
+        })
+        .await
+        .map_err(internal)?
+        .map_err(pkcs12_error)?;
+        out.insert("Pkcs12".into(), json!(B64.encode(file)));
+    } else {
+        let key =
+            tokio::task::spawn_blocking(move || export_private_key_pem(kind, &material, &password))
+                .await
+                .map_err(internal)?
+                .map_err(pkcs12_error)?;
+        out.insert("PrivateKey".into(), json!(key));
+        out.insert("Certificate".into(), json!(certificate_pem));
+        out.insert("CertificateChain".into(), json!(meta.chain_pem.unwrap_or_default()));
+    }
+    Ok(out)
 }
 
 fn not_active() -> ApiError {

@@ -180,6 +180,8 @@ define_actions! {
     CertificatePublicKeyVerify => (Read, certificates::certificate_public_key_verify, ["CertificateId", "Algorithm", "Message", "SignatureValue"], None),
     CertificatePublicKeyEncrypt => (Read, certificates::certificate_public_key_encrypt, ["CertificateId", "Algorithm", "Plaintext"], None),
     CertificatePrivateKeyDecrypt => (Read, certificates::certificate_private_key_decrypt, ["CertificateId", "Algorithm", "CiphertextBlob"], None),
+    ImportCertificate => (Write, certificates::import_certificate, ["Pkcs12", "PrivateKeyPassword"], Some("ImportCertificate")),
+    ExportCertificate => (Read, certificates::export_certificate, ["CertificateId", "PrivateKeyPassword"], None),
 }
 
 impl ActionInfo {

@@ -1,4 +1,5 @@
-//! Certificates: creation (PENDING, with the key and request the proposer made), upload of the
+//! Certificates: creation (PENDING, with the key and request the proposer made), import (ACTIVE,
+//! with the key, certificate and chain of a PKCS#12 file the proposer checked), upload of the
 //! CA's certificate and chain (checked against the held key by the proposer), status changes and
 //! deletion.
 //!
@@ -40,6 +41,29 @@ pub(crate) fn create(
     meta.status = CertificateStatus::Pending;
     meta.certificate_pem = None;
     meta.chain_pem = None;
+    let prefix = ResourceRef::Certificate(meta.certificate_id.clone()).tag_prefix();
+    for tag in tags.iter().take(MAX_TAGS_PER_RESOURCE) {
+        put_tag(db, batch, &prefix, tag);
+    }
+    Ok(put(batch, db, meta))
+}
+
+/// ImportCertificate: a new id, ACTIVE, with its certificate; at most
+/// [`MAX_TAGS_PER_RESOURCE`] tags.
+pub(crate) fn import(
+    db: &RegionDb,
+    batch: &mut WriteBatch,
+    metadata: &CertificateMetadata,
+    tags: &[Tag],
+) -> Result<CommandResponse, rocksdb::Error> {
+    if read_certificate(db, &metadata.certificate_id)?.is_some() {
+        return rejected(ErrorCode::ResourceExist);
+    }
+    if metadata.certificate_pem.is_none() {
+        return rejected(ErrorCode::InvalidParameter);
+    }
+    let mut meta = metadata.clone();
+    meta.status = CertificateStatus::Active;
     let prefix = ResourceRef::Certificate(meta.certificate_id.clone()).tag_prefix();
     for tag in tags.iter().take(MAX_TAGS_PER_RESOURCE) {
         put_tag(db, batch, &prefix, tag);

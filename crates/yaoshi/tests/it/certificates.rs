@@ -416,3 +416,187 @@ async fn certificates_from_request_to_revocation_for_each_key_spec() {
         "Certificate.NotFound",
     );
 }
+
+/// openssl's public key of a key or certificate file.
+fn public_of(dir: &Path, args: &[&str]) -> String {
+    openssl(dir, args)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pkcs12_files_import_and_exportable_keys_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = NodeProcess::dev(&dir.path().join("node"));
+    let c = node.client();
+    must_be_ready(&c, Duration::from_secs(30)).await;
+    let ca = dir.path().join("ca");
+    std::fs::create_dir_all(&ca).unwrap();
+    let (root, inter) = make_cas(&ca);
+    std::fs::write(ca.join("chain.pem"), format!("{inter}{root}")).unwrap();
+    let pass = "pass:p12 password";
+    for (spec, genpkey, sign_alg) in [
+        (
+            "RSA_2048",
+            &["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"][..],
+            "RSA_PSS_SHA_256",
+        ),
+        (
+            "EC_P256",
+            &["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"][..],
+            "ECDSA_SHA_256",
+        ),
+        ("EC_SM2", &["-algorithm", "SM2"][..], "SM2DSA"),
+    ] {
+        // An existing key and certificate, made outside the KMS, in a PKCS#12 file.
+        let name = format!("imported-{}", spec.to_lowercase());
+        let key_file = format!("{name}.key");
+        let mut args = vec!["genpkey"];
+        args.extend(genpkey);
+        args.extend(["-out", &key_file]);
+        openssl(&ca, &args);
+        let csr = format!("{name}.req");
+        let mut req =
+            vec!["req", "-new", "-key", &key_file, "-subj", "/C=CN/O=Yaoshi/OU=kms/CN=imported"];
+        if spec == "EC_SM2" {
+            req.extend(["-sm3", "-sigopt", "distid:1234567812345678"]);
+        }
+        req.extend(["-out", &csr]);
+        openssl(&ca, &req);
+        let csr_pem = std::fs::read_to_string(ca.join(&csr)).unwrap();
+        sign_request(&ca, &name, &csr_pem, spec == "EC_SM2");
+        let p12 = format!("{name}.p12");
+        openssl(
+            &ca,
+            &[
+                "pkcs12",
+                "-export",
+                "-inkey",
+                &key_file,
+                "-in",
+                &format!("{name}.pem"),
+                "-certfile",
+                "chain.pem",
+                "-passout",
+                pass,
+                "-out",
+                &p12,
+            ],
+        );
+        let file = B64.encode(std::fs::read(ca.join(&p12)).unwrap());
+        let wrong = [("Pkcs12", file.as_str()), ("PrivateKeyPassword", "not the password")];
+        assert_api_error(&call(&c, "ImportCertificate", &wrong).await, 400, "InvalidParameter");
+        let garbage = [("Pkcs12", "bm90IGEgZmlsZQ=="), ("PrivateKeyPassword", "p12 password")];
+        assert_api_error(&call(&c, "ImportCertificate", &garbage).await, 400, "InvalidParameter");
+        let imported = must_call(
+            &c,
+            "ImportCertificate",
+            &[("Pkcs12", &file), ("PrivateKeyPassword", "p12 password")],
+        )
+        .await;
+        assert_eq!(imported.str("Status"), Some("ACTIVE"), "{:?}", imported.body);
+        assert_eq!(imported.str("KeySpec"), Some(spec));
+        let id = imported.str("CertificateId").unwrap().to_string();
+        let d = must_call(&c, "DescribeCertificate", &[("CertificateId", &id)]).await;
+        assert_eq!(d.str("Subject"), Some("CN=imported,OU=kms,O=Yaoshi,C=CN"), "{:?}", d.body);
+        assert_eq!(d.body["ExportablePrivateKey"], true);
+        let got = must_call(&c, "GetCertificate", &[("CertificateId", &id)]).await;
+        assert_eq!(got.str("CertificateChain").unwrap().matches("BEGIN CERTIFICATE").count(), 2);
+
+        // The imported key signs; openssl verifies against the certificate.
+        let message = B64.encode(b"imported key signs");
+        let signed = must_call(
+            &c,
+            "CertificatePrivateKeySign",
+            &[("CertificateId", &id), ("Algorithm", sign_alg), ("Message", &message)],
+        )
+        .await;
+        let sig = B64.decode(signed.str("SignatureValue").unwrap()).unwrap();
+        if sign_alg != "RSA_PSS_SHA_256" {
+            assert!(openssl_verifies(&ca, &name, b"imported key signs", &sig, spec), "{spec}");
+        }
+        let verified = must_call(
+            &c,
+            "CertificatePublicKeyVerify",
+            &[
+                ("CertificateId", &id),
+                ("Algorithm", sign_alg),
+                ("Message", &message),
+                ("SignatureValue", &B64.encode(&sig)),
+            ],
+        )
+        .await;
+        assert_eq!(verified.body["SignatureValid"], true);
+
+        // Export as PKCS#12 and as encrypted PEM: openssl opens both with the password, and
+        // finds the very key that was imported.
+        let original = public_of(&ca, &["pkey", "-in", &key_file, "-pubout"]);
+        let short = [("CertificateId", id.as_str()), ("PrivateKeyPassword", "short")];
+        assert_api_error(&call(&c, "ExportCertificate", &short).await, 400, "InvalidParameter");
+        let exported = must_call(
+            &c,
+            "ExportCertificate",
+            &[("CertificateId", &id), ("PrivateKeyPassword", "export password")],
+        )
+        .await;
+        let out = format!("{name}.exported.p12");
+        std::fs::write(ca.join(&out), B64.decode(exported.str("Pkcs12").unwrap()).unwrap())
+            .unwrap();
+        let opened = openssl(
+            &ca,
+            &["pkcs12", "-in", &out, "-passin", "pass:export password", "-noenc", "-nocerts"],
+        );
+        std::fs::write(ca.join(format!("{name}.opened.pem")), opened).unwrap();
+        let from_p12 = public_of(&ca, &["pkey", "-in", &format!("{name}.opened.pem"), "-pubout"]);
+        assert_eq!(from_p12, original, "{spec}");
+        let pem = must_call(
+            &c,
+            "ExportCertificate",
+            &[("CertificateId", &id), ("Format", "PEM"), ("PrivateKeyPassword", "export password")],
+        )
+        .await;
+        let key_pem = pem.str("PrivateKey").unwrap();
+        assert!(key_pem.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"), "{spec}");
+        assert!(pem.str("Certificate").unwrap().contains("BEGIN CERTIFICATE"));
+        std::fs::write(ca.join(format!("{name}.enc.pem")), key_pem).unwrap();
+        let from_pem = public_of(
+            &ca,
+            &[
+                "pkey",
+                "-in",
+                &format!("{name}.enc.pem"),
+                "-passin",
+                "pass:export password",
+                "-pubout",
+            ],
+        );
+        assert_eq!(from_pem, original, "{spec}");
+        let bad_format = [
+            ("CertificateId", id.as_str()),
+            ("Format", "JKS"),
+            ("PrivateKeyPassword", "export password"),
+        ];
+        assert_api_error(
+            &call(&c, "ExportCertificate", &bad_format).await,
+            400,
+            "InvalidParameter",
+        );
+
+        // Imported with ExportablePrivateKey=false: the key never leaves.
+        let locked = must_call(
+            &c,
+            "ImportCertificate",
+            &[
+                ("Pkcs12", &file),
+                ("PrivateKeyPassword", "p12 password"),
+                ("ExportablePrivateKey", "false"),
+            ],
+        )
+        .await;
+        let locked_id = locked.str("CertificateId").unwrap();
+        let export = [("CertificateId", locked_id), ("PrivateKeyPassword", "export password")];
+        assert_api_error(
+            &call(&c, "ExportCertificate", &export).await,
+            403,
+            "Forbidden.PrivateKeyNotExportable",
+        );
+    }
+}

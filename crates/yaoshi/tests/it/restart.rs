@@ -1,5 +1,6 @@
-//! A single node keeps every key and secret across a restart, and neither key material nor secret
-//! values ever lie in clear at rest or in its log.
+//! A single node keeps every key, secret and certificate across a restart, and neither key
+//! material (certificate keys included) nor secret values ever lie in clear at rest or in its
+//! log.
 
 use std::path::Path;
 use std::time::Duration;
@@ -7,7 +8,7 @@ use std::time::Duration;
 use base64::Engine;
 use openraft::storage::RaftLogStorage;
 use yaoshi_crypto::DomainKey;
-use yaoshi_model::{KeyId, KeyVersion, KeyVersionId};
+use yaoshi_model::{CertificateMetadata, KeyId, KeyVersion, KeyVersionId};
 
 use crate::support::{NodeProcess, SK, must_be_ready, must_call, must_create_key};
 
@@ -65,6 +66,15 @@ async fn restart_keeps_keys_and_material_is_wrapped_at_rest() {
     let rotated = must_call(&c, "GetSecretValue", &[("SecretName", "at-rest")]).await;
     let rotated = rotated.str("SecretData").unwrap().to_string();
 
+    // A certificate's private key is wrapped at rest like key material.
+    let created = must_call(
+        &c,
+        "CreateCertificate",
+        &[("KeySpec", "EC_P256"), ("Subject", "CN=at-rest,OU=kms,O=Yaoshi,C=CN")],
+    )
+    .await;
+    let certificate_id = created.str("CertificateId").unwrap().to_string();
+
     // Graceful stop is not needed for durability: SIGKILL and restart.
     node.kill();
 
@@ -90,10 +100,19 @@ async fn restart_keeps_keys_and_material_is_wrapped_at_rest() {
             )
             .unwrap();
         assert_eq!(material.as_bytes().len(), 32);
+        let certificate = reader.certificate(&certificate_id).unwrap().unwrap();
+        let certificate_key = domain_key
+            .unwrap(
+                &CertificateMetadata::wrap_aad(&certificate_id),
+                &certificate.wrapped_private_key,
+            )
+            .unwrap();
+        assert_eq!(certificate_key.as_bytes().len(), 32);
         assert!(log.get_log_state().await.unwrap().last_log_id.is_some());
         drop((log, reader));
 
         let mut found_wrapped = false;
+        let mut found_wrapped_certificate = false;
         for f in files(&data) {
             if f.file_name().is_some_and(|n| n == "domain.key") {
                 continue;
@@ -102,6 +121,11 @@ async fn restart_keeps_keys_and_material_is_wrapped_at_rest() {
             assert!(
                 !contains(&bytes, material.as_bytes()),
                 "raw key material found in {}",
+                f.display()
+            );
+            assert!(
+                !contains(&bytes, certificate_key.as_bytes()),
+                "a certificate's private key found in clear in {}",
                 f.display()
             );
             assert!(
@@ -117,20 +141,21 @@ async fn restart_keeps_keys_and_material_is_wrapped_at_rest() {
                 );
             }
             found_wrapped |= contains(&bytes, &version.wrapped_material);
+            found_wrapped_certificate |= contains(&bytes, &certificate.wrapped_private_key);
         }
         // The search can see stored values: the wrapped form is there.
         assert!(
             found_wrapped,
             "wrapped material not found: the search would miss the raw bytes too"
         );
+        assert!(found_wrapped_certificate, "wrapped certificate key not found");
         // Logs never carry material or secrets either.
         let log_text = node.log();
         assert!(!log_text.contains(SK));
         assert!(!canaries.iter().any(|v| log_text.contains(v)) && !log_text.contains(&rotated));
-        assert!(
-            !log_text
-                .contains(&base64::engine::general_purpose::STANDARD.encode(material.as_bytes()))
-        );
+        for raw in [material.as_bytes(), certificate_key.as_bytes()] {
+            assert!(!log_text.contains(&base64::engine::general_purpose::STANDARD.encode(raw)));
+        }
     }
 
     node.start();
@@ -155,6 +180,8 @@ async fn restart_keeps_keys_and_material_is_wrapped_at_rest() {
     )
     .await;
     assert_eq!(previous.str("SecretData"), Some(canaries[1]));
+    let d = must_call(&c, "DescribeCertificate", &[("CertificateId", &certificate_id)]).await;
+    assert_eq!(d.str("Status"), Some("PENDING"));
     // The restarted node still takes writes.
     must_create_key(&c).await;
 }
