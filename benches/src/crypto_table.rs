@@ -1,7 +1,10 @@
-//! The crypto data-plane table: Encrypt, Decrypt, GetSecretValue, GenerateDataKey and AsymmetricSign through a
-//! node and through a worker in front of it, next to two baselines measured in the same run:
-//! a bare axum endpoint answering a JSON body of the same size (for the symmetric actions) and the
-//! raw signing primitive in-process on every core, key parsed once (for AsymmetricSign).
+//! The crypto data-plane table: Encrypt, Decrypt, GetSecretValue, GenerateDataKey, AsymmetricSign
+//! and CertificatePrivateKeySign through a node and through a worker in front of it, next to two
+//! baselines measured in the same run: a bare axum endpoint answering a JSON body of the same size
+//! (for the symmetric actions) and the raw signing primitive in-process on every core, key parsed
+//! once (for the two signing actions). Each CertificatePrivateKeySign row follows the
+//! AsymmetricSign row of the same key spec and algorithm, signing the same 32-byte digest
+//! (`MessageType=DIGEST`); its certificate is issued by a throw-away `openssl` CA.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -105,6 +108,77 @@ fn raw_sign_rate(kind: KeyType, alg: SignAlgorithm, duration: Duration) -> anyho
         .collect();
     let total: u64 = handles.into_iter().map(|h| h.join().unwrap_or(0)).sum();
     Ok(total as f64 / duration.as_secs_f64())
+}
+
+/// Runs `openssl` in `dir`, failing with its stderr.
+fn openssl(dir: &Path, args: &[&str]) -> anyhow::Result<()> {
+    let out = std::process::Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .context("running openssl (the benchmark's test CA)")?;
+    anyhow::ensure!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(())
+}
+
+/// An ACTIVE certificate of `spec`: CreateCertificate, its request signed by a self-signed P-256
+/// CA made in `dir` (once), UploadCertificate. Returns the certificate id.
+async fn active_certificate(node: &Client, dir: &Path, spec: &str) -> anyhow::Result<String> {
+    if !dir.join("ca.pem").exists() {
+        std::fs::create_dir_all(dir)?;
+        openssl(
+            dir,
+            &[
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-nodes",
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.pem",
+                "-subj",
+                "/CN=Bench CA",
+                "-days",
+                "2",
+            ],
+        )?;
+    }
+    let subject = "CN=bench.example.com,OU=bench,O=Yaoshi,C=CN";
+    let created =
+        must(node, "CreateCertificate", &[("KeySpec", spec), ("Subject", subject)]).await?;
+    let id = field(&created, &["CertificateId"])?;
+    std::fs::write(dir.join("req.csr"), field(&created, &["Csr"])?)?;
+    let mut args = vec![
+        "x509",
+        "-req",
+        "-in",
+        "req.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-set_serial",
+        "1",
+        "-days",
+        "2",
+        "-out",
+        "cert.pem",
+    ];
+    if spec == "EC_SM2" {
+        args.extend(["-vfyopt", "distid:1234567812345678"]);
+    }
+    openssl(dir, &args)?;
+    let cert = std::fs::read_to_string(dir.join("cert.pem"))?;
+    must(node, "UploadCertificate", &[("CertificateId", &id), ("Certificate", &cert)]).await?;
+    Ok(id)
 }
 
 /// The machine, for the table's caption.
@@ -248,6 +322,23 @@ pub(crate) async fn run(settings: Settings, out: &Path) -> anyhow::Result<()> {
             half_load: spec == "EC_P256",
             large_body: false,
         });
+        if spec == "EC_P256K" {
+            continue;
+        }
+        let certificate = active_certificate(&node, &dir.join("ca"), spec).await?;
+        scenarios.push(Scenario {
+            name: format!("CertificatePrivateKeySign {spec} ({}, DIGEST)", alg.name()),
+            action: "CertificatePrivateKeySign",
+            params: vec![
+                ("CertificateId".into(), certificate),
+                ("Algorithm".into(), alg.name().into()),
+                ("MessageType".into(), "DIGEST".into()),
+                ("Message".into(), B64.encode([7u8; 32])),
+            ],
+            raw_sign: Some((kind, alg)),
+            half_load: false,
+            large_body: false,
+        });
     }
 
     let raft_addr = format!("127.0.0.1:{raft}");
@@ -261,13 +352,15 @@ pub(crate) async fn run(settings: Settings, out: &Path) -> anyhow::Result<()> {
         workers.push((p, launcher.client(&addr)));
     }
     let (worker, worker2) = (workers[0].1.clone(), workers[1].1.clone());
-    let last = scenarios.last().map(|s| s.params.clone()).unwrap_or_default();
+    // The last scenario's records were made last: once a worker serves it, it has them all.
+    let (last_action, last) =
+        scenarios.last().map(|s| (s.action, s.params.clone())).unwrap_or_default();
     for (w, name) in [(&worker, "worker.log"), (&worker2, "worker2.log")] {
         until_ok("worker ready", Duration::from_secs(30), || {
             let refs: Vec<(&str, &str)> =
                 last.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
             let w = w.clone();
-            async move { must(&w, "AsymmetricSign", &refs).await }
+            async move { must(&w, last_action, &refs).await }
         })
         .await
         .with_context(|| format!("see {}", dir.join(name).display()))?;

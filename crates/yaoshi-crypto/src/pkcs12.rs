@@ -153,7 +153,13 @@ fn private_key_info(
     }
 }
 
-fn check_password(password: &str) -> Result<(), Pkcs12Error> {
+/// Checks an export password: [`MIN_EXPORT_PASSWORD_CHARS`] to 128 characters (the exports check
+/// it too; a caller may check it before it does anything else).
+///
+/// # Errors
+///
+/// [`Pkcs12Error::Password`] otherwise.
+pub fn check_password(password: &str) -> Result<(), Pkcs12Error> {
     let chars = password.chars().count();
     if (MIN_EXPORT_PASSWORD_CHARS..=128).contains(&chars) {
         Ok(())

@@ -6,6 +6,8 @@
 
 use std::sync::OnceLock;
 
+mod pem_envelope;
+
 use libfuzzer_sys::fuzz_target;
 use yaoshi_crypto::cert::{check_sans, check_upload, parse_certificate_der, parse_subject};
 use yaoshi_crypto::{KeyMaterial, KeyType, generate_key};
@@ -24,30 +26,10 @@ fuzz_target!(|data: &[u8]| {
         let _ = check_sans(&sans);
     }
     // As a PEM certificate and as a chain after a first block of its own.
-    let wrapped = format!(
-        "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
-        base64_lines(data)
-    );
+    let wrapped = pem_envelope::pem("CERTIFICATE", data);
     for pem in [text.as_ref(), wrapped.as_str()] {
         // A random certificate never carries the held key, so nothing is accepted.
         assert!(check_upload(KeyType::EcP256, key(), pem, None, 0).is_err());
         let _ = check_upload(KeyType::EcP256, key(), &wrapped, Some(pem), 0);
     }
 });
-
-fn base64_lines(data: &[u8]) -> String {
-    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in data.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
-        let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}

@@ -367,6 +367,13 @@ pub enum Command {
         /// Tags (at most [`crate::MAX_TAGS_PER_RESOURCE`] are kept).
         tags: Vec<Tag>,
     },
+    /// ExportCertificate: changes nothing, but puts the export of a private key in the audit
+    /// trail before any key leaves. Refused unless the certificate exists, is exportable and is
+    /// ACTIVE; answers the certificate as it was when the export was authorized.
+    ExportCertificate {
+        /// The certificate.
+        certificate_id: String,
+    },
 }
 
 impl Command {
@@ -417,6 +424,7 @@ impl Command {
             Command::UpdateCertificateStatus { .. } => "UpdateCertificateStatus",
             Command::DeleteCertificate { .. } => "DeleteCertificate",
             Command::ImportCertificate { .. } => "ImportCertificate",
+            Command::ExportCertificate { .. } => "ExportCertificate",
         }
     }
 
@@ -503,7 +511,8 @@ impl Command {
             | Command::ImportCertificate { metadata, .. } => Some(&metadata.certificate_id),
             Command::UploadCertificate { certificate_id, .. }
             | Command::UpdateCertificateStatus { certificate_id, .. }
-            | Command::DeleteCertificate { certificate_id } => Some(certificate_id),
+            | Command::DeleteCertificate { certificate_id }
+            | Command::ExportCertificate { certificate_id } => Some(certificate_id),
             Command::TagResource { resource: ResourceRef::Certificate(id), .. }
             | Command::UntagResource { resource: ResourceRef::Certificate(id), .. } => Some(id),
             _ => None,
@@ -543,6 +552,7 @@ impl Command {
             | Command::UntagResource { resource: ResourceRef::Secret(_), .. }
             | Command::CreateCertificate { .. }
             | Command::ImportCertificate { .. }
+            | Command::ExportCertificate { .. }
             | Command::UploadCertificate { .. }
             | Command::UpdateCertificateStatus { .. }
             | Command::DeleteCertificate { .. }

@@ -335,6 +335,11 @@ impl ImportToken {
     /// How long a token is valid: 24 hours.
     pub const VALIDITY_MS: i64 = 24 * 3_600 * 1000;
 
+    /// How long an expired token is kept before the scheduler purges it: 24 hours. Until then
+    /// presenting it answers `ExpiredImportToken` rather than `InvalidImportToken`, so a client
+    /// learns why its token stopped working.
+    pub const KEPT_AFTER_EXPIRY_MS: i64 = 24 * 3_600 * 1000;
+
     /// The associated data binding a wrapped private key to its token and key.
     pub fn wrap_aad(key_id: &KeyId, token: &str) -> Vec<u8> {
         format!("yaoshi-import-token:{key_id}:{token}").into_bytes()

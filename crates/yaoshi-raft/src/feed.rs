@@ -1,5 +1,5 @@
-//! The worker feed (proto/worker.proto): a node streams its replica's keys, aliases and credentials
-//! to crypto workers, then every change as it is applied, with heartbeats.
+//! The worker feed (proto/worker.proto): a node streams its replica's keys, aliases, credentials,
+//! access points, secrets and certificates to crypto workers, then every change as it is applied, with heartbeats.
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -11,7 +11,10 @@ use tokio::sync::mpsc;
 use tokio_stream::Stream;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
-use yaoshi_model::{AccessPoint, Alias, Credential, KeyId, KeyMetadata, KeyVersion, SecretRecord};
+use yaoshi_model::{
+    AccessPoint, Alias, CertificateMetadata, Credential, KeyId, KeyMetadata, KeyVersion,
+    SecretRecord,
+};
 use yaoshi_store::codec::{decode, encode};
 use yaoshi_store::feed::Change;
 use yaoshi_store::{NodeId, StateReader};
@@ -26,7 +29,7 @@ use crate::tls::{ClusterTls, Need, Peer};
 
 /// How often a node sends a heartbeat when nothing else happens.
 pub const HEARTBEAT: Duration = Duration::from_millis(200);
-/// Keys per snapshot chunk (bounds the message size).
+/// Keys (and certificates) per snapshot chunk (bounds the message size).
 const CHUNK: usize = 256;
 
 /// A key with all its versions (material wrapped), or `None` when the key no longer exists.
@@ -52,6 +55,8 @@ pub enum FeedEvent {
         access_points: Vec<AccessPoint>,
         /// Secrets with their versions (values sealed).
         secrets: Vec<SecretRecord>,
+        /// Certificates (private keys wrapped).
+        certificates: Vec<CertificateMetadata>,
     },
     /// The full state has been sent, up to and including log index `applied`.
     StateEnd {
@@ -72,6 +77,8 @@ pub enum FeedEvent {
         access_points: Vec<(String, Option<AccessPoint>)>,
         /// Changed secrets by name.
         secrets: Vec<(String, Option<SecretRecord>)>,
+        /// Changed certificates by id.
+        certificates: Vec<(String, Option<CertificateMetadata>)>,
     },
     /// Nothing changed; the stream is alive.
     Heartbeat,
@@ -120,11 +127,13 @@ async fn send_state(
             state.credentials()?,
             state.access_points()?,
             state.secrets_with_versions()?,
+            state.certificates()?,
         ))
     };
-    let (keys, aliases, credentials, access_points, secrets) = read().map_err(|e| {
-        tracing::error!(error = %e, "reading state for a worker failed");
-    })?;
+    let (keys, aliases, credentials, access_points, secrets, certificates) =
+        read().map_err(|e| {
+            tracing::error!(error = %e, "reading state for a worker failed");
+        })?;
     let mut chunks = keys.chunks(CHUNK).map(<[KeyRecord]>::to_vec).collect::<Vec<_>>();
     if chunks.is_empty() {
         chunks.push(Vec::new());
@@ -136,7 +145,21 @@ async fn send_state(
         } else {
             (vec![], vec![], vec![], vec![])
         };
-        let state = FeedEvent::State { keys, aliases, credentials, access_points, secrets };
+        let certificates = Vec::new();
+        let state =
+            FeedEvent::State { keys, aliases, credentials, access_points, secrets, certificates };
+        tx.send(event(&state)).await.map_err(|_| ())?;
+    }
+    // Certificates carry PEM chains (kilobytes each): chunked like keys.
+    for chunk in certificates.chunks(CHUNK) {
+        let state = FeedEvent::State {
+            keys: vec![],
+            aliases: vec![],
+            credentials: vec![],
+            access_points: vec![],
+            secrets: vec![],
+            certificates: chunk.to_vec(),
+        };
         tx.send(event(&state)).await.map_err(|_| ())?;
     }
     tx.send(event(&FeedEvent::StateEnd { applied })).await.map_err(|_| ())
@@ -146,7 +169,7 @@ async fn send_state(
 fn update(state: &StateReader, applied: u64, changes: &[Change]) -> Result<FeedEvent, Status> {
     let internal = |e: yaoshi_store::QueryError| Status::internal(e.to_string());
     let (mut keys, mut aliases, mut credentials) = (Vec::new(), Vec::new(), Vec::new());
-    let (mut access_points, mut secrets) = (Vec::new(), Vec::new());
+    let (mut access_points, mut secrets, mut certificates) = (Vec::new(), Vec::new(), Vec::new());
     for change in changes {
         match change {
             Change::Key(id) => {
@@ -173,10 +196,21 @@ fn update(state: &StateReader, applied: u64, changes: &[Change]) -> Result<FeedE
             Change::Secret(name) => {
                 secrets.push((name.clone(), state.secret_record(name).map_err(internal)?));
             }
+            Change::Certificate(id) => {
+                certificates.push((id.clone(), state.certificate(id).map_err(internal)?));
+            }
             Change::Reset => {}
         }
     }
-    Ok(FeedEvent::Update { applied, keys, aliases, credentials, access_points, secrets })
+    Ok(FeedEvent::Update {
+        applied,
+        keys,
+        aliases,
+        credentials,
+        access_points,
+        secrets,
+        certificates,
+    })
 }
 
 #[tonic::async_trait]

@@ -16,6 +16,8 @@ pub enum Change {
     AccessPoint(String),
     /// A secret (its metadata or versions), by name.
     Secret(String),
+    /// A certificate, by id.
+    Certificate(String),
     /// The whole state was replaced (snapshot installed): re-read everything.
     Reset,
 }
@@ -64,6 +66,9 @@ pub(crate) fn changes_of(command: &Command) -> Vec<Change> {
             out.push(Change::Key(new_key.0.key_id.clone()));
         }
         _ => {}
+    }
+    if let Some(id) = command.certificate_id() {
+        out.push(Change::Certificate(id.to_string()));
     }
     if let Some(name) = command.secret_name() {
         out.push(Change::Secret(name.to_string()));

@@ -19,6 +19,8 @@
 #![allow(clippy::result_large_err)]
 
 mod apply;
+#[cfg(test)]
+mod certificates_test;
 pub mod codec;
 #[cfg(test)]
 mod credentials_test;

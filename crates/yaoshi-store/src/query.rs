@@ -138,7 +138,8 @@ impl StateReader {
         }
         for item in self.db.db.iterator_cf(self.db.cf(CF_IMPORT_TOKENS), IteratorMode::Start) {
             let token: ImportToken = decode(&item?.1)?;
-            if token.expire_ms <= now_ms && due.expired_tokens.len() < limit {
+            let purge_at = token.expire_ms.saturating_add(ImportToken::KEPT_AFTER_EXPIRY_MS);
+            if purge_at <= now_ms && due.expired_tokens.len() < limit {
                 due.expired_tokens.push(token.token);
             }
         }
@@ -224,6 +225,19 @@ impl StateReader {
             None => Ok(None),
             Some(b) => Ok(Some(decode(&b)?)),
         }
+    }
+
+    /// Every certificate, by id (for filling a worker's cache).
+    ///
+    /// # Errors
+    ///
+    /// Fails on a storage error.
+    pub fn certificates(&self) -> Result<Vec<yaoshi_model::CertificateMetadata>, QueryError> {
+        let mut out = Vec::new();
+        for item in self.db.db.iterator_cf(self.db.cf(CF_CERTIFICATES), IteratorMode::Start) {
+            out.push(decode(&item?.1)?);
+        }
+        Ok(out)
     }
 
     /// The secret with this name.

@@ -462,6 +462,9 @@ fn apply_change(
         Command::ImportCertificate { metadata, tags } => {
             apply::certificates::import(db, batch, metadata, tags)
         }
+        Command::ExportCertificate { certificate_id } => {
+            apply::certificates::authorize_export(db, certificate_id)
+        }
         Command::UploadCertificate { certificate_id, certificate_pem, chain_pem } => {
             apply::certificates::upload(
                 db,

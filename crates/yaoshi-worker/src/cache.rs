@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use tokio_stream::StreamExt;
 use yaoshi_model::{
-    AccessPoint, Alias, Credential, KeyId, KeyMetadata, KeyVersion, KeyVersionId, SecretMetadata,
-    SecretRecord, SecretVersion,
+    AccessPoint, Alias, CertificateMetadata, Credential, KeyId, KeyMetadata, KeyVersion,
+    KeyVersionId, SecretMetadata, SecretRecord, SecretVersion,
 };
 use yaoshi_raft::NodeId;
 use yaoshi_raft::claims::Voters;
@@ -22,6 +22,7 @@ struct Records {
     credentials: HashMap<String, Credential>,
     access_points: HashMap<String, AccessPoint>,
     secrets: HashMap<String, SecretRecord>,
+    certificates: HashMap<String, CertificateMetadata>,
     /// Moves whenever `access_points` changes.
     access_generation: u64,
     /// The node's HTTP address (from Hello), for control-plane forwarding.
@@ -35,9 +36,18 @@ struct Records {
 }
 
 /// A full state being received.
-type Incoming = (Vec<KeyRecord>, Vec<Alias>, Vec<Credential>, Vec<AccessPoint>, Vec<SecretRecord>);
+#[derive(Debug, Default)]
+struct Incoming {
+    keys: Vec<KeyRecord>,
+    aliases: Vec<Alias>,
+    credentials: Vec<Credential>,
+    access_points: Vec<AccessPoint>,
+    secrets: Vec<SecretRecord>,
+    certificates: Vec<CertificateMetadata>,
+}
 
-/// Keys (with wrapped material), aliases, credentials and access points of one region, as last streamed by a node.
+/// Keys (with wrapped material), aliases, credentials, access points, secrets and certificates of
+/// one region, as last streamed by a node.
 #[derive(Debug)]
 pub struct KeyCache {
     records: RwLock<Records>,
@@ -76,17 +86,27 @@ impl KeyCache {
                 r.http_addr = Some(http_addr);
                 r.incoming = Some(Default::default());
             }
-            FeedEvent::State { keys, aliases, credentials, access_points, secrets } => {
+            FeedEvent::State {
+                keys,
+                aliases,
+                credentials,
+                access_points,
+                secrets,
+                certificates,
+            } => {
                 let incoming = r.incoming.get_or_insert_with(Default::default);
-                incoming.0.extend(keys);
-                incoming.1.extend(aliases);
-                incoming.2.extend(credentials);
-                incoming.3.extend(access_points);
-                incoming.4.extend(secrets);
+                incoming.keys.extend(keys);
+                incoming.aliases.extend(aliases);
+                incoming.credentials.extend(credentials);
+                incoming.access_points.extend(access_points);
+                incoming.secrets.extend(secrets);
+                incoming.certificates.extend(certificates);
             }
             FeedEvent::StateEnd { .. } => {
-                let (keys, aliases, credentials, access_points, secrets) =
+                let Incoming { keys, aliases, credentials, access_points, secrets, certificates } =
                     r.incoming.take().unwrap_or_default();
+                r.certificates =
+                    certificates.into_iter().map(|c| (c.certificate_id.clone(), c)).collect();
                 r.secrets = secrets.into_iter().map(|s| (s.0.name.clone(), s)).collect();
                 r.access_points = access_points.into_iter().map(|a| (a.name.clone(), a)).collect();
                 r.access_generation += 1;
@@ -96,7 +116,21 @@ impl KeyCache {
                     credentials.into_iter().map(|c| (c.access_key_id.to_string(), c)).collect();
                 r.last_heard = Some(Instant::now());
             }
-            FeedEvent::Update { keys, aliases, credentials, access_points, secrets, .. } => {
+            FeedEvent::Update {
+                keys,
+                aliases,
+                credentials,
+                access_points,
+                secrets,
+                certificates,
+                ..
+            } => {
+                for (id, certificate) in certificates {
+                    match certificate {
+                        Some(c) => r.certificates.insert(id, c),
+                        None => r.certificates.remove(&id),
+                    };
+                }
                 for (name, record) in secrets {
                     match record {
                         Some(record) => r.secrets.insert(name, record),
@@ -200,6 +234,13 @@ impl Replica for KeyCache {
             .get(name)
             .and_then(|(_, versions)| versions.iter().find(|v| v.version_id == version_id))
             .cloned())
+    }
+
+    fn certificate(
+        &self,
+        certificate_id: &str,
+    ) -> Result<Option<CertificateMetadata>, ReplicaError> {
+        Ok(self.read().certificates.get(certificate_id).cloned())
     }
 
     fn access_generation(&self) -> u64 {

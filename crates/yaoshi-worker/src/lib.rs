@@ -1,4 +1,5 @@
-//! Where the data plane reads keys, aliases, credentials and access points from.
+//! Where the data plane reads keys, aliases, credentials, access points, secrets and certificates
+//! from.
 //!
 //! A node reads its own replica ([`StateReader`]); a crypto worker (`yaoshi worker`) reads a
 //! [`KeyCache`] that [`run_feed`] fills from a node's watch stream (proto/worker.proto) and keeps
@@ -11,8 +12,8 @@
 mod cache;
 
 use yaoshi_model::{
-    AccessPoint, Alias, Credential, KeyId, KeyMetadata, KeyVersion, KeyVersionId, SecretMetadata,
-    SecretVersion,
+    AccessPoint, Alias, CertificateMetadata, Credential, KeyId, KeyMetadata, KeyVersion,
+    KeyVersionId, SecretMetadata, SecretVersion,
 };
 use yaoshi_store::StateReader;
 
@@ -75,6 +76,15 @@ pub trait Replica: Send + Sync + std::fmt::Debug {
         name: &str,
         version_id: &str,
     ) -> Result<Option<SecretVersion>, ReplicaError>;
+    /// A certificate by id (its private key wrapped).
+    ///
+    /// # Errors
+    ///
+    /// Fails on a storage error.
+    fn certificate(
+        &self,
+        certificate_id: &str,
+    ) -> Result<Option<CertificateMetadata>, ReplicaError>;
     /// A counter that moves whenever any access point changes: what was read from
     /// [`Replica::access_point`] at one value stays right until it moves.
     fn access_generation(&self) -> u64;
@@ -121,6 +131,13 @@ impl Replica for StateReader {
         version_id: &str,
     ) -> Result<Option<SecretVersion>, ReplicaError> {
         StateReader::secret_version(self, name, version_id).map_err(err)
+    }
+
+    fn certificate(
+        &self,
+        certificate_id: &str,
+    ) -> Result<Option<CertificateMetadata>, ReplicaError> {
+        StateReader::certificate(self, certificate_id).map_err(err)
     }
 
     fn access_generation(&self) -> u64 {

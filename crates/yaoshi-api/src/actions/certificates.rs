@@ -12,6 +12,13 @@
 //! checked here against the held key (public key match, validity, chain order) before they are
 //! proposed. Sign, decrypt and encrypt need an ACTIVE certificate, verify an ACTIVE or REVOKED
 //! one; otherwise `Rejected.CertificateNotActive` (409).
+//!
+//! The four key operations are data plane: they read the certificate from the replica (a node's
+//! own state, or a worker's cache fed with certificates like keys) and keep the unwrapped key and
+//! the parsed signing key in the same caches as key versions (`unwrapped.rs`, by the wrapped bytes
+//! and the certificate's AAD), so a worker signs and decrypts without a Raft round trip.
+
+use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -21,8 +28,8 @@ use yaoshi_crypto::pkcs12::{
     MAX_PKCS12_BYTES, Pkcs12Error, export_pkcs12, export_private_key_pem, import_pkcs12,
 };
 use yaoshi_crypto::{
-    EncryptAlgorithm, KeyMaterial, KeyType, SIGN_DIGEST_LEN, SignAlgorithm, asymmetric_decrypt,
-    asymmetric_encrypt, generate_key, public_key_pem, sha256, sign_digest, sm2_digest,
+    EncryptAlgorithm, KeyMaterial, KeyType, SIGN_DIGEST_LEN, SignAlgorithm, SigningKey,
+    asymmetric_decrypt, asymmetric_encrypt, generate_key, public_key_pem, sha256, sm2_digest,
     verify_digest,
 };
 use yaoshi_model::{
@@ -44,8 +51,9 @@ fn certificate_arn(api: &ApiState, ctx: &RequestContext, id: &str) -> String {
     format!("acs:kms:{}:{}:certificate/{id}", api.region(), ctx.account_id)
 }
 
-/// The certificate `CertificateId` names, or `Certificate.NotFound`.
-fn certificate(api: &ApiState, p: &Params) -> Result<CertificateMetadata, ApiError> {
+/// The certificate `CertificateId` names in the node's state (control plane), or
+/// `Certificate.NotFound`.
+fn stored_certificate(api: &ApiState, p: &Params) -> Result<CertificateMetadata, ApiError> {
     let id = p.required("CertificateId")?;
     state(api)?
         .certificate(id)
@@ -65,7 +73,35 @@ fn cert_error(e: CertError, param: &'static str) -> ApiError {
     }
 }
 
-/// The certificate's private key, unwrapped.
+/// The certificate `CertificateId` names as the data plane sees it (the node's own replica, or a
+/// worker's cache), or `Certificate.NotFound`.
+fn from_replica(api: &ApiState, p: &Params) -> Result<CertificateMetadata, ApiError> {
+    let id = p.required("CertificateId")?;
+    api.replica
+        .certificate(id)
+        .map_err(internal)?
+        .ok_or_else(|| ApiError::new(ErrorCode::CertificateNotFound))
+}
+
+/// The certificate's private key, unwrapped once per wrapped bytes (`unwrapped.rs`: the caller
+/// has already checked the certificate's status).
+fn cached_private_key(
+    api: &ApiState,
+    meta: &CertificateMetadata,
+) -> Result<Arc<KeyMaterial>, ApiError> {
+    let aad = CertificateMetadata::wrap_aad(&meta.certificate_id);
+    api.materials
+        .get_or_make(&aad, &meta.wrapped_private_key, || {
+            api.domain_key.unwrap(&aad, &meta.wrapped_private_key)
+        })
+        .map_err(|_| {
+            tracing::error!(certificate_id = %meta.certificate_id, "certificate key does not unwrap under the domain key");
+            ApiError::new(ErrorCode::InternalFailure)
+        })
+}
+
+/// The certificate's private key, unwrapped and owned (ExportCertificate hands it to a blocking
+/// task).
 fn private_key(api: &ApiState, meta: &CertificateMetadata) -> Result<KeyMaterial, ApiError> {
     api.domain_key
         .unwrap(&CertificateMetadata::wrap_aad(&meta.certificate_id), &meta.wrapped_private_key)
@@ -82,6 +118,33 @@ fn certificate_output(output: CommandOutput) -> Result<CertificateMetadata, ApiE
             tracing::error!(?other, "unexpected certificate command output");
             Err(ApiError::new(ErrorCode::InternalFailure))
         }
+    }
+}
+
+/// A new certificate (a fresh id, PENDING, nothing uploaded) holding `material` wrapped under the
+/// domain key for that id.
+fn new_certificate(
+    api: &ApiState,
+    ctx: &RequestContext,
+    key_spec: KeySpec,
+    material: &KeyMaterial,
+    exportable: bool,
+) -> CertificateMetadata {
+    let certificate_id = uuid::Uuid::new_v4().to_string();
+    let wrapped = api.domain_key.wrap(&CertificateMetadata::wrap_aad(&certificate_id), material);
+    CertificateMetadata {
+        certificate_id,
+        key_spec,
+        subject: String::new(),
+        sans: Vec::new(),
+        exportable,
+        status: CertificateStatus::Pending,
+        csr_pem: String::new(),
+        certificate_pem: None,
+        chain_pem: None,
+        wrapped_private_key: wrapped,
+        creation_ms: ctx.now_ms,
+        update_ms: ctx.now_ms,
     }
 }
 
@@ -121,21 +184,11 @@ pub(super) async fn create_certificate(
     .await
     .map_err(internal)?
     .map_err(|e| cert_error(e, "Subject"))?;
-    let certificate_id = uuid::Uuid::new_v4().to_string();
-    let wrapped = api.domain_key.wrap(&CertificateMetadata::wrap_aad(&certificate_id), &material);
     let metadata = CertificateMetadata {
-        certificate_id,
-        key_spec: spec,
         subject: canonical,
         sans,
-        exportable,
-        status: CertificateStatus::Pending,
         csr_pem,
-        certificate_pem: None,
-        chain_pem: None,
-        wrapped_private_key: wrapped,
-        creation_ms: ctx.now_ms,
-        update_ms: ctx.now_ms,
+        ..new_certificate(api, ctx, spec, &material, exportable)
     };
     let command = Command::CreateCertificate { metadata: Box::new(metadata), tags };
     let meta = certificate_output(propose(api, ctx, command).await?)?;
@@ -153,11 +206,11 @@ pub(super) async fn upload_certificate(
 ) -> Result<Fields, ApiError> {
     let certificate_pem = p.required("Certificate")?;
     let chain = p.optional("CertificateChain");
-    let meta = certificate(api, p)?;
+    let meta = stored_certificate(api, p)?;
     if meta.status == CertificateStatus::Revoked {
         return Err(ApiError::new(ErrorCode::StateModifiedFailed));
     }
-    let material = private_key(api, &meta)?;
+    let material = cached_private_key(api, &meta)?;
     let checked =
         check_upload(key_type(meta.key_spec), &material, certificate_pem, chain, ctx.now_ms)
             .map_err(|e| cert_error(e, "Certificate"))?;
@@ -174,7 +227,7 @@ pub(super) async fn get_certificate(
     _ctx: &RequestContext,
     p: &Params,
 ) -> Result<Fields, ApiError> {
-    let meta = certificate(api, p)?;
+    let meta = stored_certificate(api, p)?;
     let mut out =
         fields(vec![("CertificateId", json!(meta.certificate_id)), ("Csr", json!(meta.csr_pem))]);
     if let Some(cert) = &meta.certificate_pem {
@@ -189,8 +242,8 @@ pub(super) async fn describe_certificate(
     ctx: &RequestContext,
     p: &Params,
 ) -> Result<Fields, ApiError> {
-    let meta = certificate(api, p)?;
-    let material = private_key(api, &meta)?;
+    let meta = stored_certificate(api, p)?;
+    let material = cached_private_key(api, &meta)?;
     let public_key = public_key_pem(key_type(meta.key_spec), &material).map_err(internal)?;
     let tags = state(api)?
         .tags(&ResourceRef::Certificate(meta.certificate_id.clone()))
@@ -278,23 +331,14 @@ pub(super) async fn import_certificate(
         .map_err(internal)?
         .map_err(pkcs12_error)?;
     let spec = certificate_spec(imported.kind).ok_or_else(|| ApiError::invalid("KeySpec"))?;
-    let certificate_id = uuid::Uuid::new_v4().to_string();
-    let wrapped =
-        api.domain_key.wrap(&CertificateMetadata::wrap_aad(&certificate_id), &imported.material);
     let upload = imported.upload;
     let metadata = CertificateMetadata {
-        certificate_id,
-        key_spec: spec,
         subject: upload.fields.subject.clone(),
         sans: upload.fields.sans.clone(),
-        exportable,
         status: CertificateStatus::Active,
-        csr_pem: String::new(),
         certificate_pem: Some(upload.certificate_pem),
         chain_pem: (!upload.chain_pem.is_empty()).then_some(upload.chain_pem),
-        wrapped_private_key: wrapped,
-        creation_ms: ctx.now_ms,
-        update_ms: ctx.now_ms,
+        ..new_certificate(api, ctx, spec, &imported.material, exportable)
     };
     let command = Command::ImportCertificate { metadata: Box::new(metadata), tags };
     let meta = certificate_output(propose(api, ctx, command).await?)?;
@@ -306,24 +350,31 @@ pub(super) async fn import_certificate(
     ]))
 }
 
+/// ExportCertificate: the request is checked, then `Command::ExportCertificate` puts the export
+/// in the audit trail (apply refuses it unless the certificate is exportable and ACTIVE), and only
+/// then is the key re-encrypted under the caller's password, from the certificate as authorized.
 pub(super) async fn export_certificate(
     api: &ApiState,
-    _ctx: &RequestContext,
+    ctx: &RequestContext,
     p: &Params,
 ) -> Result<Fields, ApiError> {
-    let format = match p.optional("Format").unwrap_or("PKCS12") {
+    let format = match p.optional("ExportFormat").unwrap_or("PKCS12") {
         "PKCS12" => true,
         "PEM" => false,
-        _ => return Err(ApiError::invalid("Format")),
+        _ => return Err(ApiError::invalid("ExportFormat")),
     };
     let password = zeroize::Zeroizing::new(p.required("PrivateKeyPassword")?.to_string());
-    let meta = certificate(api, p)?;
-    if !meta.exportable {
+    yaoshi_crypto::pkcs12::check_password(&password).map_err(pkcs12_error)?;
+    // Refuse what apply would refuse without a round trip; apply decides.
+    let seen = stored_certificate(api, p)?;
+    if !seen.exportable {
         return Err(ApiError::new(ErrorCode::PrivateKeyNotExportable));
     }
-    if !meta.usable() {
+    if !seen.usable() {
         return Err(not_active());
     }
+    let command = Command::ExportCertificate { certificate_id: seen.certificate_id };
+    let meta = certificate_output(propose(api, ctx, command).await?)?;
     let Some(certificate_pem) = meta.certificate_pem.clone() else {
         return Err(not_active());
     };
@@ -356,12 +407,17 @@ fn not_active() -> ApiError {
     ApiError::new(ErrorCode::CertificateNotActive)
 }
 
+/// What a certificate sign or verify request names, validated.
+struct SigningRequest {
+    meta: CertificateMetadata,
+    kind: KeyType,
+    algorithm: SignAlgorithm,
+    material: Arc<KeyMaterial>,
+    digest: Vec<u8>,
+}
+
 /// The signature algorithm, the digest to sign (from `Message` and `MessageType`), and the key.
-fn signing_request(
-    api: &ApiState,
-    p: &Params,
-    verify: bool,
-) -> Result<(CertificateMetadata, KeyType, SignAlgorithm, KeyMaterial, Vec<u8>), ApiError> {
+fn signing_request(api: &ApiState, p: &Params, verify: bool) -> Result<SigningRequest, ApiError> {
     let algorithm = SignAlgorithm::from_name(p.required("Algorithm")?)
         .ok_or_else(|| ApiError::invalid("Algorithm"))?;
     let message = p.base64("Message")?;
@@ -370,7 +426,7 @@ fn signing_request(
         "DIGEST" => false,
         _ => return Err(ApiError::invalid("MessageType")),
     };
-    let meta = certificate(api, p)?;
+    let meta = from_replica(api, p)?;
     let allowed = if verify { meta.may_verify() } else { meta.usable() };
     if !allowed {
         return Err(not_active());
@@ -379,7 +435,7 @@ fn signing_request(
     if !algorithm.supports(kind) {
         return Err(ApiError::invalid("Algorithm"));
     }
-    let material = private_key(api, &meta)?;
+    let material = cached_private_key(api, &meta)?;
     let digest = if raw {
         if message.len() >= MAX_RAW_MESSAGE {
             return Err(ApiError::invalid("Message"));
@@ -396,7 +452,7 @@ fn signing_request(
         }
         message.to_vec()
     };
-    Ok((meta, kind, algorithm, material, digest))
+    Ok(SigningRequest { meta, kind, algorithm, material, digest })
 }
 
 pub(super) async fn certificate_private_key_sign(
@@ -404,11 +460,17 @@ pub(super) async fn certificate_private_key_sign(
     _ctx: &RequestContext,
     p: &Params,
 ) -> Result<Fields, ApiError> {
-    let (meta, kind, algorithm, material, digest) = signing_request(api, p, false)?;
-    let signature =
-        sign_digest(kind, algorithm, &material, &digest).map_err(|e| crypto_error(e, "Message"))?;
+    let r = signing_request(api, p, false)?;
+    let aad = CertificateMetadata::wrap_aad(&r.meta.certificate_id);
+    let parsed = api
+        .signing_keys
+        .get_or_make(&aad, &r.meta.wrapped_private_key, || {
+            SigningKey::from_material(r.kind, &r.material)
+        })
+        .map_err(|e| crypto_error(e, "Message"))?;
+    let signature = parsed.sign(r.algorithm, &r.digest).map_err(|e| crypto_error(e, "Message"))?;
     Ok(fields(vec![
-        ("CertificateId", json!(meta.certificate_id)),
+        ("CertificateId", json!(r.meta.certificate_id)),
         ("SignatureValue", json!(B64.encode(signature))),
     ]))
 }
@@ -419,11 +481,11 @@ pub(super) async fn certificate_public_key_verify(
     p: &Params,
 ) -> Result<Fields, ApiError> {
     let signature = p.base64("SignatureValue")?;
-    let (meta, kind, algorithm, material, digest) = signing_request(api, p, true)?;
-    let valid = verify_digest(kind, algorithm, &material, &digest, &signature)
+    let r = signing_request(api, p, true)?;
+    let valid = verify_digest(r.kind, r.algorithm, &r.material, &r.digest, &signature)
         .map_err(|e| crypto_error(e, "SignatureValue"))?;
     Ok(fields(vec![
-        ("CertificateId", json!(meta.certificate_id)),
+        ("CertificateId", json!(r.meta.certificate_id)),
         ("SignatureValid", json!(valid)),
     ]))
 }
@@ -432,9 +494,9 @@ pub(super) async fn certificate_public_key_verify(
 fn encryption_request(
     api: &ApiState,
     p: &Params,
-) -> Result<(CertificateMetadata, KeyType, EncryptAlgorithm, KeyMaterial), ApiError> {
+) -> Result<(CertificateMetadata, KeyType, EncryptAlgorithm, Arc<KeyMaterial>), ApiError> {
     let algorithm = encrypt_algorithm(p, "Algorithm")?;
-    let meta = certificate(api, p)?;
+    let meta = from_replica(api, p)?;
     if !meta.usable() {
         return Err(not_active());
     }
@@ -442,7 +504,7 @@ fn encryption_request(
     if !algorithm.can_encrypt(kind) {
         return Err(ApiError::invalid("Algorithm"));
     }
-    let material = private_key(api, &meta)?;
+    let material = cached_private_key(api, &meta)?;
     Ok((meta, kind, algorithm, material))
 }
 

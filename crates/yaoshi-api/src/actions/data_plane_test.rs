@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 use yaoshi_crypto::{DomainKey, KeyMaterial, KeyType, generate_key};
 use yaoshi_model::fixtures::KeyFixture;
 use yaoshi_model::{
-    AccessKeyId, Alias, ApiError, Credential, ErrorCode, KeyId, KeyMetadata, KeySpec, KeyState,
-    KeyUsage, KeyVersion, KeyVersionId,
+    AccessKeyId, Alias, ApiError, CertificateMetadata, CertificateStatus, Credential, ErrorCode,
+    KeyId, KeyMetadata, KeySpec, KeyState, KeyUsage, KeyVersion, KeyVersionId,
 };
 use yaoshi_worker::{Replica, ReplicaError};
 
@@ -25,6 +25,7 @@ struct Records {
     versions: Mutex<HashMap<(String, String), KeyVersion>>,
     credentials: Mutex<HashMap<String, Credential>>,
     secrets: Mutex<HashMap<String, yaoshi_model::SecretRecord>>,
+    certificates: Mutex<HashMap<String, CertificateMetadata>>,
 }
 
 impl Replica for Records {
@@ -65,6 +66,10 @@ impl Replica for Records {
         let secrets = self.secrets.lock().unwrap();
         let versions = secrets.get(name).map(|(_, v)| v.clone()).unwrap_or_default();
         Ok(versions.into_iter().find(|v| v.version_id == version_id))
+    }
+
+    fn certificate(&self, id: &str) -> Result<Option<CertificateMetadata>, ReplicaError> {
+        Ok(self.certificates.lock().unwrap().get(id).cloned())
     }
 
     fn access_generation(&self) -> u64 {
@@ -152,6 +157,32 @@ impl Fixture {
         };
         secret.stages.insert(yaoshi_model::STAGE_CURRENT.into(), "v1".into());
         self.records.secrets.lock().unwrap().insert(name.to_string(), (secret, vec![sealed]));
+    }
+
+    /// Stores an ACTIVE certificate `id` holding a fresh `spec` key (no real certificate: the key
+    /// operations read only the status, the spec and the wrapped key).
+    fn set_certificate(&self, id: &str, spec: KeySpec) {
+        let material = generate_key(KeyType::from(spec)).unwrap();
+        let wrapped = self.domain_key.wrap(&CertificateMetadata::wrap_aad(id), &material);
+        let meta = CertificateMetadata {
+            certificate_id: id.to_string(),
+            key_spec: spec,
+            subject: "CN=test".to_string(),
+            sans: Vec::new(),
+            exportable: false,
+            status: CertificateStatus::Active,
+            csr_pem: String::new(),
+            certificate_pem: None,
+            chain_pem: None,
+            wrapped_private_key: wrapped,
+            creation_ms: 0,
+            update_ms: 0,
+        };
+        self.records.certificates.lock().unwrap().insert(id.to_string(), meta);
+    }
+
+    fn set_certificate_status(&self, id: &str, status: CertificateStatus) {
+        self.records.certificates.lock().unwrap().get_mut(id).unwrap().status = status;
     }
 
     fn set_credential(&self, id: &str, secret: &str) {
@@ -272,6 +303,69 @@ async fn cached_signing_keys_never_outlive_state_or_rotation() {
     assert_eq!(code(fx.call("AsymmetricSign", &sign("v1")).await), ErrorCode::KeyVersionNotFound);
     fx.records.keys.lock().unwrap().remove("s1");
     assert_eq!(code(fx.call("AsymmetricSign", &sign("v2")).await), ErrorCode::KeyNotFound);
+}
+
+#[tokio::test]
+async fn certificate_keys_are_served_from_the_replica_and_follow_its_status() {
+    let fx = Fixture::new();
+    fx.set_certificate("c1", KeySpec::EcP256);
+    let sign = [
+        ("CertificateId", "c1"),
+        ("Algorithm", "ECDSA_SHA_256"),
+        ("MessageType", "RAW"),
+        ("Message", "aGVsbG8="),
+    ];
+    let signed = fx.call("CertificatePrivateKeySign", &sign).await.unwrap();
+    let signature = text(&signed, "SignatureValue").to_string();
+    fx.call("CertificatePrivateKeySign", &sign).await.unwrap();
+    assert_eq!(fx.api.signing_keys.len(), 1, "the parsed key is kept");
+    let mut verify = sign.to_vec();
+    verify.push(("SignatureValue", signature.as_str()));
+    let valid = |f: Fields| f["SignatureValid"].as_bool().unwrap();
+    assert!(valid(fx.call("CertificatePublicKeyVerify", &verify).await.unwrap()));
+
+    // Revoked: only verifies. Inactive: nothing. Whatever was cached.
+    fx.set_certificate_status("c1", CertificateStatus::Revoked);
+    assert_eq!(
+        code(fx.call("CertificatePrivateKeySign", &sign).await),
+        ErrorCode::CertificateNotActive
+    );
+    assert!(valid(fx.call("CertificatePublicKeyVerify", &verify).await.unwrap()));
+    fx.set_certificate_status("c1", CertificateStatus::Inactive);
+    assert_eq!(
+        code(fx.call("CertificatePublicKeyVerify", &verify).await),
+        ErrorCode::CertificateNotActive
+    );
+
+    // A certificate re-created under the same id holds another key: the old signature no
+    // longer verifies, the new key signs.
+    fx.set_certificate("c1", KeySpec::EcP256);
+    assert!(!valid(fx.call("CertificatePublicKeyVerify", &verify).await.unwrap()));
+    fx.call("CertificatePrivateKeySign", &sign).await.unwrap();
+    assert_eq!(fx.api.signing_keys.len(), 2);
+
+    // Encrypt and decrypt through the cached private key (SM2 here).
+    fx.set_certificate("c2", KeySpec::EcSm2);
+    let enc = [("CertificateId", "c2"), ("Algorithm", "SM2PKE"), ("Plaintext", "c2VjcmV0")];
+    let sealed = fx.call("CertificatePublicKeyEncrypt", &enc).await.unwrap();
+    let dec = [
+        ("CertificateId", "c2"),
+        ("Algorithm", "SM2PKE"),
+        ("CiphertextBlob", text(&sealed, "CiphertextBlob")),
+    ];
+    let opened = fx.call("CertificatePrivateKeyDecrypt", &dec).await.unwrap();
+    assert_eq!(text(&opened, "Plaintext"), "c2VjcmV0");
+
+    // Deleted: not found, cached key or not.
+    fx.records.certificates.lock().unwrap().clear();
+    assert_eq!(
+        code(fx.call("CertificatePrivateKeySign", &sign).await),
+        ErrorCode::CertificateNotFound
+    );
+    assert_eq!(
+        code(fx.call("CertificatePrivateKeyDecrypt", &dec).await),
+        ErrorCode::CertificateNotFound
+    );
 }
 
 /// VerifyMac of "mac" under `h1` (version `version`, the primary when empty): `MacVerified`.

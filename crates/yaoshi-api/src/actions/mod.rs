@@ -176,12 +176,12 @@ define_actions! {
     DescribeCertificate => (Read, certificates::describe_certificate, ["CertificateId"], None),
     UpdateCertificateStatus => (Write, certificates::update_certificate_status, ["CertificateId", "Status"], Some("UpdateCertificateStatus")),
     DeleteCertificate => (Write, certificates::delete_certificate, ["CertificateId"], Some("DeleteCertificate")),
-    CertificatePrivateKeySign => (Read, certificates::certificate_private_key_sign, ["CertificateId", "Algorithm", "Message"], None),
-    CertificatePublicKeyVerify => (Read, certificates::certificate_public_key_verify, ["CertificateId", "Algorithm", "Message", "SignatureValue"], None),
-    CertificatePublicKeyEncrypt => (Read, certificates::certificate_public_key_encrypt, ["CertificateId", "Algorithm", "Plaintext"], None),
-    CertificatePrivateKeyDecrypt => (Read, certificates::certificate_private_key_decrypt, ["CertificateId", "Algorithm", "CiphertextBlob"], None),
+    CertificatePrivateKeySign => (Data, certificates::certificate_private_key_sign, ["CertificateId", "Algorithm", "Message"], None),
+    CertificatePublicKeyVerify => (Data, certificates::certificate_public_key_verify, ["CertificateId", "Algorithm", "Message", "SignatureValue"], None),
+    CertificatePublicKeyEncrypt => (Data, certificates::certificate_public_key_encrypt, ["CertificateId", "Algorithm", "Plaintext"], None),
+    CertificatePrivateKeyDecrypt => (Data, certificates::certificate_private_key_decrypt, ["CertificateId", "Algorithm", "CiphertextBlob"], None),
     ImportCertificate => (Write, certificates::import_certificate, ["Pkcs12", "PrivateKeyPassword"], Some("ImportCertificate")),
-    ExportCertificate => (Read, certificates::export_certificate, ["CertificateId", "PrivateKeyPassword"], None),
+    ExportCertificate => (Write, certificates::export_certificate, ["CertificateId", "PrivateKeyPassword"], Some("ExportCertificate")),
 }
 
 impl ActionInfo {

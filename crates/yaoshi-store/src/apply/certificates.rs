@@ -7,6 +7,7 @@
 //! ACTIVE or INACTIVE one (keeping its status); a REVOKED certificate takes no upload.
 //! UpdateCertificateStatus sets ACTIVE, INACTIVE or REVOKED on an uploaded certificate; REVOKED
 //! is final. DeleteCertificate removes the certificate, its key, chain and tags at once.
+//! ExportCertificate writes nothing: it only puts the export in the audit trail, when allowed.
 
 use rocksdb::WriteBatch;
 use yaoshi_model::{
@@ -27,6 +28,24 @@ fn put(batch: &mut WriteBatch, db: &RegionDb, meta: CertificateMetadata) -> Comm
     Ok(CommandOutput::Certificate(Box::new(meta)))
 }
 
+/// Inserts a new certificate with `meta`'s id (`ResourceExist` when it is taken) and at most
+/// [`MAX_TAGS_PER_RESOURCE`] of `tags`.
+fn insert(
+    db: &RegionDb,
+    batch: &mut WriteBatch,
+    meta: CertificateMetadata,
+    tags: &[Tag],
+) -> Result<CommandResponse, rocksdb::Error> {
+    if read_certificate(db, &meta.certificate_id)?.is_some() {
+        return rejected(ErrorCode::ResourceExist);
+    }
+    let prefix = ResourceRef::Certificate(meta.certificate_id.clone()).tag_prefix();
+    for tag in tags.iter().take(MAX_TAGS_PER_RESOURCE) {
+        put_tag(db, batch, &prefix, tag);
+    }
+    Ok(put(batch, db, meta))
+}
+
 /// CreateCertificate: a new id, PENDING, at most [`MAX_TAGS_PER_RESOURCE`] tags.
 pub(crate) fn create(
     db: &RegionDb,
@@ -34,18 +53,11 @@ pub(crate) fn create(
     metadata: &CertificateMetadata,
     tags: &[Tag],
 ) -> Result<CommandResponse, rocksdb::Error> {
-    if read_certificate(db, &metadata.certificate_id)?.is_some() {
-        return rejected(ErrorCode::ResourceExist);
-    }
     let mut meta = metadata.clone();
     meta.status = CertificateStatus::Pending;
     meta.certificate_pem = None;
     meta.chain_pem = None;
-    let prefix = ResourceRef::Certificate(meta.certificate_id.clone()).tag_prefix();
-    for tag in tags.iter().take(MAX_TAGS_PER_RESOURCE) {
-        put_tag(db, batch, &prefix, tag);
-    }
-    Ok(put(batch, db, meta))
+    insert(db, batch, meta, tags)
 }
 
 /// ImportCertificate: a new id, ACTIVE, with its certificate; at most
@@ -64,11 +76,7 @@ pub(crate) fn import(
     }
     let mut meta = metadata.clone();
     meta.status = CertificateStatus::Active;
-    let prefix = ResourceRef::Certificate(meta.certificate_id.clone()).tag_prefix();
-    for tag in tags.iter().take(MAX_TAGS_PER_RESOURCE) {
-        put_tag(db, batch, &prefix, tag);
-    }
-    Ok(put(batch, db, meta))
+    insert(db, batch, meta, tags)
 }
 
 /// UploadCertificate (module rules).
@@ -119,6 +127,24 @@ pub(crate) fn update_status(
         meta.update_ms = at_ms;
     }
     Ok(put(batch, db, meta))
+}
+
+/// ExportCertificate: writes nothing (its audit event is the point); refused unless the
+/// certificate exists, is exportable and ACTIVE. Answers the certificate as authorized.
+pub(crate) fn authorize_export(
+    db: &RegionDb,
+    certificate_id: &str,
+) -> Result<CommandResponse, rocksdb::Error> {
+    let Some(meta) = read_certificate(db, certificate_id)? else {
+        return rejected(ErrorCode::CertificateNotFound);
+    };
+    if !meta.exportable {
+        return rejected(ErrorCode::PrivateKeyNotExportable);
+    }
+    if !meta.usable() {
+        return rejected(ErrorCode::CertificateNotActive);
+    }
+    Ok(Ok(CommandOutput::Certificate(Box::new(meta))))
 }
 
 /// DeleteCertificate: the certificate, its wrapped key, chain and tags.

@@ -7,6 +7,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use rsa::pkcs8::DecodePublicKey;
 use rsa::{Oaep, Pkcs1v15Encrypt, RsaPublicKey};
 use yaoshi_client::Client;
+use yaoshi_model::ImportToken;
 
 use crate::support::{
     advance_clock, assert_api_error, must_call, must_create_key, must_start_dev_test_clock,
@@ -215,6 +216,22 @@ async fn bring_your_own_key() {
     assert_eq!(state(&c, &pd).await, "Disabled");
     must_call(&c, "DeleteKeyMaterial", &[("KeyId", &pd)]).await;
     assert_eq!(state(&c, &pd).await, "PendingImport");
+
+    // An expired token is still answered as expired (above) for a day; then the scheduler
+    // purges it and it is unknown.
+    advance_clock(&node, ImportToken::KEPT_AFTER_EXPIRY_MS).await;
+    let enc = wrap(&aes_public, "RSAES_OAEP_SHA_256", &material);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let r = import(&c, &aes, &aes_token, &enc, "0").await;
+        let code = r.body["Code"].as_str().unwrap_or_default().to_string();
+        if code == "InvalidImportToken" {
+            break;
+        }
+        assert_eq!(code, "ExpiredImportToken", "{:?}", r.body);
+        assert!(std::time::Instant::now() < deadline, "the expired token was never purged");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
 }
 
 /// A fresh token's public key (used to show a token cannot be mixed with another call's key).

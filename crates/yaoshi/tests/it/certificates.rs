@@ -23,7 +23,7 @@ fn openssl(dir: &Path, args: &[&str]) -> String {
 }
 
 /// A root CA and an intermediate (P-256) in `dir`.
-fn make_cas(dir: &Path) -> (String, String) {
+pub(crate) fn make_cas(dir: &Path) -> (String, String) {
     std::fs::write(dir.join("ca.ext"), "basicConstraints=critical,CA:TRUE\n").unwrap();
     openssl(
         dir,
@@ -89,7 +89,7 @@ fn make_cas(dir: &Path) -> (String, String) {
 }
 
 /// The CA's certificate for the request `csr` (saved as `<name>.pem`).
-fn sign_request(dir: &Path, name: &str, csr: &str, sm2: bool) -> String {
+pub(crate) fn sign_request(dir: &Path, name: &str, csr: &str, sm2: bool) -> String {
     let (csr_file, out) = (format!("{name}.csr"), format!("{name}.pem"));
     std::fs::write(dir.join(&csr_file), csr).unwrap();
     let mut args = vec![
@@ -118,7 +118,13 @@ fn sign_request(dir: &Path, name: &str, csr: &str, sm2: bool) -> String {
 }
 
 /// openssl's verdict on `signature` over `message` with the certificate's public key.
-fn openssl_verifies(dir: &Path, name: &str, message: &[u8], signature: &[u8], spec: &str) -> bool {
+pub(crate) fn openssl_verifies(
+    dir: &Path,
+    name: &str,
+    message: &[u8],
+    signature: &[u8],
+    spec: &str,
+) -> bool {
     std::fs::write(dir.join("msg.bin"), message).unwrap();
     std::fs::write(dir.join("sig.bin"), signature).unwrap();
     let public = openssl(dir, &["x509", "-in", &format!("{name}.pem"), "-pubkey", "-noout"]);
@@ -132,19 +138,38 @@ fn openssl_verifies(dir: &Path, name: &str, message: &[u8], signature: &[u8], sp
     Command::new("openssl").args(&args).current_dir(dir).output().unwrap().status.success()
 }
 
+/// A ready dev node and a test CA (root and intermediate PEMs in `<dir>/ca`).
+struct Fixture {
+    dir: tempfile::TempDir,
+    node: NodeProcess,
+    root: String,
+    inter: String,
+}
+
+impl Fixture {
+    async fn start() -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let node = NodeProcess::dev(&dir.path().join("node"));
+        must_be_ready(&node.client(), Duration::from_secs(30)).await;
+        let ca = dir.path().join("ca");
+        std::fs::create_dir_all(&ca).unwrap();
+        let (root, inter) = make_cas(&ca);
+        Fixture { dir, node, root, inter }
+    }
+
+    fn ca(&self) -> std::path::PathBuf {
+        self.dir.path().join("ca")
+    }
+}
+
 async fn call(c: &Client, action: &str, params: &[(&str, &str)]) -> Response {
     c.call(action, params).await.unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn certificates_from_request_to_revocation_for_each_key_spec() {
-    let dir = tempfile::tempdir().unwrap();
-    let node = NodeProcess::dev(&dir.path().join("node"));
-    let c = node.client();
-    must_be_ready(&c, Duration::from_secs(30)).await;
-    let ca = dir.path().join("ca");
-    std::fs::create_dir_all(&ca).unwrap();
-    let (root, inter) = make_cas(&ca);
+    let fx = Fixture::start().await;
+    let (c, ca, root, inter) = (fx.node.client(), fx.ca(), &fx.root, &fx.inter);
     let chain = format!("{inter}{root}");
 
     let mut ids = Vec::new();
@@ -424,13 +449,8 @@ fn public_of(dir: &Path, args: &[&str]) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn pkcs12_files_import_and_exportable_keys_export() {
-    let dir = tempfile::tempdir().unwrap();
-    let node = NodeProcess::dev(&dir.path().join("node"));
-    let c = node.client();
-    must_be_ready(&c, Duration::from_secs(30)).await;
-    let ca = dir.path().join("ca");
-    std::fs::create_dir_all(&ca).unwrap();
-    let (root, inter) = make_cas(&ca);
+    let fx = Fixture::start().await;
+    let (c, ca, root, inter) = (fx.node.client(), fx.ca(), &fx.root, &fx.inter);
     std::fs::write(ca.join("chain.pem"), format!("{inter}{root}")).unwrap();
     let pass = "pass:p12 password";
     for (spec, genpkey, sign_alg) in [
@@ -550,7 +570,11 @@ async fn pkcs12_files_import_and_exportable_keys_export() {
         let pem = must_call(
             &c,
             "ExportCertificate",
-            &[("CertificateId", &id), ("Format", "PEM"), ("PrivateKeyPassword", "export password")],
+            &[
+                ("CertificateId", &id),
+                ("ExportFormat", "PEM"),
+                ("PrivateKeyPassword", "export password"),
+            ],
         )
         .await;
         let key_pem = pem.str("PrivateKey").unwrap();
@@ -571,7 +595,7 @@ async fn pkcs12_files_import_and_exportable_keys_export() {
         assert_eq!(from_pem, original, "{spec}");
         let bad_format = [
             ("CertificateId", id.as_str()),
-            ("Format", "JKS"),
+            ("ExportFormat", "JKS"),
             ("PrivateKeyPassword", "export password"),
         ];
         assert_api_error(

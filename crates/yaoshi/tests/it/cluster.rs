@@ -279,6 +279,63 @@ async fn every_data_plane_action(c: &yaoshi_client::Client, cmk: &str) -> Vec<St
     created
 }
 
+/// A certificate made and uploaded through the worker (both forwarded): once its feed brings it
+/// ACTIVE the worker signs (openssl verifies the signature against the certificate), encrypts and
+/// decrypts; revoked through a node, it refuses to sign within its bound but still verifies.
+async fn certificate_on_worker(
+    wc: &yaoshi_client::Client,
+    node: &yaoshi_client::Client,
+    dir: &Path,
+) {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD as B64;
+    let ca = dir.join("ca");
+    std::fs::create_dir_all(&ca).unwrap();
+    let (root, inter) = crate::certificates::make_cas(&ca);
+    let create = [("KeySpec", "EC_SM2"), ("Subject", "CN=worker.example.com,OU=kms,O=Yaoshi,C=CN")];
+    let created = must_call(wc, "CreateCertificate", &create).await;
+    let id = created.str("CertificateId").unwrap().to_string();
+    let cert = crate::certificates::sign_request(&ca, "worker", created.str("Csr").unwrap(), true);
+    let chain = format!("{inter}{root}");
+    let upload =
+        [("CertificateId", id.as_str()), ("Certificate", &cert), ("CertificateChain", &chain)];
+    must_call(wc, "UploadCertificate", &upload).await;
+    let message = b"signed by a worker";
+    let encoded = B64.encode(message);
+    let sign = [("CertificateId", id.as_str()), ("Algorithm", "SM2DSA"), ("Message", &encoded)];
+    let wait = Duration::from_secs(20);
+    let signed = must_succeed_eventually(wc, "CertificatePrivateKeySign", &sign, wait).await;
+    let signature = B64.decode(signed.str("SignatureValue").unwrap()).unwrap();
+    assert!(crate::certificates::openssl_verifies(&ca, "worker", message, &signature, "EC_SM2"));
+    let enc = [("CertificateId", id.as_str()), ("Algorithm", "SM2PKE"), ("Plaintext", "d29ya2Vy")];
+    let sealed = must_call(wc, "CertificatePublicKeyEncrypt", &enc).await;
+    let dec = [
+        ("CertificateId", id.as_str()),
+        ("Algorithm", "SM2PKE"),
+        ("CiphertextBlob", sealed.str("CiphertextBlob").unwrap()),
+    ];
+    let opened = must_call(wc, "CertificatePrivateKeyDecrypt", &dec).await;
+    assert_eq!(opened.str("Plaintext"), Some("d29ya2Vy"));
+
+    must_call(node, "UpdateCertificateStatus", &[("CertificateId", &id), ("Status", "REVOKED")])
+        .await;
+    let revoked = Instant::now();
+    loop {
+        let r = wc.call("CertificatePrivateKeySign", &sign).await.unwrap();
+        if r.code() == Some("Rejected.CertificateNotActive") {
+            break;
+        }
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        assert!(revoked.elapsed() < Duration::from_secs(1), "worker still signs when revoked");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let mut verify = sign.to_vec();
+    let value = B64.encode(&signature);
+    verify.push(("SignatureValue", &value));
+    let r = must_call(wc, "CertificatePublicKeyVerify", &verify).await;
+    assert_eq!(r.body["SignatureValid"], true);
+}
+
 /// A read or data-plane request accepted by one process is refused (`SignatureNonceUsed`) when
 /// replayed to any other node or to the worker, RPC v1 and ACS3 alike, and the replays change
 /// nothing. Returns an accepted Encrypt to replay later.
@@ -426,6 +483,7 @@ async fn three_nodes_failover_and_catch_up() {
         must_call(&n.client(), "DescribeKey", &[("KeyId", &created)]).await;
     }
     keys.extend(every_data_plane_action(&wc, &first_key).await);
+    certificate_on_worker(&wc, &nodes[follower].client(), dir.path()).await;
     // A secret written through a follower is read from the worker's cache; the default secrets
     // key it creates is one more key. Disabling its master key makes the worker refuse it.
     let secret = [("SecretName", "cluster/db"), ("VersionId", "v1"), ("SecretData", SECRET_CANARY)];
