@@ -11,6 +11,8 @@
 //! Handlers share `state.rs` (`ApiState`), `context.rs` (who is calling) and `support.rs`
 //! (proposing, resolving a `KeyId`, fresh reads, paging, dates).
 //!
+//! A request for another region of the deployment is forwarded there unchanged (`regions.rs`).
+//!
 //! Architecture invariant: only this crate knows Alibaba field names and JSON/XML shapes.
 
 mod access;
@@ -25,6 +27,7 @@ mod listener;
 mod material;
 mod params;
 mod policies;
+mod regions;
 mod server;
 mod state;
 mod support;
@@ -35,5 +38,6 @@ pub use clock::{Clock, SystemClock, TestClock};
 pub use https::{Https, HttpsError};
 pub use limits::ApiLimits;
 pub use listener::serve;
+pub use regions::PeerRegion;
 pub use server::router;
 pub use state::ApiState;

@@ -20,7 +20,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, post};
 use serde_json::{Map, Value};
 use yaoshi_model::{ApiError, ErrorCode};
-use yaoshi_worker::{KeyCache, Replica};
+use yaoshi_worker::Replica;
 
 use crate::actions::{Action, Plane};
 use crate::auth::{Scheme, authenticate};
@@ -28,6 +28,7 @@ use crate::clock::Clock;
 use crate::context::RequestContext;
 use crate::limits::ApiLimits;
 use crate::params::Params;
+use crate::regions::{self, Destination};
 use crate::state::ApiState;
 use yaoshi_raft::claims::{NonceClaim, QuorumAnswer};
 
@@ -214,12 +215,27 @@ async fn serve(
             (Params::from_eop(query, members), Format::Json, Some(action))
         }
     };
+    let unknown_region =
+        match regions::destination(api.region(), api.peer_regions(), &params, headers) {
+            Destination::Here => false,
+            Destination::Unknown => true,
+            Destination::Peer(peer) => {
+                let urls: Vec<String> = peer.base_urls().collect();
+                return forward(api, &urls, request_id, method, uri, headers, body).await;
+            }
+        };
     if let Some(cache) = &api.worker {
         let data_plane = routed
             .or_else(|| params.get("Action").and_then(Action::from_name))
             .is_some_and(|a| a.info().plane == Plane::Data);
-        if !data_plane {
-            return forward(api, cache, request_id, method, uri, headers, body).await;
+        // A worker knows no other regions: its node decides where those requests go.
+        if !data_plane || unknown_region {
+            let Some(addr) = cache.http_addr() else {
+                let err = ApiError::new(ErrorCode::ServiceUnavailableTemporary);
+                return error(Format::Json, request_id, "", &err);
+            };
+            let urls = [format!("http://{addr}")];
+            return forward(api, &urls, request_id, method, uri, headers, body).await;
         }
         if !cache.fresh() {
             let err = ApiError::new(ErrorCode::ServiceUnavailableTemporary);
@@ -242,11 +258,12 @@ async fn serve(
     }
 }
 
-/// A worker hands a control-plane request to its node unchanged (the node authenticates it; the
-/// Host header is kept because ACS3 signs it) and relays the answer.
+/// Hands a request unchanged (the receiver authenticates it; the Host header is kept because ACS3
+/// signs it) to the first of `urls` that answers, and relays the answer: a worker's control-plane
+/// requests to its node, and requests for another region to that region's nodes.
 async fn forward(
     api: &ApiState,
-    cache: &KeyCache,
+    urls: &[String],
     request_id: &str,
     method: Method,
     uri: &Uri,
@@ -257,21 +274,27 @@ async fn forward(
         let err = ApiError::new(ErrorCode::ServiceUnavailableTemporary);
         error(Format::Json, request_id, "", &err)
     };
-    let Some(addr) = cache.http_addr() else { return unavailable() };
     let path = uri.path_and_query().map_or("/", |p| p.as_str());
-    let mut req = api.forwarder.request(method, format!("http://{addr}{path}")).body(body);
-    for (name, value) in headers {
-        if !matches!(name.as_str(), "connection" | "content-length" | "transfer-encoding") {
-            req = req.header(name, value);
+    let mut answered = None;
+    for url in urls {
+        let mut req =
+            api.forwarder.request(method.clone(), format!("{url}{path}")).body(body.clone());
+        for (name, value) in headers {
+            if !matches!(name.as_str(), "connection" | "content-length" | "transfer-encoding") {
+                req = req.header(name, value);
+            }
+        }
+        match req.timeout(std::time::Duration::from_secs(30)).send().await {
+            Ok(answer) => {
+                answered = Some(answer);
+                break;
+            }
+            // Connection refused or timed out: the next endpoint. (An endpoint that answered
+            // with an error is relayed: the request may have taken effect.)
+            Err(e) => tracing::warn!(%url, error = %e, "forwarding failed"),
         }
     }
-    let answer = match req.timeout(std::time::Duration::from_secs(30)).send().await {
-        Ok(answer) => answer,
-        Err(e) => {
-            tracing::warn!(error = %e, "forwarding to the node failed");
-            return unavailable();
-        }
-    };
+    let Some(answer) = answered else { return unavailable() };
     let status = answer.status();
     let content_type = answer.headers().get(header::CONTENT_TYPE).cloned();
     let Ok(bytes) = answer.bytes().await else { return unavailable() };

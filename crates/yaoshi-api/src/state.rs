@@ -73,6 +73,8 @@ pub struct ApiState {
     pub(crate) policies: crate::policies::PolicyCache,
     /// The operator's rotation hook for Generic secrets (RotateSecret), if configured.
     pub(crate) rotation_hook: std::sync::OnceLock<Arc<yaoshi_rotation::RotationHook>>,
+    /// The deployment's other regions (none: this region is the whole deployment).
+    pub(crate) peer_regions: std::sync::OnceLock<Vec<crate::regions::PeerRegion>>,
 }
 
 impl ApiState {
@@ -120,6 +122,7 @@ impl ApiState {
             signing_keys: Default::default(),
             policies: Default::default(),
             rotation_hook: Default::default(),
+            peer_regions: Default::default(),
         })
     }
 
@@ -160,6 +163,7 @@ impl ApiState {
             signing_keys: Default::default(),
             policies: Default::default(),
             rotation_hook: Default::default(),
+            peer_regions: Default::default(),
         })
     }
 
@@ -187,6 +191,7 @@ impl ApiState {
             signing_keys: Default::default(),
             policies: Default::default(),
             rotation_hook: Default::default(),
+            peer_regions: Default::default(),
         })
     }
 
@@ -195,6 +200,17 @@ impl ApiState {
     /// ignored.
     pub fn set_rotation_hook(&self, hook: Arc<yaoshi_rotation::RotationHook>) {
         let _ = self.rotation_hook.set(hook);
+    }
+
+    /// The deployment's other regions, where requests naming them are forwarded and which
+    /// DescribeRegions lists. Set once, before serving; a second call is ignored.
+    pub fn set_peer_regions(&self, peers: Vec<crate::regions::PeerRegion>) {
+        let _ = self.peer_regions.set(peers);
+    }
+
+    /// The deployment's other regions.
+    pub(crate) fn peer_regions(&self) -> &[crate::regions::PeerRegion] {
+        self.peer_regions.get().map_or(&[], Vec::as_slice)
     }
 
     /// The region node, for control-plane handlers (a worker forwards those before dispatch).

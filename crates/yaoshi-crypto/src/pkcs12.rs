@@ -115,7 +115,7 @@ fn key_material(der: &[u8]) -> Result<(KeyType, KeyMaterial), Pkcs12Error> {
     match (info.algorithm.oid, curve) {
         (OID_RSA, _) => {
             let key = rsa::RsaPrivateKey::from_pkcs8_der(der).map_err(|_| Pkcs12Error::KeySpec)?;
-            if key.n().bits() != 2048 {
+            if key.size() != 256 {
                 return Err(Pkcs12Error::KeySpec);
             }
             let der = key.to_pkcs8_der().map_err(|_| Pkcs12Error::KeySpec)?;

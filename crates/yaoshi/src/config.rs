@@ -51,6 +51,21 @@ pub(crate) struct Config {
     /// allowed only on a loopback `raft_listen`.
     #[serde(default)]
     pub(crate) tls: Option<TlsFiles>,
+    /// The deployment's other regions (each its own region group): requests naming one of them
+    /// (`RegionId`, or a `kms.<region>.` Host) are forwarded there, and DescribeRegions lists them.
+    #[serde(default)]
+    pub(crate) regions: Vec<PeerRegionConfig>,
+}
+
+/// Another region of the deployment.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PeerRegionConfig {
+    /// Its region id.
+    pub(crate) region: String,
+    /// Its nodes' HTTP API endpoints (`host:port`, or an `http://` / `https://` URL), tried in
+    /// order.
+    pub(crate) endpoints: Vec<String>,
 }
 
 /// PEM files of a node's gRPC identity; relative paths are relative to the config file.
@@ -187,6 +202,7 @@ impl Config {
             join: false,
             raft: RaftSettings::default(),
             tls: None,
+            regions: Vec::new(),
         }
     }
 
@@ -237,6 +253,19 @@ impl Config {
                 self.raft_listen
             ));
         }
+        let mut seen = vec![self.region.as_str()];
+        for peer in &self.regions {
+            if !RegionId::is_valid(&peer.region) {
+                return bad(format!("region {:?} is not a valid region id", peer.region));
+            }
+            if seen.contains(&peer.region.as_str()) {
+                return bad(format!("region {} is listed twice (or is this node's)", peer.region));
+            }
+            seen.push(&peer.region);
+            if peer.endpoints.is_empty() || peer.endpoints.iter().any(|e| e.trim().is_empty()) {
+                return bad(format!("region {} needs its nodes' endpoints", peer.region));
+            }
+        }
         if let Some(admin) = &self.admin_listen {
             if self.tls.is_none() && !is_loopback(admin) {
                 return bad(format!(
@@ -250,6 +279,17 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    /// The other regions, as the API takes them.
+    pub(crate) fn peer_regions(&self) -> Vec<yaoshi_api::PeerRegion> {
+        self.regions
+            .iter()
+            .map(|r| yaoshi_api::PeerRegion {
+                region: RegionId::new(r.region.clone()),
+                endpoints: r.endpoints.clone(),
+            })
+            .collect()
     }
 
     /// The initial members as a map.
@@ -326,6 +366,28 @@ mod tests {
         c.tls = Some(TlsFiles { ca: "ca.pem".into(), cert: "n.pem".into(), key: "n.key".into() });
         c.validate().unwrap();
         assert!(is_loopback("127.0.0.1:1") && is_loopback("[::1]:1") && is_loopback("localhost:1"));
+        // Other regions: valid, distinct from each other and this one, each with endpoints.
+        let peer = |region: &str, endpoints: &[&str]| PeerRegionConfig {
+            region: region.into(),
+            endpoints: endpoints.iter().map(|e| e.to_string()).collect(),
+        };
+        let c: Config = toml::from_str(&format!(
+            "{base}[[regions]]\nregion = \"cn-shanghai\"\nendpoints = [\"127.0.0.1:8281\"]\n"
+        ))
+        .unwrap();
+        c.validate().unwrap();
+        assert_eq!(c.peer_regions()[0].region.as_str(), "cn-shanghai");
+        for bad in [
+            peer("cn-hangzhou", &["127.0.0.1:1"]),
+            peer("cn-shanghai", &["127.0.0.1:1"]),
+            peer("not a region", &["127.0.0.1:1"]),
+            peer("cn-beijing", &[]),
+            peer("cn-beijing", &[" "]),
+        ] {
+            let mut c = c.clone();
+            c.regions.push(bad);
+            assert!(c.validate().is_err(), "{:?}", c.regions);
+        }
         assert!(!is_loopback("10.0.0.1:1") && !is_loopback("example.com:1"));
     }
 }

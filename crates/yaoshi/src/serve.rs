@@ -172,6 +172,10 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         Some(tc) => ApiState::with_test_clock(node.clone(), domain_key, tc.clone(), limits.clone()),
         None => ApiState::new(node.clone(), domain_key, clock.clone(), limits.clone()),
     };
+    if !cfg.regions.is_empty() {
+        tracing::info!(regions = ?cfg.regions.iter().map(|r| &r.region).collect::<Vec<_>>(), "other regions of the deployment");
+    }
+    api.set_peer_regions(cfg.peer_regions());
     let rotation_hook = args.secret_rotation_hook.as_ref().map(|program| {
         let timeout = Duration::from_millis(args.secret_rotation_hook_timeout_ms);
         tracing::info!(program = %program.display(), ?timeout, "secret rotation hook configured");

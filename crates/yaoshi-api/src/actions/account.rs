@@ -8,13 +8,18 @@ use crate::params::Params;
 use crate::state::ApiState;
 use crate::support::{Fields, fields};
 
-/// The regions this cluster serves (one region group per node for now).
+/// The regions of the deployment: this node's, then the other regions it is configured with
+/// (a worker knows only its own).
 pub(super) async fn describe_regions(
     api: &ApiState,
     _ctx: &RequestContext,
     _p: &Params,
 ) -> Result<Fields, ApiError> {
-    Ok(fields(vec![("Regions", json!({ "Region": [{ "RegionId": api.region() }] }))]))
+    let regions: Vec<_> = std::iter::once(api.region())
+        .chain(api.peer_regions().iter().map(|p| p.region.as_str()))
+        .map(|r| json!({ "RegionId": r }))
+        .collect();
+    Ok(fields(vec![("Regions", json!({ "Region": regions }))]))
 }
 
 /// The service is open for every account with a credential, so opening it again is refused as

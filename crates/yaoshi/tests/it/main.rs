@@ -18,6 +18,7 @@ mod mac;
 mod membership;
 mod mtls;
 mod paging;
+mod regions;
 mod restart;
 mod scheduled;
 mod secrets;
