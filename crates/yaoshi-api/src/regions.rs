@@ -7,13 +7,20 @@
 //! other region authenticates it against its own credentials and nonces) and relays the answer;
 //! when no endpoint of that region answers, the client gets `ServiceUnavailableTemporary` (503).
 //! A `RegionId` no region of the deployment serves is `InvalidParameter`; a Host naming an
-//! unknown region is ignored (the request is this node's).
+//! unknown region is ignored (the request is this node's). A forwarded request is marked
+//! ([`FORWARDED_HEADER`]) and never forwarded a second time.
 
 use axum::http::HeaderMap;
 use axum::http::header::HOST;
 use yaoshi_model::RegionId;
 
 use crate::params::Params;
+
+/// Marks a request one region forwarded to another (not signed by clients, and not needed to be:
+/// it only stops a second cross-region hop). Its presence on a request that names yet another
+/// region means the regions are configured in a cycle; the request is refused with
+/// `ServiceUnavailableTemporary` instead of bouncing.
+pub(crate) const FORWARDED_HEADER: &str = "x-yaoshi-forwarded-region";
 
 /// Another region of the deployment and the HTTP API endpoints of its nodes.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -215,15 +215,29 @@ async fn serve(
             (Params::from_eop(query, members), Format::Json, Some(action))
         }
     };
-    let unknown_region =
-        match regions::destination(api.region(), api.peer_regions(), &params, headers) {
-            Destination::Here => false,
-            Destination::Unknown => true,
-            Destination::Peer(peer) => {
-                let urls: Vec<String> = peer.base_urls().collect();
-                return forward(api, &urls, request_id, method, uri, headers, body).await;
+    let unknown_region = match regions::destination(
+        api.region(),
+        api.peer_regions(),
+        &params,
+        headers,
+    ) {
+        Destination::Here => false,
+        Destination::Unknown => true,
+        Destination::Peer(peer) => {
+            // A request another region already forwarded is never forwarded again: regions
+            // configured in a cycle (a peer's endpoint that is this node, or a region listed
+            // at a third region's nodes) would otherwise bounce it until every hop timed out.
+            if headers.contains_key(regions::FORWARDED_HEADER) {
+                tracing::warn!(region = %peer.region, "a forwarded request names another region again: check the [[regions]] endpoints");
+                let err = ApiError::new(ErrorCode::ServiceUnavailableTemporary);
+                return route.error(format, request_id, &host(), &err);
             }
-        };
+            let mut marked = headers.clone();
+            marked.insert(regions::FORWARDED_HEADER, HeaderValue::from_static("1"));
+            let urls: Vec<String> = peer.base_urls().collect();
+            return forward(api, &urls, request_id, method, uri, &marked, body).await;
+        }
+    };
     if let Some(cache) = &api.worker {
         let data_plane = routed
             .or_else(|| params.get("Action").and_then(Action::from_name))

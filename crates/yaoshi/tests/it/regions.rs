@@ -90,3 +90,20 @@ async fn requests_for_another_region_are_served_there() {
     let r = must_call(&hz, "CreateKey", &[]).await;
     assert!(r.body["KeyMetadata"]["Arn"].as_str().unwrap().starts_with("acs:kms:cn-hangzhou:"));
 }
+
+/// Regions configured in a cycle (here a peer region whose endpoint is the node itself) cannot
+/// bounce a request: the forwarded request is refused at its second hop, at once.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_region_cycle_refuses_the_second_hop() {
+    let dir = tempfile::tempdir().unwrap();
+    let http = free_port();
+    let node = start(dir.path(), "cn-hangzhou", http, "cn-beijing", http);
+    let c = node.client();
+    must_be_ready(&c, Duration::from_secs(60)).await;
+    let started = std::time::Instant::now();
+    let r = c.call("DescribeRegions", &[("RegionId", "cn-beijing")]).await.unwrap();
+    assert_api_error(&r, 503, "ServiceUnavailableTemporary");
+    assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
+    assert!(node.log().contains("names another region again"), "no warning logged");
+    must_call(&c, "DescribeRegions", &[]).await;
+}
