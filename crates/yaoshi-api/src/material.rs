@@ -56,14 +56,21 @@ pub(crate) fn unwrap_material(
     version: &KeyVersion,
 ) -> Result<Arc<KeyMaterial>, ApiError> {
     let aad = KeyVersion::wrap_aad(&version.key_id, &version.version_id);
+    unwrap_cached(api, &aad, &version.wrapped_material).inspect_err(|_| {
+        tracing::error!(key_id = %version.key_id, "key material does not unwrap under the domain key");
+    })
+}
+
+/// `wrapped` (wrapped under `aad`) unwrapped under the domain key, kept in `api.materials` by the
+/// wrapped bytes; a failure is `InternalFailure` (the caller logs what it was).
+pub(crate) fn unwrap_cached(
+    api: &ApiState,
+    aad: &[u8],
+    wrapped: &[u8],
+) -> Result<Arc<KeyMaterial>, ApiError> {
     api.materials
-        .get_or_make(&aad, &version.wrapped_material, || {
-            api.domain_key.unwrap(&aad, &version.wrapped_material)
-        })
-        .map_err(|_| {
-            tracing::error!(key_id = %version.key_id, "key material does not unwrap under the domain key");
-            ApiError::new(ErrorCode::InternalFailure)
-        })
+        .get_or_make(aad, wrapped, || api.domain_key.unwrap(aad, wrapped))
+        .map_err(|_| ApiError::new(ErrorCode::InternalFailure))
 }
 
 /// The key a symmetric operation (Encrypt, GenerateDataKey…) seals under: the `KeyId` parameter

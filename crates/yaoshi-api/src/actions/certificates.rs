@@ -38,7 +38,7 @@ use yaoshi_model::{
 };
 
 use crate::context::RequestContext;
-use crate::material::{crypto_error, encrypt_algorithm, key_type};
+use crate::material::{crypto_error, encrypt_algorithm, key_type, unwrap_cached};
 use crate::params::Params;
 use crate::state::ApiState;
 use crate::support::{Fields, fields, format_time, internal, propose, propose_unit, state};
@@ -90,14 +90,9 @@ fn cached_private_key(
     meta: &CertificateMetadata,
 ) -> Result<Arc<KeyMaterial>, ApiError> {
     let aad = CertificateMetadata::wrap_aad(&meta.certificate_id);
-    api.materials
-        .get_or_make(&aad, &meta.wrapped_private_key, || {
-            api.domain_key.unwrap(&aad, &meta.wrapped_private_key)
-        })
-        .map_err(|_| {
-            tracing::error!(certificate_id = %meta.certificate_id, "certificate key does not unwrap under the domain key");
-            ApiError::new(ErrorCode::InternalFailure)
-        })
+    unwrap_cached(api, &aad, &meta.wrapped_private_key).inspect_err(|_| {
+        tracing::error!(certificate_id = %meta.certificate_id, "certificate key does not unwrap under the domain key");
+    })
 }
 
 /// The certificate's private key, unwrapped and owned (ExportCertificate hands it to a blocking
